@@ -1,1 +1,230 @@
-fn main() {}
+//! `bitfox`: the BitFox command.
+//!
+//! * `bitfox up` — the main job on the embedded default: migrates the database and runs
+//!   the API and the job runner in one process.
+//! * `bitfox api` — the API and job runner against an already migrated database.
+//! * `bitfox migrate` — applies database migrations.
+//! * `bitfox keys create|list|revoke` — API keys bound to Algorand addresses.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use bitfox_api::config::{LogFormat, Mode, Settings};
+use bitfox_api::{Application, auth};
+use bitfox_domain::Address;
+use bitfox_domain::chain::Unconfigured;
+use bitfox_store::{MIGRATIONS, Store, now_seconds};
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// BitFox: a GPU-rental marketplace settled on Algorand.
+#[derive(Debug, Parser)]
+#[command(name = "bitfox", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Defaults to ./bitfox.toml if it exists.
+    #[arg(long, global = true, env = "BITFOX_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole stack on the embedded default: migrate, then serve the API and
+    /// run the job runner until Ctrl-C / SIGTERM.
+    Up {
+        /// Port to listen on (overrides the configuration).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Serve the API and run the job runner (the database must be migrated).
+    Api {
+        /// Port to listen on (overrides the configuration).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key bound to an Algorand address; the key is printed once.
+    Create {
+        /// The address the key acts as.
+        #[arg(long)]
+        address: String,
+        /// A note to recognise the key by.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List keys (ids, addresses, labels; never the keys).
+    List,
+    /// Revoke a key by id.
+    Revoke {
+        /// The key's id, as shown by `keys list`.
+        id: i64,
+    },
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = std::env::var("BITFOX_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| settings.log.filter.clone());
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match settings.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let path = settings.database_path();
+    Store::open(&path, settings.database.max_connections)
+        .with_context(|| format!("opening the database {}", path.display()))
+}
+
+fn dev_mode_banner(settings: &Settings) {
+    if settings.mode == Mode::Dev {
+        tracing::warn!("DEV MODE: the API is open; mutating requests need no API key");
+        eprintln!(
+            "\n  !!  DEV MODE — the API is OPEN: anyone who can reach it can list, rent and\n  \
+             !!  stop without an API key. Set mode = \"production\" for real use.\n"
+        );
+    }
+}
+
+async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
+    let chain = Arc::new(Unconfigured);
+    let app = Application::build(settings.clone(), store, chain)?;
+    let url = format!("http://{}:{}", settings.http.host, app.port());
+    dev_mode_banner(&settings);
+    eprintln!("  BitFox API      {url}");
+    eprintln!("  API docs        {url}/docs/");
+    eprintln!("  OpenAPI         {url}/openapi.json");
+    eprintln!("  database        {}", settings.database_path().display());
+    eprintln!("  chain           not configured: rent and stop jobs stay queued until on-chain");
+    eprintln!("                  settlement is built (see GET /jobs/{{id}})\n");
+    tracing::info!(%url, mode = settings.mode.as_str(), "serving");
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        bitfox_api::shutdown_signal().await;
+        tracing::info!("shutdown requested; draining requests");
+        trigger.cancel();
+    });
+    app.run(shutdown).await
+}
+
+fn pending_migrations(store: &Store) -> anyhow::Result<usize> {
+    use bitfox_store::diesel_migrations::MigrationHarness;
+    let mut conn = store.conn()?;
+    let pending = conn
+        .pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("reading migrations: {e}"))?;
+    Ok(pending.len())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
+    init_tracing(&settings);
+    match cli.command {
+        Command::Up { port } => {
+            if let Some(port) = port {
+                settings.http.port = port;
+            }
+            let store = open_store(&settings)?;
+            let applied = store.migrate()?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "applied migrations");
+            }
+            run_async(serve(settings, store))
+        }
+        Command::Api { port } => {
+            if let Some(port) = port {
+                settings.http.port = port;
+            }
+            let store = open_store(&settings)?;
+            let pending = pending_migrations(&store)?;
+            if pending > 0 {
+                bail!("the database has {pending} pending migration(s): run `bitfox migrate` first");
+            }
+            run_async(serve(settings, store))
+        }
+        Command::Migrate => {
+            let store = open_store(&settings)?;
+            let applied = store.migrate()?;
+            if applied.is_empty() {
+                println!("database is up to date ({})", settings.database_path().display());
+            }
+            for version in applied {
+                println!("applied {version}");
+            }
+            Ok(())
+        }
+        Command::Keys { command } => keys(&settings, command),
+    }
+}
+
+fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(future)
+}
+
+fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    let store = open_store(settings)?;
+    store.migrate()?;
+    let mut conn = store.conn()?;
+    match command {
+        KeysCommand::Create { address, label } => {
+            let address: Address = address
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--address is not an Algorand address: {e}"))?;
+            let (id, key) = auth::create_key(&mut conn, &address, &label, now_seconds())?;
+            eprintln!("created key {id} for {address}; it is shown only now:");
+            println!("{key}");
+        }
+        KeysCommand::List => {
+            for key in bitfox_store::repo::api_key::list(&mut conn)? {
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\t{state}\t{}", key.id, key.address, key.label);
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            if bitfox_store::repo::api_key::revoke(&mut conn, id, now_seconds())? {
+                println!("revoked key {id}");
+            } else {
+                bail!("no active key with id {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_the_documented_commands() {
+        let cli = Cli::try_parse_from(["bitfox", "up", "--port", "0"]).unwrap();
+        assert!(matches!(cli.command, Command::Up { port: Some(0) }));
+        let cli = Cli::try_parse_from(["bitfox", "--config", "x.toml", "migrate"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+        assert!(Cli::try_parse_from(["bitfox", "keys", "revoke", "nope"]).is_err());
+    }
+}

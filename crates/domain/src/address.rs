@@ -167,7 +167,8 @@ mod tests {
     #[test]
     fn every_public_key_round_trips() {
         for seed in 0u8..=255 {
-            let key: [u8; 32] = std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8));
+            let key: [u8; 32] =
+                std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8));
             let address = Address::from_public_key(key);
             let text = address.to_string();
             assert_eq!(text.len(), ADDRESS_LEN);
@@ -189,8 +190,14 @@ mod tests {
     #[test]
     fn refuses_wrong_lengths() {
         assert_eq!("".parse::<Address>(), Err(AddressError::Length(0)));
-        assert_eq!(KNOWN[..57].parse::<Address>(), Err(AddressError::Length(57)));
-        assert_eq!(format!("{KNOWN}A").parse::<Address>(), Err(AddressError::Length(59)));
+        assert_eq!(
+            KNOWN[..57].parse::<Address>(),
+            Err(AddressError::Length(57))
+        );
+        assert_eq!(
+            format!("{KNOWN}A").parse::<Address>(),
+            Err(AddressError::Length(59))
+        );
     }
 
     #[test]
@@ -198,16 +205,25 @@ mod tests {
         let lower = KNOWN.to_lowercase();
         assert_eq!(
             lower.parse::<Address>(),
-            Err(AddressError::Character { position: 0, ch: 'g' })
+            Err(AddressError::Character {
+                position: 0,
+                ch: 'g'
+            })
         );
         let mut text = KNOWN.to_string();
         text.replace_range(5..6, "1");
         assert_eq!(
             text.parse::<Address>(),
-            Err(AddressError::Character { position: 5, ch: '1' })
+            Err(AddressError::Character {
+                position: 5,
+                ch: '1'
+            })
         );
         let padded = format!("{}=", &KNOWN[..57]);
-        assert!(matches!(padded.parse::<Address>(), Err(AddressError::Character { .. })));
+        assert!(matches!(
+            padded.parse::<Address>(),
+            Err(AddressError::Character { .. })
+        ));
     }
 
     #[test]

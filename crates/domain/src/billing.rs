@@ -268,7 +268,10 @@ mod tests {
         assert_eq!(s.fee, MicroAlgos(u64::MAX / 5));
         assert_eq!(s.fee.get() + s.provider.get(), s.cost.get());
         assert_eq!(s.refund, MicroAlgos(0));
-        assert_eq!(deposit(p, MaxMinutes::new(2).unwrap()), Err(BillingError::Overflow));
+        assert_eq!(
+            deposit(p, MaxMinutes::new(2).unwrap()),
+            Err(BillingError::Overflow)
+        );
         assert_eq!(max_end(u64::MAX - 5, price(1), MicroAlgos(1)), u64::MAX);
     }
 
@@ -313,7 +316,10 @@ mod tests {
     fn constructors_refuse_bad_values() {
         assert_eq!(PricePerMinute::new(0), Err(BillingError::ZeroPrice));
         assert_eq!(MaxMinutes::new(0), Err(BillingError::ZeroMinutes));
-        assert_eq!(FeeBps::new(2_001), Err(BillingError::FeeTooHigh { got: 2_001 }));
+        assert_eq!(
+            FeeBps::new(2_001),
+            Err(BillingError::FeeTooHigh { got: 2_001 })
+        );
         assert!(FeeBps::new(2_000).is_ok());
     }
 }

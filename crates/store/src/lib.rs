@@ -1,1 +1,169 @@
-//! placeholder
+//! BitFox persistence.
+//!
+//! SQLite through diesel, with the library bundled so no system SQLite is needed.
+//! Every connection runs in WAL mode with a busy timeout and foreign keys on, so the API,
+//! the job runner and (later) the watcher can share one database file safely.
+//! Migrations are embedded in the binary ([`Store::migrate`]).
+//!
+//! Writers use [`Store::write`], which runs a closure inside an `IMMEDIATE` transaction:
+//! SQLite then serialises writers up front, so a read-check-write inside the closure
+//! (e.g. "is this GPU still available?") cannot race another writer.
+//!
+//! Row types ([`models`]) are this crate's own; the API maps them to its wire types.
+
+pub use diesel;
+pub use diesel_migrations;
+
+pub mod models;
+pub mod repo;
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The migrations compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection from the pool.
+pub type Conn = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+/// A persistence failure. Callers see "the database failed"; the cause is for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had or opened.
+    #[error("database connection failed: {0}")]
+    Connection(String),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Migrations could not be applied or reverted.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    /// The blocking task running the query died.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = {};",
+            BUSY_TIMEOUT.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A pool of connections to one SQLite database file.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager<SqliteConnection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` with up to `max_connections`
+    /// pooled connections. Does not migrate: call [`Store::migrate`].
+    pub fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Connection(format!("{}: {e}", parent.display())))?;
+        }
+        let url = path.to_str().ok_or_else(|| {
+            StoreError::Connection(format!("{}: path is not UTF-8", path.display()))
+        })?;
+        // Open once up front so that a bad path fails here with a clear error.
+        SqliteConnection::establish(url)
+            .map_err(|e| StoreError::Connection(format!("{url}: {e}")))?;
+        let pool = Pool::builder()
+            .max_size(max_connections.max(1))
+            .connection_timeout(Duration::from_secs(30))
+            .connection_customizer(Box::new(Pragmas))
+            .build(ConnectionManager::new(url))
+            .map_err(|e| StoreError::Connection(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// A pooled connection, for synchronous callers (CLI, tests).
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Connection(e.to_string()))
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// Reverts every applied migration (used to prove that `down.sql` undoes `up.sql`).
+    pub fn revert_all(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        conn.revert_all_migrations(MIGRATIONS)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Runs `f` on a pooled connection in a blocking thread.
+    pub async fn read<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| StoreError::Connection(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` inside an `IMMEDIATE` transaction in a blocking thread: committed if `f`
+    /// returns `Ok`, rolled back otherwise.
+    pub async fn write<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.read(move |conn| conn.immediate_transaction(f)).await
+    }
+}
+
+/// The current Unix time in seconds.
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,237 @@
+//! The one typed configuration.
+//!
+//! Layers, later ones winning: built-in defaults, then a TOML file (`--config`, or
+//! `bitfox.toml` in the working directory if present), then `BITFOX_*` environment
+//! variables with `__` between nesting levels (`BITFOX_HTTP__PORT=9000`). Unknown keys
+//! are rejected, so a typo fails at start-up instead of being ignored.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Environment variables with the `BITFOX_` prefix that are not configuration keys.
+const ENV_NOT_CONFIG: &[&str] = &["config", "log", "venv"];
+
+/// How the server treats callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Open: mutating requests need no API key (a key, if sent, is still checked).
+    /// Announced loudly at start-up.
+    Dev,
+    /// Every mutating request needs an API key bound to an Algorand address.
+    Production,
+}
+
+impl Mode {
+    /// The mode's name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// All settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// `dev` (open, default) or `production` (API keys required).
+    pub mode: Mode,
+    /// Directory for the database and other state.
+    pub data_dir: PathBuf,
+    /// Database settings.
+    pub database: DatabaseSettings,
+    /// HTTP server settings.
+    pub http: HttpSettings,
+    /// Job runner settings.
+    pub jobs: JobSettings,
+    /// Logging settings.
+    pub log: LogSettings,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// SQLite file; defaults to `<data_dir>/bitfox.db`.
+    pub path: Option<PathBuf>,
+    /// Pooled connections.
+    pub max_connections: u32,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Worker threads; defaults to the number of cores.
+    pub workers: Option<usize>,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Job runner settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Whether this process runs the job runner.
+    pub enabled: bool,
+    /// How often an idle runner looks for due jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Attempts before a transiently failing job is failed for good.
+    pub max_attempts: u32,
+    /// First retry delay after a transient failure, in seconds (doubles each time).
+    pub retry_base_secs: u64,
+    /// Delay before retrying while no chain is available, in seconds.
+    pub unavailable_retry_secs: u64,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// Filter directives (`RUST_LOG` syntax); `BITFOX_LOG` or `RUST_LOG` override it.
+    pub filter: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Dev,
+            data_dir: PathBuf::from(".bitfox"),
+            database: DatabaseSettings::default(),
+            http: HttpSettings::default(),
+            jobs: JobSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            path: None,
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            body_limit_bytes: 64 * 1024,
+            workers: None,
+            shutdown_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval_ms: 500,
+            max_attempts: 8,
+            retry_base_secs: 2,
+            unavailable_retry_secs: 30,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `./bitfox.toml` if it exists), then the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        Self::figment(file, Env::prefixed("BITFOX_"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    fn figment(file: Option<&Path>, env: Env) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("bitfox.toml")),
+        }
+        figment.merge(env.ignore(ENV_NOT_CONFIG).split("__"))
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.database
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("bitfox.db"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn layers_file_then_env_and_rejects_unknown_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "mode = \"production\"\n[http]\nport = 9000\nbody_limit_bytes = 1024\n",
+            )?;
+            jail.set_env("BITFOX_HTTP__PORT", "9100");
+            jail.set_env("BITFOX_VENV", "/not/config");
+            let settings = Settings::load(Some(Path::new("custom.toml"))).unwrap();
+            assert_eq!(settings.mode, Mode::Production);
+            assert_eq!(settings.http.port, 9100);
+            assert_eq!(settings.http.body_limit_bytes, 1024);
+            assert_eq!(settings.database_path(), PathBuf::from(".bitfox/bitfox.db"));
+
+            jail.set_env("BITFOX_HTTP__PROT", "1");
+            let err = Settings::load(Some(Path::new("custom.toml"))).unwrap_err();
+            assert!(err.to_string().contains("prot"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
+    fn missing_explicit_file_is_an_error() {
+        figment::Jail::expect_with(|_jail| {
+            assert!(Settings::load(Some(Path::new("nope.toml"))).is_err());
+            assert_eq!(Settings::load(None).unwrap(), Settings::default());
+            Ok(())
+        });
+    }
+}

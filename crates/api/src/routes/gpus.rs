@@ -1,0 +1,354 @@
+//! `/gpus`: listings, rent and stop.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use bitfox_domain::GpuStatus;
+use bitfox_store::now_seconds;
+use bitfox_store::repo::gpu::{After, Query, Sort};
+
+use super::{
+    ACCEPTED, decode_cursor, encode_cursor, next_link, parse_address, parse_limit, to_json,
+};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::extract::{OptionalJson, ValidJson, parse_id, parse_query};
+use crate::idempotency::{self, Claim, Saved};
+use crate::service;
+use crate::types::{CreateGpu, Gpu, GpuListParams, RentGpu, Rental, StopGpu, UpdateGpu};
+
+/// List a GPU.
+///
+/// The provider's address owns the listing. In production mode the API key must be
+/// bound to `owner_address`.
+#[utoipa::path(
+    tag = "gpus",
+    request_body = CreateGpu,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    responses(
+        (status = 201, description = "Listed", body = Gpu),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API key bound to another address", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/gpus")]
+pub async fn create_gpu(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: ValidJson<CreateGpu>,
+) -> Result<HttpResponse, ApiError> {
+    let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
+    let now = now_seconds();
+    let value = body.value;
+    let saved = state
+        .store
+        .write(move |c| {
+            idempotency::run(c, claim.as_ref(), now, |c| {
+                let gpu = Gpu::from(service::register(c, &caller, value, now)?);
+                let location = gpu.links.this.clone();
+                Ok(Saved::new(
+                    StatusCode::CREATED,
+                    to_json(&gpu)?,
+                    Some(location),
+                ))
+            })
+        })
+        .await?;
+    Ok(saved.respond())
+}
+
+fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
+    let number = |field: &str, text: Option<String>| -> Result<Option<i64>, ApiError> {
+        text.map(|t| {
+            t.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ApiError::field(field, "must be a non-negative integer"))
+        })
+        .transpose()
+    };
+    let sort = match params.sort.as_deref() {
+        None | Some("oldest") => None,
+        Some("newest") => Some(Sort::Newest),
+        Some("price") => Some(Sort::Price),
+        Some("vram") => Some(Sort::Vram),
+        Some(_) => {
+            return Err(ApiError::field(
+                "sort",
+                "must be one of: oldest, newest, price, vram",
+            ));
+        }
+    };
+    let status = match params.status.as_deref() {
+        None => Some(GpuStatus::Available.as_str().to_owned()),
+        Some("all") => None,
+        Some(text) => Some(
+            text.parse::<GpuStatus>()
+                .map_err(|e| ApiError::field("status", format!("{e}or all")))?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    let min_vram =
+        number("min_vram", params.min_vram)?.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+    let max_price = number("max_price", params.max_price)?;
+    let after = match params.cursor {
+        None => None,
+        Some(cursor) => Some(parse_gpu_cursor(&decode_cursor(&cursor)?, sort)?),
+    };
+    let model_contains = params.model.filter(|m| !m.is_empty());
+    Ok(Query {
+        model_contains,
+        min_vram,
+        max_price,
+        region: params.region.filter(|r| !r.is_empty()),
+        status,
+        owner: parse_address("owner", params.owner.as_deref())?,
+        // `oldest` is `newest` reversed; keep it explicit for the cursor.
+        sort: sort.unwrap_or(Sort::Oldest),
+        after,
+        limit: parse_limit(params.limit.as_deref())?,
+    })
+}
+
+fn parse_gpu_cursor(text: &str, sort: Option<Sort>) -> Result<After, ApiError> {
+    let bad = || ApiError::field("cursor", "is not a cursor for this sort order");
+    let parts: Vec<&str> = text.split(':').collect();
+    let int = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    match (sort.unwrap_or(Sort::Oldest), parts.as_slice()) {
+        (Sort::Oldest, ["o", id]) => Ok(After::Oldest(int(id)?)),
+        (Sort::Newest, ["n", id]) => Ok(After::Newest(int(id)?)),
+        (Sort::Price, ["p", price, id]) => Ok(After::Price(int(price)?, int(id)?)),
+        (Sort::Vram, ["v", "-", id]) => Ok(After::Vram(None, int(id)?)),
+        (Sort::Vram, ["v", vram, id]) => Ok(After::Vram(
+            Some(i32::try_from(int(vram)?).map_err(|_| bad())?),
+            int(id)?,
+        )),
+        _ => Err(bad()),
+    }
+}
+
+fn gpu_cursor(sort: Sort, gpu: &Gpu) -> String {
+    encode_cursor(&match sort {
+        Sort::Oldest => format!("o:{}", gpu.id),
+        Sort::Newest => format!("n:{}", gpu.id),
+        Sort::Price => format!("p:{}:{}", gpu.price_per_minute, gpu.id),
+        Sort::Vram => match gpu.vram_gb {
+            Some(v) => format!("v:{v}:{}", gpu.id),
+            None => format!("v:-:{}", gpu.id),
+        },
+    })
+}
+
+/// Browse GPUs.
+///
+/// With no parameters, returns the available GPUs in listing order, as the original
+/// API did. The body is a JSON array; when more results exist, the `Link` header
+/// (`rel="next"`) and `X-Next-Cursor` point at the next page.
+#[utoipa::path(
+    tag = "gpus",
+    params(GpuListParams),
+    responses(
+        (status = 200, description = "One page of GPUs", body = [Gpu],
+            headers(("Link" = String, description = "Next page, if any"), ("X-Next-Cursor" = String, description = "Cursor of the next page, if any"))),
+        (status = 422, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/gpus")]
+pub async fn list_gpus(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query = parse_gpu_query(parse_query(req.query_string())?)?;
+    let limit = query.limit;
+    let sort = query.sort;
+    let mut rows = state
+        .store
+        .read(move |c| {
+            let mut q = query;
+            q.limit += 1;
+            bitfox_store::repo::gpu::list(c, &q).map_err(ApiError::from)
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let gpus: Vec<Gpu> = rows.into_iter().map(Gpu::from).collect();
+    let mut response = HttpResponse::Ok();
+    if more && let Some(last) = gpus.last() {
+        let cursor = gpu_cursor(sort, last);
+        response.insert_header(("Link", next_link(req.path(), req.query_string(), &cursor)));
+        response.insert_header(("X-Next-Cursor", cursor));
+    }
+    Ok(response.json(gpus))
+}
+
+/// One GPU, in any status.
+#[utoipa::path(
+    tag = "gpus",
+    params(("id" = i64, Path, description = "GPU id")),
+    responses(
+        (status = 200, description = "The GPU", body = Gpu),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/gpus/{id}")]
+pub async fn get_gpu(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let row = state.store.read(move |c| service::find_gpu(c, id)).await?;
+    Ok(HttpResponse::Ok().json(Gpu::from(row)))
+}
+
+/// Change a GPU's price or specs (owner only; not while rented).
+#[utoipa::path(
+    tag = "gpus",
+    params(("id" = i64, Path, description = "GPU id")),
+    request_body = UpdateGpu,
+    responses(
+        (status = 200, description = "Changed", body = Gpu),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Rented or delisted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/gpus/{id}")]
+pub async fn update_gpu(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<UpdateGpu>,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let value = body.value;
+    let row = state
+        .store
+        .write(move |c| service::update(c, &caller, id, value, now_seconds()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Gpu::from(row)))
+}
+
+/// Delist a GPU (owner only; not while rented). Delisting twice is harmless.
+#[utoipa::path(
+    tag = "gpus",
+    params(("id" = i64, Path, description = "GPU id")),
+    responses(
+        (status = 200, description = "Delisted", body = Gpu),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Rented", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/gpus/{id}")]
+pub async fn delete_gpu(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let row = state
+        .store
+        .write(move |c| service::delist(c, &caller, id, now_seconds()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Gpu::from(row)))
+}
+
+/// Rent a GPU.
+///
+/// Records the rental and a job that locks the deposit (`price_per_minute *
+/// max_minutes`) in the on-chain escrow, and answers at once: follow `links.self`
+/// (the rental) and `links.job`. A GPU that is already being rented is refused (409).
+#[utoipa::path(
+    tag = "gpus",
+    params(
+        ("id" = i64, Path, description = "GPU id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
+    request_body = RentGpu,
+    responses(
+        (status = 202, description = "Accepted; chain work queued", body = Rental),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "API key bound to another address", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not available", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/gpus/{id}/rent")]
+pub async fn rent_gpu(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<RentGpu>,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
+    let now = now_seconds();
+    let value = body.value;
+    let saved = state
+        .store
+        .write(move |c| {
+            idempotency::run(c, claim.as_ref(), now, |c| {
+                let (rental, job) = service::rent(c, &caller, id, value, now)?;
+                let rental = Rental::from_row(rental, Some(job.id), now);
+                let location = rental.links.this.clone();
+                Ok(Saved::new(ACCEPTED, to_json(&rental)?, Some(location)))
+            })
+        })
+        .await?;
+    if !saved.replayed {
+        state.wake.notify_one();
+    }
+    Ok(saved.respond())
+}
+
+/// Stop the GPU's rental.
+///
+/// Records a job that settles the rental on chain (provider paid per second used,
+/// platform fee, renter refunded) and answers at once. The renter or the provider may
+/// stop. The body is optional.
+#[utoipa::path(
+    tag = "gpus",
+    params(
+        ("id" = i64, Path, description = "GPU id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
+    request_body(content = Option<StopGpu>, description = "Optional, empty object"),
+    responses(
+        (status = 202, description = "Accepted; settlement queued", body = Rental),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither renter nor provider", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing to stop, or already stopping", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/gpus/{id}/stop")]
+pub async fn stop_gpu(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+    body: OptionalJson<StopGpu>,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
+    let now = now_seconds();
+    let saved = state
+        .store
+        .write(move |c| {
+            idempotency::run(c, claim.as_ref(), now, |c| {
+                let (rental, job) = service::stop(c, &caller, id, now)?;
+                let rental = Rental::from_row(rental, Some(job.id), now);
+                let location = rental.links.this.clone();
+                Ok(Saved::new(ACCEPTED, to_json(&rental)?, Some(location)))
+            })
+        })
+        .await?;
+    if !saved.replayed {
+        state.wake.notify_one();
+    }
+    Ok(saved.respond())
+}

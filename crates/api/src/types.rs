@@ -1,0 +1,390 @@
+//! Wire types: request and response bodies. They are separate from the database rows
+//! and the domain types, with explicit conversions, so a schema change cannot silently
+//! change the API.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use bitfox_domain::billing::{self, MaxMinutes, PricePerMinute};
+use bitfox_domain::{Address, MicroAlgos};
+use bitfox_store::models::{GpuRow, JobRow, RentalRow};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Formats Unix seconds as RFC 3339 (UTC).
+pub fn rfc3339(seconds: i64) -> String {
+    let secs = u64::try_from(seconds).unwrap_or(0);
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+fn u64_of(value: i64) -> u64 {
+    // Amounts are stored from u64 values bounded by the Algo supply; never negative.
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// `Some(None)` for an explicit `null`, `Some(Some(v))` for a value, `None` if absent.
+fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Body of `POST /gpus`. The first three fields are the original wire contract; the
+/// rest are optional.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGpu {
+    /// The provider's Algorand address.
+    #[schema(value_type = String, example = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A")]
+    pub owner_address: Address,
+    /// GPU model name, 1–100 characters.
+    #[schema(example = "RTX 4090")]
+    pub gpu_model: String,
+    /// Price in microAlgos per minute (1 ..= 10^16).
+    #[schema(value_type = u64, example = 1000)]
+    pub price_per_minute: PricePerMinute,
+    /// Video memory per GPU, in GB (1 ..= 4096).
+    pub vram_gb: Option<u32>,
+    /// Number of GPUs in the machine (1 ..= 1024; default 1).
+    pub gpu_count: Option<u32>,
+    /// Region label, e.g. `eu-west` (1–64 characters).
+    pub region: Option<String>,
+}
+
+/// Body of `PATCH /gpus/{id}`: the fields to change. `null` clears `vram_gb` or `region`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGpu {
+    /// New model name.
+    pub gpu_model: Option<String>,
+    /// New price in microAlgos per minute.
+    #[schema(value_type = Option<u64>)]
+    pub price_per_minute: Option<PricePerMinute>,
+    /// New VRAM in GB, or `null` for unknown.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub vram_gb: Option<Option<u32>>,
+    /// New GPU count.
+    pub gpu_count: Option<u32>,
+    /// New region, or `null` for none.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub region: Option<Option<String>>,
+}
+
+/// Body of `POST /gpus/{id}/rent`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RentGpu {
+    /// The renter's Algorand address (pays the deposit).
+    #[schema(value_type = String, example = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A")]
+    pub renter_address: Address,
+    /// Minutes the deposit pays for (1 ..= 525600, default 60). The deposit is
+    /// `price_per_minute * max_minutes`; unused time is refunded at stop.
+    #[schema(value_type = Option<u64>, example = 60)]
+    pub max_minutes: Option<MaxMinutes>,
+}
+
+/// Body of `POST /gpus/{id}/stop` (optional; the original contract sends none).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopGpu {}
+
+/// A renter's view of a listing's track record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reliability {
+    /// Rentals settled normally.
+    pub completed_rentals: u32,
+    /// Rentals that failed.
+    pub failed_rentals: u32,
+}
+
+/// Links to follow.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Links {
+    /// This resource.
+    #[serde(rename = "self")]
+    pub this: String,
+    /// The GPU involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    /// The rental involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rental: Option<String>,
+    /// The job carrying the chain work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+}
+
+/// A GPU listing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Gpu {
+    /// Listing id.
+    pub id: i64,
+    /// The provider's Algorand address.
+    pub owner_address: String,
+    /// GPU model name.
+    pub gpu_model: String,
+    /// microAlgos per minute.
+    pub price_per_minute: u64,
+    /// `available`, `renting`, `rented`, `delisted` or `offline`.
+    pub status: String,
+    /// VRAM per GPU in GB, if known.
+    pub vram_gb: Option<u32>,
+    /// GPUs in the machine.
+    pub gpu_count: u32,
+    /// Region label, if any.
+    pub region: Option<String>,
+    /// Track record.
+    pub reliability: Reliability,
+    /// When listed (RFC 3339).
+    pub created_at: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+    /// Links.
+    pub links: Links,
+}
+
+impl From<GpuRow> for Gpu {
+    fn from(row: GpuRow) -> Self {
+        Self {
+            links: Links {
+                this: format!("/gpus/{}", row.id),
+                ..Links::default()
+            },
+            id: row.id,
+            owner_address: row.owner_address,
+            gpu_model: row.gpu_model,
+            price_per_minute: u64_of(row.price_per_minute),
+            status: row.status,
+            vram_gb: row.vram_gb.and_then(|v| u32::try_from(v).ok()),
+            gpu_count: u32::try_from(row.gpu_count).unwrap_or(1),
+            region: row.region,
+            reliability: Reliability {
+                completed_rentals: u32::try_from(row.completed_rentals).unwrap_or(0),
+                failed_rentals: u32::try_from(row.failed_rentals).unwrap_or(0),
+            },
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+        }
+    }
+}
+
+/// Exact amounts of a settled rental, in microAlgos.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SettlementAmounts {
+    /// What the rental cost: `paid_to_provider + platform_fee`.
+    pub cost: u64,
+    /// Paid to the provider.
+    pub paid_to_provider: u64,
+    /// Paid to the platform treasury.
+    pub platform_fee: u64,
+    /// Returned to the renter: `deposit - cost`.
+    pub refunded: u64,
+}
+
+/// On-chain transaction ids of a rental.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RentalTransactions {
+    /// The deposit group's app call.
+    pub rent: Option<String>,
+    /// The settle call.
+    pub settle: Option<String>,
+}
+
+/// A rental.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rental {
+    /// Rental id.
+    pub id: i64,
+    /// The rented GPU.
+    pub gpu_id: i64,
+    /// Who rents.
+    pub renter_address: String,
+    /// Who provides.
+    pub provider_address: String,
+    /// `pending`, `active`, `settling`, `settled`, `failed` or `expired`.
+    pub status: String,
+    /// Price at rent time, microAlgos per minute.
+    pub price_per_minute: u64,
+    /// Minutes the deposit pays for.
+    pub max_minutes: u64,
+    /// `price_per_minute * max_minutes`, microAlgos.
+    pub deposit: u64,
+    /// Whether a stop was requested.
+    pub stop_requested: bool,
+    /// Cost so far by the server's clock while active (the chain's block time decides
+    /// the final amount); `null` before the deposit is locked on chain.
+    pub cost_so_far: Option<u64>,
+    /// Final amounts once settled.
+    pub settlement: Option<SettlementAmounts>,
+    /// Why the chain refused the rental or its settlement.
+    pub failure_reason: Option<String>,
+    /// On-chain transaction ids.
+    pub transactions: RentalTransactions,
+    /// When requested (RFC 3339).
+    pub created_at: String,
+    /// When billing started on chain (RFC 3339).
+    pub started_at: Option<String>,
+    /// When billing ended on chain (RFC 3339).
+    pub ended_at: Option<String>,
+    /// Links.
+    pub links: Links,
+}
+
+impl Rental {
+    /// The wire form of `row`, with `job` (its latest job) linked and the cost so far
+    /// computed at `now` (Unix seconds).
+    pub fn from_row(row: RentalRow, job: Option<i64>, now: i64) -> Self {
+        let price = PricePerMinute::new(u64_of(row.price_per_minute)).ok();
+        let deposit = MicroAlgos(u64_of(row.deposit));
+        let cost_so_far = match (row.status.as_str(), row.started_at, price) {
+            ("active" | "settling", Some(start), Some(price)) => {
+                let start = u64_of(start);
+                let end = billing::max_end(start, price, deposit);
+                let elapsed = billing::elapsed(start, end, u64_of(now));
+                Some(billing::cost(price, elapsed, deposit).get())
+            }
+            _ => None,
+        };
+        let settlement = match (row.cost, row.fee, row.provider_amount, row.refund) {
+            (Some(cost), Some(fee), Some(provider), Some(refund)) => Some(SettlementAmounts {
+                cost: u64_of(cost),
+                paid_to_provider: u64_of(provider),
+                platform_fee: u64_of(fee),
+                refunded: u64_of(refund),
+            }),
+            _ => None,
+        };
+        Self {
+            links: Links {
+                this: format!("/rentals/{}", row.id),
+                gpu: Some(format!("/gpus/{}", row.gpu_id)),
+                rental: None,
+                job: job.map(|id| format!("/jobs/{id}")),
+            },
+            id: row.id,
+            gpu_id: row.gpu_id,
+            renter_address: row.renter_address,
+            provider_address: row.provider_address,
+            status: row.status,
+            price_per_minute: u64_of(row.price_per_minute),
+            max_minutes: u64_of(row.max_minutes),
+            deposit: deposit.get(),
+            stop_requested: row.stop_requested_at.is_some(),
+            cost_so_far,
+            settlement,
+            failure_reason: row.failure_reason,
+            transactions: RentalTransactions {
+                rent: row.rent_txid,
+                settle: row.settle_txid,
+            },
+            created_at: rfc3339(row.created_at),
+            started_at: row.started_at.map(rfc3339),
+            ended_at: row.ended_at.map(rfc3339),
+        }
+    }
+}
+
+/// A background job carrying chain work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Job {
+    /// Job id.
+    pub id: i64,
+    /// `rent` or `settle`.
+    pub kind: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt did not finish (or why the job waits).
+    pub last_error: Option<String>,
+    /// The rental it serves.
+    pub rental_id: Option<i64>,
+    /// Earliest time of the next attempt (RFC 3339).
+    pub run_after: String,
+    /// When created (RFC 3339).
+    pub created_at: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+    /// Links.
+    pub links: Links,
+}
+
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Self {
+        Self {
+            links: Links {
+                this: format!("/jobs/{}", row.id),
+                rental: row.rental_id.map(|id| format!("/rentals/{id}")),
+                ..Links::default()
+            },
+            id: row.id,
+            kind: row.kind,
+            state: row.state,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            last_error: row.last_error,
+            rental_id: row.rental_id,
+            run_after: rfc3339(row.run_after),
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+        }
+    }
+}
+
+/// Query parameters of `GET /gpus`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GpuListParams {
+    /// Case-insensitive substring of the model name.
+    pub model: Option<String>,
+    /// Minimum VRAM in GB.
+    pub min_vram: Option<String>,
+    /// Maximum price in microAlgos per minute.
+    pub max_price: Option<String>,
+    /// Exact region (case-insensitive).
+    pub region: Option<String>,
+    /// Status to list (default `available`), or `all`.
+    pub status: Option<String>,
+    /// Only this provider's listings.
+    pub owner: Option<String>,
+    /// `oldest` (default, listing order), `newest`, `price` (cheapest first) or `vram`
+    /// (most first).
+    pub sort: Option<String>,
+    /// Continue from a previous page (`X-Next-Cursor` / `Link: rel="next"`).
+    pub cursor: Option<String>,
+    /// Page size, 1 ..= 200 (default 50).
+    pub limit: Option<String>,
+}
+
+/// Query parameters of `GET /rentals`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RentalListParams {
+    /// Only this renter's rentals.
+    pub renter: Option<String>,
+    /// Only rentals of this provider's GPUs.
+    pub provider: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Continue from a previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 ..= 200 (default 50).
+    pub limit: Option<String>,
+}
+
+/// Body of `GET /health`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: String,
+    /// `dev` or `production`.
+    pub mode: String,
+    /// The chain backend the job runner uses.
+    pub chain: String,
+    /// The server's version.
+    pub version: String,
+}

@@ -1,0 +1,14 @@
+DROP TABLE idempotency_keys;
+DROP TABLE api_keys;
+DROP INDEX jobs_rental;
+DROP INDEX jobs_ready;
+DROP TABLE jobs;
+DROP INDEX rentals_status;
+DROP INDEX rentals_provider;
+DROP INDEX rentals_renter;
+DROP INDEX rentals_one_live_per_gpu;
+DROP TABLE rentals;
+DROP INDEX gpus_owner;
+DROP INDEX gpus_status_vram;
+DROP INDEX gpus_status_price;
+DROP TABLE gpus;

@@ -1,0 +1,154 @@
+//! Row types, one per table, and the insertable forms.
+
+use diesel::prelude::*;
+
+use crate::schema::{api_keys, gpus, idempotency_keys, jobs, rentals};
+
+/// A row of `gpus`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = gpus)]
+pub struct GpuRow {
+    pub id: i64,
+    pub owner_address: String,
+    pub gpu_model: String,
+    pub vram_gb: Option<i32>,
+    pub gpu_count: i32,
+    pub region: Option<String>,
+    pub price_per_minute: i64,
+    pub status: String,
+    pub completed_rentals: i32,
+    pub failed_rentals: i32,
+    pub last_heartbeat_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new GPU listing.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = gpus)]
+pub struct NewGpu {
+    pub owner_address: String,
+    pub gpu_model: String,
+    pub vram_gb: Option<i32>,
+    pub gpu_count: i32,
+    pub region: Option<String>,
+    pub price_per_minute: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Fields a provider may change on a listing (`None` leaves a field as it is).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = gpus)]
+pub struct GpuChanges {
+    pub gpu_model: Option<String>,
+    pub vram_gb: Option<Option<i32>>,
+    pub gpu_count: Option<i32>,
+    pub region: Option<Option<String>>,
+    pub price_per_minute: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// A row of `rentals`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = rentals)]
+pub struct RentalRow {
+    pub id: i64,
+    pub gpu_id: i64,
+    pub renter_address: String,
+    pub provider_address: String,
+    pub price_per_minute: i64,
+    pub max_minutes: i64,
+    pub deposit: i64,
+    pub status: String,
+    pub stop_requested_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub cost: Option<i64>,
+    pub fee: Option<i64>,
+    pub provider_amount: Option<i64>,
+    pub refund: Option<i64>,
+    pub failure_reason: Option<String>,
+    pub rent_txid: Option<String>,
+    pub settle_txid: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new rental.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = rentals)]
+pub struct NewRental {
+    pub gpu_id: i64,
+    pub renter_address: String,
+    pub provider_address: String,
+    pub price_per_minute: i64,
+    pub max_minutes: i64,
+    pub deposit: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A row of `jobs`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = jobs)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub rental_id: Option<i64>,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub run_after: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new job.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob {
+    pub kind: String,
+    pub rental_id: Option<i64>,
+    pub state: String,
+    pub run_after: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A row of `api_keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub address: String,
+    pub key_hash: String,
+    pub label: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A new API key (its hash).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKey {
+    pub address: String,
+    pub key_hash: String,
+    pub label: String,
+    pub created_at: i64,
+}
+
+/// A saved response to an idempotent POST.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub principal: String,
+    pub idempotency_key: String,
+    pub request_fingerprint: String,
+    pub response_status: i32,
+    pub response_body: String,
+    pub response_location: Option<String>,
+    pub created_at: i64,
+}

@@ -1,0 +1,506 @@
+//! Repositories: table-level queries over a borrowed connection, so callers can compose
+//! several of them inside one transaction ([`crate::Store::write`]).
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use crate::models::*;
+use crate::schema::{api_keys, gpus, idempotency_keys, jobs, rentals};
+
+type QueryResult<T> = Result<T, diesel::result::Error>;
+
+/// GPU listings.
+pub mod gpu {
+    use super::*;
+
+    /// Sort orders for listing GPUs. Each is a total order (ties broken by id), so the
+    /// keyset cursor of a page is exact.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Sort {
+        /// Listing order (oldest first), as the original API returned them.
+        Oldest,
+        /// Cheapest first.
+        Price,
+        /// Most VRAM first; listings without a VRAM figure last.
+        Vram,
+        /// Newest first.
+        Newest,
+    }
+
+    /// Where the previous page ended (the sort key of its last row).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum After {
+        /// After `id` (ascending).
+        Oldest(i64),
+        /// After `(price, id)`.
+        Price(i64, i64),
+        /// After `(vram, id)`.
+        Vram(Option<i32>, i64),
+        /// After `id` (descending).
+        Newest(i64),
+    }
+
+    /// A listing query.
+    #[derive(Debug, Clone)]
+    pub struct Query {
+        /// Case-insensitive substring of the model name.
+        pub model_contains: Option<String>,
+        /// At least this much VRAM (GB).
+        pub min_vram: Option<i32>,
+        /// At most this price per minute.
+        pub max_price: Option<i64>,
+        /// Exactly this region (case-insensitive).
+        pub region: Option<String>,
+        /// Only this status; `None` for every status.
+        pub status: Option<String>,
+        /// Only this owner.
+        pub owner: Option<String>,
+        /// Order of the results.
+        pub sort: Sort,
+        /// Continue after this position.
+        pub after: Option<After>,
+        /// Page size.
+        pub limit: i64,
+    }
+
+    /// Inserts a listing and returns it.
+    pub fn insert(conn: &mut SqliteConnection, new: &NewGpu) -> QueryResult<GpuRow> {
+        diesel::insert_into(gpus::table)
+            .values(new)
+            .returning(GpuRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// The listing `id`, if it exists.
+    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<GpuRow>> {
+        gpus::table
+            .find(id)
+            .select(GpuRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Applies `changes` to listing `id`.
+    pub fn update(
+        conn: &mut SqliteConnection,
+        id: i64,
+        changes: &GpuChanges,
+    ) -> QueryResult<GpuRow> {
+        diesel::update(gpus::table.find(id))
+            .set(changes)
+            .returning(GpuRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// Moves listing `id` from status `from` to `to` if it is still in `from`;
+    /// returns whether it moved (compare-and-set).
+    pub fn set_status(
+        conn: &mut SqliteConnection,
+        id: i64,
+        from: &str,
+        to: &str,
+        now: i64,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(gpus::table.find(id).filter(gpus::status.eq(from)))
+            .set((gpus::status.eq(to), gpus::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Counts one finished rental in the listing's reliability figures.
+    pub fn record_outcome(
+        conn: &mut SqliteConnection,
+        id: i64,
+        completed: bool,
+    ) -> QueryResult<()> {
+        let target = gpus::table.find(id);
+        if completed {
+            diesel::update(target)
+                .set(gpus::completed_rentals.eq(gpus::completed_rentals + 1))
+                .execute(conn)?;
+        } else {
+            diesel::update(target)
+                .set(gpus::failed_rentals.eq(gpus::failed_rentals + 1))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    fn like_pattern(text: &str) -> String {
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for ch in text.chars() {
+            if matches!(ch, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(ch);
+        }
+        pattern.push('%');
+        pattern
+    }
+
+    /// One page of listings matching `query`.
+    pub fn list(conn: &mut SqliteConnection, query: &Query) -> QueryResult<Vec<GpuRow>> {
+        let mut q = gpus::table.select(GpuRow::as_select()).into_boxed();
+        if let Some(model) = &query.model_contains {
+            q = q.filter(gpus::gpu_model.like(like_pattern(model)).escape('\\'));
+        }
+        if let Some(min) = query.min_vram {
+            q = q.filter(gpus::vram_gb.ge(min));
+        }
+        if let Some(max) = query.max_price {
+            q = q.filter(gpus::price_per_minute.le(max));
+        }
+        if let Some(region) = &query.region {
+            // LIKE without wildcards: an ASCII case-insensitive equality.
+            let escaped = like_pattern(region);
+            q = q.filter(
+                gpus::region
+                    .like(escaped[1..escaped.len() - 1].to_owned())
+                    .escape('\\'),
+            );
+        }
+        if let Some(status) = &query.status {
+            q = q.filter(gpus::status.eq(status.clone()));
+        }
+        if let Some(owner) = &query.owner {
+            q = q.filter(gpus::owner_address.eq(owner.clone()));
+        }
+        q = match (query.sort, query.after) {
+            (Sort::Oldest, after) => {
+                if let Some(After::Oldest(id)) = after {
+                    q = q.filter(gpus::id.gt(id));
+                }
+                q.order(gpus::id.asc())
+            }
+            (Sort::Price, after) => {
+                if let Some(After::Price(price, id)) = after {
+                    q = q.filter(
+                        gpus::price_per_minute
+                            .gt(price)
+                            .or(gpus::price_per_minute.eq(price).and(gpus::id.gt(id))),
+                    );
+                }
+                q.order((gpus::price_per_minute.asc(), gpus::id.asc()))
+            }
+            (Sort::Vram, after) => {
+                match after {
+                    Some(After::Vram(Some(vram), id)) => {
+                        q = q.filter(
+                            gpus::vram_gb
+                                .lt(vram)
+                                .or(gpus::vram_gb.eq(vram).and(gpus::id.gt(id)))
+                                .or(gpus::vram_gb.is_null()),
+                        );
+                    }
+                    Some(After::Vram(None, id)) => {
+                        q = q.filter(gpus::vram_gb.is_null().and(gpus::id.gt(id)));
+                    }
+                    _ => {}
+                }
+                // SQLite sorts NULL lowest, so DESC puts unknown VRAM last.
+                q.order((gpus::vram_gb.desc(), gpus::id.asc()))
+            }
+            (Sort::Newest, after) => {
+                if let Some(After::Newest(id)) = after {
+                    q = q.filter(gpus::id.lt(id));
+                }
+                q.order(gpus::id.desc())
+            }
+        };
+        q.limit(query.limit).load(conn)
+    }
+
+    /// Number of listings per status.
+    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, i64)>> {
+        gpus::table
+            .group_by(gpus::status)
+            .select((gpus::status, diesel::dsl::count_star()))
+            .load(conn)
+    }
+}
+
+/// Rentals.
+pub mod rental {
+    use super::*;
+
+    /// A rentals query; newest first.
+    #[derive(Debug, Clone, Default)]
+    pub struct Query {
+        /// Only this renter.
+        pub renter: Option<String>,
+        /// Only this provider.
+        pub provider: Option<String>,
+        /// Only this status.
+        pub status: Option<String>,
+        /// Only ids below this one (the cursor).
+        pub before_id: Option<i64>,
+        /// Page size.
+        pub limit: i64,
+    }
+
+    /// Inserts a rental and returns it.
+    pub fn insert(conn: &mut SqliteConnection, new: &NewRental) -> QueryResult<RentalRow> {
+        diesel::insert_into(rentals::table)
+            .values(new)
+            .returning(RentalRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// The rental `id`, if it exists.
+    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<RentalRow>> {
+        rentals::table
+            .find(id)
+            .select(RentalRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The GPU's live (pending, active or settling) rental, if any.
+    pub fn live_for_gpu(
+        conn: &mut SqliteConnection,
+        gpu_id: i64,
+    ) -> QueryResult<Option<RentalRow>> {
+        rentals::table
+            .filter(rentals::gpu_id.eq(gpu_id))
+            .filter(rentals::status.eq_any(["pending", "active", "settling"]))
+            .select(RentalRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Saves every field of `row` (by id).
+    pub fn save(conn: &mut SqliteConnection, row: &RentalRow) -> QueryResult<()> {
+        diesel::update(rentals::table.find(row.id))
+            .set((
+                rentals::status.eq(&row.status),
+                rentals::stop_requested_at.eq(row.stop_requested_at),
+                rentals::started_at.eq(row.started_at),
+                rentals::ended_at.eq(row.ended_at),
+                rentals::cost.eq(row.cost),
+                rentals::fee.eq(row.fee),
+                rentals::provider_amount.eq(row.provider_amount),
+                rentals::refund.eq(row.refund),
+                rentals::failure_reason.eq(&row.failure_reason),
+                rentals::rent_txid.eq(&row.rent_txid),
+                rentals::settle_txid.eq(&row.settle_txid),
+                rentals::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// One page of rentals matching `query`, newest first.
+    pub fn list(conn: &mut SqliteConnection, query: &Query) -> QueryResult<Vec<RentalRow>> {
+        let mut q = rentals::table.select(RentalRow::as_select()).into_boxed();
+        if let Some(renter) = &query.renter {
+            q = q.filter(rentals::renter_address.eq(renter.clone()));
+        }
+        if let Some(provider) = &query.provider {
+            q = q.filter(rentals::provider_address.eq(provider.clone()));
+        }
+        if let Some(status) = &query.status {
+            q = q.filter(rentals::status.eq(status.clone()));
+        }
+        if let Some(before) = query.before_id {
+            q = q.filter(rentals::id.lt(before));
+        }
+        q.order(rentals::id.desc()).limit(query.limit).load(conn)
+    }
+
+    /// Number of rentals per status.
+    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, i64)>> {
+        rentals::table
+            .group_by(rentals::status)
+            .select((rentals::status, diesel::dsl::count_star()))
+            .load(conn)
+    }
+}
+
+/// The durable jobs table.
+pub mod job {
+    use super::*;
+
+    /// Inserts a job and returns it.
+    pub fn insert(conn: &mut SqliteConnection, new: &NewJob) -> QueryResult<JobRow> {
+        diesel::insert_into(jobs::table)
+            .values(new)
+            .returning(JobRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// The job `id`, if it exists.
+    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<JobRow>> {
+        jobs::table
+            .find(id)
+            .select(JobRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The most recent job for a rental, if any.
+    pub fn latest_for_rental(
+        conn: &mut SqliteConnection,
+        rental_id: i64,
+    ) -> QueryResult<Option<JobRow>> {
+        jobs::table
+            .filter(jobs::rental_id.eq(rental_id))
+            .order(jobs::id.desc())
+            .select(JobRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Claims the oldest queued job that is due (`run_after <= now`), marking it
+    /// running and counting the attempt. Call inside a write transaction.
+    pub fn claim_next(conn: &mut SqliteConnection, now: i64) -> QueryResult<Option<JobRow>> {
+        let Some(job) = jobs::table
+            .filter(jobs::state.eq("queued"))
+            .filter(jobs::run_after.le(now))
+            .order(jobs::id.asc())
+            .select(JobRow::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::update(jobs::table.find(job.id))
+            .set((
+                jobs::state.eq("running"),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::updated_at.eq(now),
+            ))
+            .returning(JobRow::as_returning())
+            .get_result(conn)
+            .map(Some)
+    }
+
+    /// Sets a job's state and error; `run_after` reschedules it.
+    pub fn set_state(
+        conn: &mut SqliteConnection,
+        id: i64,
+        state: &str,
+        last_error: Option<&str>,
+        run_after: Option<i64>,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::state.eq(state),
+                jobs::last_error.eq(last_error),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if let Some(at) = run_after {
+            diesel::update(jobs::table.find(id))
+                .set(jobs::run_after.eq(at))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Gives an attempt back: a job claimed but not finished (the process stopped
+    /// mid-way) returns to the queue without counting that attempt.
+    pub fn unclaim(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+        diesel::update(jobs::table.find(id).filter(jobs::state.eq("running")))
+            .set((
+                jobs::state.eq("queued"),
+                jobs::attempts.eq(jobs::attempts - 1),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Returns every `running` job to the queue; called at start-up, when no job can
+    /// really be running. Returns how many were requeued.
+    pub fn requeue_interrupted(conn: &mut SqliteConnection, now: i64) -> QueryResult<usize> {
+        diesel::update(jobs::table.filter(jobs::state.eq("running")))
+            .set((
+                jobs::state.eq("queued"),
+                jobs::run_after.eq(now),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    /// Number of jobs per state.
+    pub fn count_by_state(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, i64)>> {
+        jobs::table
+            .group_by(jobs::state)
+            .select((jobs::state, diesel::dsl::count_star()))
+            .load(conn)
+    }
+}
+
+/// API keys.
+pub mod api_key {
+    use super::*;
+
+    /// Stores a key's hash.
+    pub fn insert(conn: &mut SqliteConnection, new: &NewApiKey) -> QueryResult<ApiKeyRow> {
+        diesel::insert_into(api_keys::table)
+            .values(new)
+            .returning(ApiKeyRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// The unrevoked key with this hash, if any.
+    pub fn find_active(
+        conn: &mut SqliteConnection,
+        key_hash: &str,
+    ) -> QueryResult<Option<ApiKeyRow>> {
+        api_keys::table
+            .filter(api_keys::key_hash.eq(key_hash))
+            .filter(api_keys::revoked_at.is_null())
+            .select(ApiKeyRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Revokes key `id`; returns whether a live key was revoked.
+    pub fn revoke(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<bool> {
+        let n = diesel::update(
+            api_keys::table
+                .find(id)
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(now))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Every key (hashes only), oldest first.
+    pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<ApiKeyRow>> {
+        api_keys::table
+            .order(api_keys::id.asc())
+            .select(ApiKeyRow::as_select())
+            .load(conn)
+    }
+}
+
+/// Saved responses of idempotent requests.
+pub mod idempotency {
+    use super::*;
+
+    /// The saved response for `(principal, key)`, if any.
+    pub fn find(
+        conn: &mut SqliteConnection,
+        principal: &str,
+        key: &str,
+    ) -> QueryResult<Option<IdempotencyRow>> {
+        idempotency_keys::table
+            .find((principal, key))
+            .select(IdempotencyRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Saves a response.
+    pub fn insert(conn: &mut SqliteConnection, row: &IdempotencyRow) -> QueryResult<()> {
+        diesel::insert_into(idempotency_keys::table)
+            .values(row)
+            .execute(conn)?;
+        Ok(())
+    }
+}

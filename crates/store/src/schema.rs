@@ -1,0 +1,86 @@
+//! The diesel schema, kept by hand in step with `migrations/` (a test checks that the
+//! migrated database has exactly these columns).
+
+diesel::table! {
+    gpus (id) {
+        id -> BigInt,
+        owner_address -> Text,
+        gpu_model -> Text,
+        vram_gb -> Nullable<Integer>,
+        gpu_count -> Integer,
+        region -> Nullable<Text>,
+        price_per_minute -> BigInt,
+        status -> Text,
+        completed_rentals -> Integer,
+        failed_rentals -> Integer,
+        last_heartbeat_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    rentals (id) {
+        id -> BigInt,
+        gpu_id -> BigInt,
+        renter_address -> Text,
+        provider_address -> Text,
+        price_per_minute -> BigInt,
+        max_minutes -> BigInt,
+        deposit -> BigInt,
+        status -> Text,
+        stop_requested_at -> Nullable<BigInt>,
+        started_at -> Nullable<BigInt>,
+        ended_at -> Nullable<BigInt>,
+        cost -> Nullable<BigInt>,
+        fee -> Nullable<BigInt>,
+        provider_amount -> Nullable<BigInt>,
+        refund -> Nullable<BigInt>,
+        failure_reason -> Nullable<Text>,
+        rent_txid -> Nullable<Text>,
+        settle_txid -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        rental_id -> Nullable<BigInt>,
+        state -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        run_after -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        address -> Text,
+        key_hash -> Text,
+        label -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, idempotency_key) {
+        principal -> Text,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        response_location -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(rentals -> gpus (gpu_id));
+diesel::joinable!(jobs -> rentals (rental_id));
+diesel::allow_tables_to_appear_in_same_query!(gpus, rentals, jobs, api_keys, idempotency_keys);
