@@ -106,8 +106,12 @@ def addr_bytes(address: str) -> bytes:
 class BitFox:
     """The app deployed on a RefLedger, plus a few named accounts."""
 
-    def __init__(self, ledger: RefLedger | None = None, approval: str | None = None) -> None:
+    def __init__(
+        self, ledger: RefLedger | None = None, approval: str | None = None, probe: bool = False
+    ) -> None:
+        """`probe`: the approval logs one extra value last (cost measurement build)."""
         self.ledger = ledger or RefLedger()
+        self.probe = probe
         self.approval_source = approval or APPROVAL_PATH.read_text()
         self.approval = compile_teal(self.approval_source)
         self.clear = compile_teal(CLEAR_PATH.read_text())
@@ -166,10 +170,11 @@ class BitFox:
         result = self.submit(txns, signers or [sender], timestamp)
         outcome = result.txns[len(txns) - 1] if len(result.txns) >= len(txns) else result.txns[-1]
         logs = outcome.logs
+        decoded = logs[:-1] if self.probe else logs
         value = None
         if RETURNS[method] != "void":
-            value = abi.return_value(logs, RETURNS[method])
-        return Call(result, value, abi.decode_events(logs, EVENTS), logs)
+            value = abi.return_value(decoded, RETURNS[method])
+        return Call(result, value, abi.decode_events(decoded, EVENTS), logs)
 
     # ----- lifecycle ---------------------------------------------------------
     def deploy(self, fee_bps: int = 250) -> Call:
@@ -189,7 +194,8 @@ class BitFox:
         )
         self.submit([fund], [self.admin])
         logs = result.txns[0].logs
-        return Call(result, None, abi.decode_events(logs, EVENTS), logs)
+        decoded = logs[:-1] if self.probe else logs
+        return Call(result, None, abi.decode_events(decoded, EVENTS), logs)
 
     def state(self) -> dict[str, Any]:
         raw = self.ledger.global_state(self.app_id)

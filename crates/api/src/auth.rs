@@ -110,7 +110,10 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no app state")))?;
             let mode = state.settings.mode;
             let Some(header) = header else {
-                let caller = Self { address: None, mode };
+                let caller = Self {
+                    address: None,
+                    mode,
+                };
                 if mutating {
                     // Refuse before the body is even read.
                     caller.require()?;

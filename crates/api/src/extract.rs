@@ -107,14 +107,14 @@ fn json_error(path: &str, error: &serde_json::Error) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-/// The field a serde error is about: its path, or for "unknown field `x`" / "missing
-/// field `x`" errors (raised at the enclosing object) the quoted name.
+/// The field a serde error is about: its path, or for "missing field `x`" errors (raised
+/// at the enclosing object) the path of the quoted name. serde_path_to_error already
+/// puts an unknown field's name at the end of the path.
 fn field_from(path: &str, message: &str) -> String {
-    let quoted = message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.starts_with("unknown field") || message.starts_with("missing field"));
-    match (path, quoted) {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, missing) {
         (".", Some(name)) => name.to_owned(),
         (".", None) => "body".to_owned(),
         (path, Some(name)) => format!("{path}.{name}"),

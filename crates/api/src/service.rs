@@ -12,7 +12,7 @@ use bitfox_store::repo::{gpu, job, rental};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
-use crate::types::{CreateGpu, RentGpu, UpdateGpu};
+use crate::types::{CreateGpu, RentGpu, StopGpu, UpdateGpu};
 
 /// Minutes rented when the request names none.
 pub const DEFAULT_MAX_MINUTES: u64 = 60;
@@ -294,6 +294,7 @@ pub fn stop(
     conn: &mut SqliteConnection,
     caller: &Caller,
     id: i64,
+    req: StopGpu,
     now: i64,
 ) -> Result<(RentalRow, JobRow)> {
     find_gpu(conn, id)?;
@@ -307,6 +308,14 @@ pub fn stop(
                 rental.id
             )));
         }
+    }
+    if let Some(renter) = req.renter_address
+        && renter.to_string() != rental.renter_address
+    {
+        return Err(ApiError::Forbidden(format!(
+            "rental {} of GPU {id} is rented by {}, not {renter}",
+            rental.id, rental.renter_address
+        )));
     }
     if rental.stop_requested_at.is_some() {
         return Err(ApiError::Conflict(format!(

@@ -89,7 +89,11 @@ pub struct RentGpu {
 /// Body of `POST /gpus/{id}/stop` (optional; the original contract sends none).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StopGpu {}
+pub struct StopGpu {
+    /// If given, the stop applies only if this address is the rental's renter.
+    #[schema(value_type = Option<String>)]
+    pub renter_address: Option<Address>,
+}
 
 /// A renter's view of a listing's track record.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -79,7 +79,9 @@ fn init_tracing(settings: &Settings) {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| settings.log.filter.clone());
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match settings.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -156,7 +158,9 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&settings)?;
             let pending = pending_migrations(&store)?;
             if pending > 0 {
-                bail!("the database has {pending} pending migration(s): run `bitfox migrate` first");
+                bail!(
+                    "the database has {pending} pending migration(s): run `bitfox migrate` first"
+                );
             }
             run_async(serve(settings, store))
         }
@@ -164,7 +168,10 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&settings)?;
             let applied = store.migrate()?;
             if applied.is_empty() {
-                println!("database is up to date ({})", settings.database_path().display());
+                println!(
+                    "database is up to date ({})",
+                    settings.database_path().display()
+                );
             }
             for version in applied {
                 println!("applied {version}");
@@ -176,7 +183,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(future)
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
 }
 
 fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
@@ -194,7 +204,11 @@ fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::List => {
             for key in bitfox_store::repo::api_key::list(&mut conn)? {
-                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!("{}\t{}\t{state}\t{}", key.id, key.address, key.label);
             }
         }

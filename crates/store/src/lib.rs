@@ -59,10 +59,10 @@ struct Pragmas;
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL;
+            "PRAGMA busy_timeout = {};
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = {};",
+             PRAGMA foreign_keys = ON;",
             BUSY_TIMEOUT.as_millis()
         ))
         .map_err(diesel::r2d2::Error::QueryError)

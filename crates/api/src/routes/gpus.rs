@@ -336,11 +336,12 @@ pub async fn stop_gpu(
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
     let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
     let now = now_seconds();
+    let stop = body.value.unwrap_or_default();
     let saved = state
         .store
         .write(move |c| {
             idempotency::run(c, claim.as_ref(), now, |c| {
-                let (rental, job) = service::stop(c, &caller, id, now)?;
+                let (rental, job) = service::stop(c, &caller, id, stop, now)?;
                 let rental = Rental::from_row(rental, Some(job.id), now);
                 let location = rental.links.this.clone();
                 Ok(Saved::new(ACCEPTED, to_json(&rental)?, Some(location)))

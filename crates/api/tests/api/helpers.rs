@@ -1,0 +1,212 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use bitfox_api::Application;
+use bitfox_api::config::{Mode, Settings};
+use bitfox_api::runner::{JobRunner, Outcome};
+use bitfox_domain::chain::{
+    ChainError, ChainPort, PortFuture, RentOrder, RentReceipt, SettleOrder, SettleReceipt,
+    Unconfigured,
+};
+use bitfox_store::Store;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const PROVIDER: &str = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A";
+pub const RENTER: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY5HFKQ";
+
+/// A third valid address, derived from a fixed key.
+pub fn stranger() -> String {
+    bitfox_domain::Address::from_public_key([7u8; 32]).to_string()
+}
+
+/// A chain port whose answers the test scripts in advance.
+#[derive(Default)]
+pub struct ScriptedChain {
+    pub rents: Mutex<VecDeque<Result<RentReceipt, ChainError>>>,
+    pub settles: Mutex<VecDeque<Result<SettleReceipt, ChainError>>>,
+    pub rent_orders: Mutex<Vec<RentOrder>>,
+    pub settle_orders: Mutex<Vec<SettleOrder>>,
+}
+
+impl ChainPort for ScriptedChain {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn rent(&self, order: &RentOrder) -> PortFuture<'_, RentReceipt> {
+        self.rent_orders.lock().unwrap().push(order.clone());
+        let next = self.rents.lock().unwrap().pop_front();
+        Box::pin(async move {
+            next.unwrap_or_else(|| Err(ChainError::Unavailable("script ran out".into())))
+        })
+    }
+
+    fn settle(&self, order: &SettleOrder) -> PortFuture<'_, SettleReceipt> {
+        self.settle_orders.lock().unwrap().push(order.clone());
+        let next = self.settles.lock().unwrap().pop_front();
+        Box::pin(async move {
+            next.unwrap_or_else(|| Err(ChainError::Unavailable("script ran out".into())))
+        })
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub settings: Settings,
+    pub dir: Arc<TempDir>,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Options {
+    pub mode: Mode,
+    /// Run the background job runner (tests that drive jobs step by step turn it off).
+    pub runner: bool,
+    pub chain: Arc<dyn ChainPort>,
+    pub dir: Option<Arc<TempDir>>,
+    pub body_limit: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Dev,
+            runner: false,
+            chain: Arc::new(Unconfigured),
+            dir: None,
+            body_limit: None,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let dir = options
+        .dir
+        .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
+    let mut settings = Settings::default();
+    settings.mode = options.mode;
+    settings.data_dir = dir.path().to_path_buf();
+    settings.http.port = 0;
+    settings.http.workers = Some(2);
+    settings.http.shutdown_timeout_secs = 2;
+    settings.jobs.enabled = options.runner;
+    settings.jobs.poll_interval_ms = 20;
+    if let Some(limit) = options.body_limit {
+        settings.http.body_limit_bytes = limit;
+    }
+    let store = Store::open(&settings.database_path(), 4).unwrap();
+    store.migrate().unwrap();
+    let app = Application::build(settings.clone(), store.clone(), options.chain).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(app.run(shutdown.clone()));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        store,
+        settings,
+        dir,
+        shutdown,
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request failed")
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        json_of(self.request(Method::GET, path, None, &[]).await).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        json_of(self.request(Method::POST, path, Some(body), &[]).await).await
+    }
+
+    pub async fn post_as(&self, path: &str, body: Option<Value>, key: &str) -> (StatusCode, Value) {
+        let auth = format!("Bearer {key}");
+        json_of(
+            self.request(Method::POST, path, body, &[("Authorization", &auth)])
+                .await,
+        )
+        .await
+    }
+
+    /// Lists a GPU for `owner` and returns its id.
+    pub async fn list_gpu(&self, owner: &str, model: &str, price: u64) -> i64 {
+        let (status, body) = self
+            .post(
+                "/gpus",
+                json!({"owner_address": owner, "gpu_model": model, "price_per_minute": price}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    /// A job runner over this app's database, for stepping jobs by hand.
+    pub fn runner(&self, chain: Arc<dyn ChainPort>) -> JobRunner {
+        JobRunner::new(
+            self.store.clone(),
+            chain,
+            self.settings.jobs.clone(),
+            Arc::new(Notify::new()),
+        )
+    }
+
+    /// Stops the server and the runner; returns the database directory for a restart.
+    pub async fn stop(mut self) -> Arc<TempDir> {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+        self.dir.clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn json_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// Runs one due job with `runner`.
+pub async fn step(runner: &JobRunner) -> Option<(i64, Outcome)> {
+    runner.run_once(&CancellationToken::new()).await.unwrap()
+}

@@ -1,0 +1,14 @@
+//! API integration tests: the real application builder, on port 0, with a fresh
+//! temporary SQLite database per test.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod gpus;
+mod idempotency;
+mod lifecycle;
+mod listing;
+mod openapi;
+mod rentals;
+mod system;

@@ -1,0 +1,232 @@
+//! Store tests on a fresh temporary database file each.
+
+use bitfox_store::diesel::prelude::*;
+use bitfox_store::diesel::sql_query;
+use bitfox_store::diesel::sql_types::{BigInt, Text};
+use bitfox_store::models::{NewGpu, NewJob, NewRental};
+use bitfox_store::repo::{gpu, job, rental};
+use bitfox_store::{Store, StoreError};
+
+const A: &str = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A";
+const B: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY5HFKQ";
+
+fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db/test.db"), 4).unwrap();
+    store.migrate().unwrap();
+    (dir, store)
+}
+
+#[derive(QueryableByName, Debug)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName, Debug)]
+struct Value {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName, Debug)]
+struct Number {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn objects(store: &Store) -> Vec<String> {
+    let mut conn = store.conn().unwrap();
+    sql_query(
+        "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '__diesel%' ORDER BY name",
+    )
+    .load::<Name>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect()
+}
+
+fn new_gpu(owner: &str, price: i64) -> NewGpu {
+    NewGpu {
+        owner_address: owner.to_owned(),
+        gpu_model: "RTX 4090".to_owned(),
+        vram_gb: Some(24),
+        gpu_count: 1,
+        region: None,
+        price_per_minute: price,
+        status: "available".to_owned(),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn new_rental(gpu_id: i64) -> NewRental {
+    NewRental {
+        gpu_id,
+        renter_address: B.to_owned(),
+        provider_address: A.to_owned(),
+        price_per_minute: 1000,
+        max_minutes: 60,
+        deposit: 60_000,
+        status: "pending".to_owned(),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+#[test]
+fn connections_use_wal_busy_timeout_and_foreign_keys() {
+    let (_dir, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let mode: Vec<Value> = sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(mode[0].value, "wal");
+    let fk: Vec<Number> = sql_query("SELECT foreign_keys AS n FROM pragma_foreign_keys")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(fk[0].n, 1);
+    let timeout: Vec<Number> = sql_query("SELECT timeout AS n FROM pragma_busy_timeout")
+        .load(&mut conn)
+        .unwrap();
+    assert!(timeout[0].n >= 1000, "{}", timeout[0].n);
+    // A rental for a GPU that does not exist violates the foreign key.
+    assert!(rental::insert(&mut conn, &new_rental(999)).is_err());
+}
+
+#[test]
+fn down_migrations_undo_up_migrations() {
+    let (_dir, store) = fresh();
+    let tables = objects(&store);
+    for expected in [
+        "api_keys",
+        "gpus",
+        "idempotency_keys",
+        "jobs",
+        "rentals",
+        "rentals_one_live_per_gpu",
+    ] {
+        assert!(tables.contains(&expected.to_owned()), "{tables:?}");
+    }
+    store.revert_all().unwrap();
+    assert_eq!(objects(&store), Vec::<String>::new());
+    // And up again from scratch.
+    assert_eq!(store.migrate().unwrap().len(), 1);
+    assert_eq!(objects(&store), tables);
+}
+
+#[test]
+fn the_database_allows_one_live_rental_per_gpu() {
+    let (_dir, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
+    let first = rental::insert(&mut conn, &new_rental(g.id)).unwrap();
+    assert!(rental::insert(&mut conn, &new_rental(g.id)).is_err());
+    let mut done = first.clone();
+    done.status = "settled".to_owned();
+    rental::save(&mut conn, &done).unwrap();
+    assert!(rental::insert(&mut conn, &new_rental(g.id)).is_ok());
+}
+
+#[test]
+fn status_compare_and_set_moves_only_from_the_expected_status() {
+    let (_dir, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
+    assert!(gpu::set_status(&mut conn, g.id, "available", "renting", 2).unwrap());
+    assert!(!gpu::set_status(&mut conn, g.id, "available", "renting", 3).unwrap());
+    assert_eq!(
+        gpu::find(&mut conn, g.id).unwrap().unwrap().status,
+        "renting"
+    );
+}
+
+#[test]
+fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
+    let (_dir, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
+    let r = rental::insert(&mut conn, &new_rental(g.id)).unwrap();
+    let job_at = |run_after| NewJob {
+        kind: "rent".to_owned(),
+        rental_id: Some(r.id),
+        state: "queued".to_owned(),
+        run_after,
+        created_at: 1,
+        updated_at: 1,
+    };
+    let first = job::insert(&mut conn, &job_at(10)).unwrap();
+    let later = job::insert(&mut conn, &job_at(100)).unwrap();
+    assert_eq!(
+        job::claim_next(&mut conn, 5).unwrap(),
+        None,
+        "nothing due yet"
+    );
+    let claimed = job::claim_next(&mut conn, 50).unwrap().unwrap();
+    assert_eq!(
+        (claimed.id, claimed.state.as_str(), claimed.attempts),
+        (first.id, "running", 1)
+    );
+    assert_eq!(
+        job::claim_next(&mut conn, 50).unwrap(),
+        None,
+        "the later job is not due"
+    );
+    // The process dies; at the next start the running job goes back to the queue.
+    assert_eq!(job::requeue_interrupted(&mut conn, 60).unwrap(), 1);
+    assert_eq!(
+        job::claim_next(&mut conn, 60).unwrap().unwrap().id,
+        first.id
+    );
+    assert_eq!(
+        job::claim_next(&mut conn, 100).unwrap().unwrap().id,
+        later.id
+    );
+}
+
+#[tokio::test]
+async fn write_rolls_back_on_error() {
+    let (_dir, store) = fresh();
+    #[derive(Debug)]
+    enum E {
+        Store,
+        Refused,
+    }
+    impl From<StoreError> for E {
+        fn from(_: StoreError) -> Self {
+            Self::Store
+        }
+    }
+    impl From<bitfox_store::diesel::result::Error> for E {
+        fn from(_: bitfox_store::diesel::result::Error) -> Self {
+            Self::Store
+        }
+    }
+    let result: Result<(), E> = store
+        .write(|c| {
+            gpu::insert(c, &new_gpu(A, 5))?;
+            Err(E::Refused)
+        })
+        .await;
+    assert!(matches!(result, Err(E::Refused)));
+    let count: Vec<Number> = store
+        .read(|c| {
+            sql_query("SELECT count(*) AS n FROM gpus")
+                .load(c)
+                .map_err(|_| E::Store)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count[0].n, 0);
+}
+
+#[test]
+fn opening_an_impossible_path_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = Store::open(&file.join("sub/db.sqlite"), 1).unwrap_err();
+    assert!(matches!(err, StoreError::Connection(_)), "{err}");
+}
