@@ -250,7 +250,7 @@ async fn two_renters_racing_for_one_gpu_exactly_one_wins() {
             [StatusCode::ACCEPTED, StatusCode::CONFLICT],
             "round {round}"
         );
-        let (_, rentals) = app.get(&format!("/rentals?status=pending&limit=200")).await;
+        let (_, rentals) = app.get("/rentals?status=pending&limit=200").await;
         let for_gpu = rentals
             .as_array()
             .unwrap()

@@ -94,9 +94,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let dir = options
         .dir
         .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
-    let mut settings = Settings::default();
-    settings.mode = options.mode;
-    settings.data_dir = dir.path().to_path_buf();
+    let mut settings = Settings {
+        mode: options.mode,
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
     settings.http.port = 0;
     settings.http.workers = Some(2);
     settings.http.shutdown_timeout_secs = 2;
