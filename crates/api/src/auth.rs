@@ -45,10 +45,8 @@ pub fn create_key(
 ) -> Result<(i64, String), bitfox_store::diesel::result::Error> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let key = format!(
-        "{KEY_PREFIX}{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+    let key =
+        format!("{KEY_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let row = api_key::insert(
         conn,
         &NewApiKey {
@@ -93,8 +91,7 @@ impl Caller {
 
     /// The key under which idempotent responses are saved.
     pub fn principal(&self) -> String {
-        self.address
-            .map_or_else(|| "anonymous".to_owned(), |a| a.to_string())
+        self.address.map_or_else(|| "anonymous".to_owned(), |a| a.to_string())
     }
 }
 
@@ -110,10 +107,7 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no app state")))?;
             let mode = state.settings.mode;
             let Some(header) = header else {
-                let caller = Self {
-                    address: None,
-                    mode,
-                };
+                let caller = Self { address: None, mode };
                 if mutating {
                     // Refuse before the body is even read.
                     caller.require()?;
@@ -138,15 +132,9 @@ impl FromRequest for Caller {
             let row =
                 row.ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".to_owned()))?;
             let address = row.address.parse::<Address>().map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!(
-                    "stored key {} has a bad address: {e}",
-                    row.id
-                ))
+                ApiError::Internal(anyhow::anyhow!("stored key {} has a bad address: {e}", row.id))
             })?;
-            Ok(Self {
-                address: Some(address),
-                mode,
-            })
+            Ok(Self { address: Some(address), mode })
         })
     }
 }

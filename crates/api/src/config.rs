@@ -88,6 +88,9 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// How long a rendered `GET /gpus` page may be reused, in milliseconds, as long as
+    /// no listing changed through this process; 0 disables the cache.
+    pub list_cache_ttl_ms: u64,
 }
 
 /// Job runner settings.
@@ -131,10 +134,7 @@ impl Default for Settings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self {
-            path: None,
-            max_connections: 8,
-        }
+        Self { path: None, max_connections: 8 }
     }
 }
 
@@ -146,6 +146,7 @@ impl Default for HttpSettings {
             body_limit_bytes: 64 * 1024,
             workers: None,
             shutdown_timeout_secs: 10,
+            list_cache_ttl_ms: 1000,
         }
     }
 }
@@ -164,10 +165,7 @@ impl Default for JobSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info".to_owned(),
-        }
+        Self { format: LogFormat::Text, filter: "info".to_owned() }
     }
 }
 
@@ -175,9 +173,7 @@ impl Settings {
     /// Loads defaults, then `file` (or `./bitfox.toml` if it exists), then the
     /// environment.
     pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
-        Self::figment(file, Env::prefixed("BITFOX_"))
-            .extract()
-            .map_err(Box::new)
+        Self::figment(file, Env::prefixed("BITFOX_")).extract().map_err(Box::new)
     }
 
     fn figment(file: Option<&Path>, env: Env) -> Figment {
@@ -191,10 +187,7 @@ impl Settings {
 
     /// The database file.
     pub fn database_path(&self) -> PathBuf {
-        self.database
-            .path
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("bitfox.db"))
+        self.database.path.clone().unwrap_or_else(|| self.data_dir.join("bitfox.db"))
     }
 }
 

@@ -50,12 +50,7 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
         return Ok(());
     };
     let text = value.to_str().unwrap_or("").trim();
-    let essence = text
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence == "application/json" || essence.ends_with("+json") {
         Ok(())
     } else {
@@ -66,9 +61,7 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 async fn body_bytes(req: HttpRequest, mut payload: Payload) -> Result<Bytes, ApiError> {
-    let limit = req
-        .app_data::<BodyLimit>()
-        .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+    let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_BODY_LIMIT, |l| l.0);
     let bytes = Bytes::from_request(&req, &mut payload).await.map_err(|e| {
         match e.as_error::<PayloadError>() {
             Some(PayloadError::Overflow) => ApiError::PayloadTooLarge(limit),
@@ -111,9 +104,7 @@ fn json_error(path: &str, error: &serde_json::Error) -> ApiError {
 /// at the enclosing object) the path of the quoted name. serde_path_to_error already
 /// puts an unknown field's name at the end of the path.
 fn field_from(path: &str, message: &str) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
     match (path, missing) {
         (".", Some(name)) => name.to_owned(),
         (".", None) => "body".to_owned(),
@@ -133,9 +124,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             check_content_type(&req)?;
             let raw = body_bytes(req, payload).await?;
             if raw.iter().all(u8::is_ascii_whitespace) {
-                return Err(ApiError::BadRequest(
-                    "a JSON request body is required".to_owned(),
-                ));
+                return Err(ApiError::BadRequest("a JSON request body is required".to_owned()));
             }
             let value = parse_json(&raw)?;
             Ok(Self { value, raw })
@@ -165,9 +154,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
 /// Parses a path segment as a positive integer id.
 pub fn parse_id<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, ApiError> {
     text.parse().map_err(|_| {
-        ApiError::NotFound(format!(
-            "{name} {text:?} does not exist (ids are positive integers)"
-        ))
+        ApiError::NotFound(format!("{name} {text:?} does not exist (ids are positive integers)"))
     })
 }
 
@@ -192,10 +179,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let message = e.into_inner().to_string();
         let message = message.replace("unknown field", "unknown parameter");
         ApiError::field(
-            field_from(
-                &path,
-                &message.replace("unknown parameter", "unknown field"),
-            ),
+            field_from(&path, &message.replace("unknown parameter", "unknown field")),
             message,
         )
     })
@@ -246,10 +230,7 @@ mod tests {
         let err = parse_json::<Body>(br#"{"price": 0}"#).unwrap_err();
         assert_eq!(err.to_string(), "price: must be greater than zero");
         let err = parse_json::<Body>(br#"{"price": 1, "extra": 2}"#).unwrap_err();
-        assert!(
-            err.to_string().starts_with("extra: unknown field `extra`"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("extra: unknown field `extra`"), "{err}");
         let err = parse_json::<Body>(br#"{}"#).unwrap_err();
         assert_eq!(err.to_string(), "price: missing field `price`");
         let err = parse_json::<Body>(br#"{"price": "#).unwrap_err();
@@ -263,10 +244,7 @@ mod tests {
         let q: Q = parse_query("model=RTX%204090+Ti").unwrap();
         assert_eq!(q.model.as_deref(), Some("RTX 4090 Ti"));
         let err = parse_query::<Q>("modle=x").unwrap_err();
-        assert!(
-            err.to_string().starts_with("modle: unknown parameter"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("modle: unknown parameter"), "{err}");
         let err = parse_query::<Q>("model=a&model=b").unwrap_err();
         assert_eq!(err.to_string(), "model: must be given at most once");
         assert!(parse_query::<Q>("model=%zz").is_err());

@@ -37,12 +37,7 @@ pub struct Saved {
 impl Saved {
     /// A fresh response.
     pub fn new(status: StatusCode, body: serde_json::Value, location: Option<String>) -> Self {
-        Self {
-            status: status.as_u16(),
-            body,
-            location,
-            replayed: false,
-        }
+        Self { status: status.as_u16(), body, location, replayed: false }
     }
 
     /// The HTTP response.
@@ -90,16 +85,8 @@ impl Claim {
         hasher.update(req.path().as_bytes());
         hasher.update(b"\n");
         hasher.update(body);
-        let fingerprint = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(Some(Self {
-            principal,
-            key,
-            fingerprint,
-        }))
+        let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Some(Self { principal, key, fingerprint }))
     }
 }
 

@@ -10,6 +10,7 @@
 //! [`bitfox_domain::chain::ChainPort`].
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub store: Store,
     /// Request metrics.
     pub metrics: Metrics,
+    /// Rendered `GET /gpus` pages.
+    pub pages: cache::PageCache,
     /// Notified when a job is queued, so the runner starts at once.
     pub wake: Arc<Notify>,
     /// The name of the chain backend.
@@ -119,20 +122,11 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
 
 /// The OpenAPI document served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(register)
-        .split_for_parts()
-        .1
+    App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(register).split_for_parts().1
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
+    Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())))
 }
 
 async fn observe(
@@ -144,13 +138,8 @@ async fn observe(
     let method = req.method().to_string();
     let response = next.call(req).await?;
     if let Some(state) = state {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
-        state
-            .metrics
-            .observe(&method, &route, response.status().as_u16(), start.elapsed());
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.observe(&method, &route, response.status().as_u16(), start.elapsed());
     }
     Ok(response)
 }
@@ -178,6 +167,9 @@ impl Application {
             settings: settings.clone(),
             store: store.clone(),
             metrics: Metrics::default(),
+            pages: cache::PageCache::new(std::time::Duration::from_millis(
+                settings.http.list_cache_ttl_ms,
+            )),
             wake: wake.clone(),
             chain_name: chain.name().to_owned(),
         });
@@ -206,12 +198,7 @@ impl Application {
             .jobs
             .enabled
             .then(|| JobRunner::new(store, chain, settings.jobs.clone(), wake));
-        Ok(Self {
-            port,
-            server: server.run(),
-            runner,
-            state,
-        })
+        Ok(Self { port, server: server.run(), runner, state })
     }
 
     /// The port the server listens on.
@@ -232,9 +219,7 @@ impl Application {
         let handle: ServerHandle = self.server.handle();
         let tracker = TaskTracker::new();
         let server = tracker.spawn(self.server);
-        let runner = self
-            .runner
-            .map(|r| tracker.spawn(r.run(shutdown.child_token())));
+        let runner = self.runner.map(|r| tracker.spawn(r.run(shutdown.child_token())));
         tracker.close();
         let stopper = {
             let shutdown = shutdown.clone();

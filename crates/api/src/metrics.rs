@@ -7,9 +7,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Latency histogram bucket bounds, in seconds.
-const BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
+const BUCKETS: [f64; 12] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 #[derive(Debug, Default, Clone)]
 struct Histogram {
@@ -37,18 +36,9 @@ impl Metrics {
     /// Records one request to `route` (the matched pattern, e.g. `/gpus/{id}`).
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let seconds = elapsed.as_secs_f64();
-        let mut inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *inner
-            .requests
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let h = inner
-            .latency
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *inner.requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+        let h = inner.latency.entry((method.to_owned(), route.to_owned())).or_default();
         h.count += 1;
         h.sum_seconds += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -60,10 +50,7 @@ impl Metrics {
 
     /// Renders the request metrics followed by `gauges`.
     pub fn render(&self, gauges: &[Gauge<'_>]) -> String {
-        let inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::new();
         out.push_str(
             "# HELP bitfox_http_requests_total HTTP requests served, by route and status.\n",
@@ -99,11 +86,8 @@ impl Metrics {
                 "bitfox_http_request_duration_seconds_sum{{{labels}}} {}",
                 h.sum_seconds
             );
-            let _ = writeln!(
-                out,
-                "bitfox_http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
+            let _ =
+                writeln!(out, "bitfox_http_request_duration_seconds_count{{{labels}}} {}", h.count);
         }
         drop(inner);
         for (name, help, label, values) in gauges {
@@ -118,10 +102,7 @@ impl Metrics {
 }
 
 fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -148,9 +129,6 @@ mod tests {
         assert!(text.contains("le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("le=\"0.05\"} 2"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 2"), "{text}");
-        assert!(
-            text.contains("bitfox_gpus{status=\"available\"} 4"),
-            "{text}"
-        );
+        assert!(text.contains("bitfox_gpus{status=\"available\"} 4"), "{text}");
     }
 }

@@ -50,9 +50,7 @@ pub struct JobRunner {
 
 impl std::fmt::Debug for JobRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobRunner")
-            .field("chain", &self.chain.name())
-            .finish_non_exhaustive()
+        f.debug_struct("JobRunner").field("chain", &self.chain.name()).finish_non_exhaustive()
     }
 }
 
@@ -65,12 +63,7 @@ impl JobRunner {
         settings: JobSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Self {
-            store,
-            chain,
-            settings,
-            wake,
-        }
+        Self { store, chain, settings, wake }
     }
 
     /// Runs until `cancel` fires: requeues jobs interrupted by a previous crash, then
@@ -81,10 +74,7 @@ impl JobRunner {
             .write(|c| job::requeue_interrupted(c, now_seconds()).map_err(ApiError::from))
             .await?;
         if requeued > 0 {
-            tracing::warn!(
-                requeued,
-                "requeued jobs interrupted by the previous shutdown"
-            );
+            tracing::warn!(requeued, "requeued jobs interrupted by the previous shutdown");
         }
         tracing::info!(chain = self.chain.name(), "job runner started");
         let idle = Duration::from_millis(self.settings.poll_interval_ms.max(10));
@@ -119,10 +109,8 @@ impl JobRunner {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Option<(i64, Outcome)>, ApiError> {
-        let claimed = self
-            .store
-            .write(|c| job::claim_next(c, now_seconds()).map_err(ApiError::from))
-            .await?;
+        let claimed =
+            self.store.write(|c| job::claim_next(c, now_seconds()).map_err(ApiError::from)).await?;
         let Some(job) = claimed else { return Ok(None) };
         let id = job.id;
         let outcome = self.execute(job, cancel).await?;
@@ -133,20 +121,14 @@ impl JobRunner {
         let rental_id = job
             .rental_id
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {} has no rental", job.id)))?;
-        let rental = self
-            .store
-            .read(move |c| service::find_rental(c, rental_id))
-            .await?;
+        let rental = self.store.read(move |c| service::find_rental(c, rental_id)).await?;
         let status: RentalStatus = rental
             .status
             .parse()
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("rental {rental_id}: {e}")))?;
         match (job.kind.as_str(), status) {
             ("rent", RentalStatus::Pending) => self.rent(job, rental, cancel).await,
-            ("rent", other) => {
-                self.finish(&job, Err(format!("rental is already {other}")))
-                    .await
-            }
+            ("rent", other) => self.finish(&job, Err(format!("rental is already {other}"))).await,
             ("settle", RentalStatus::Pending) => {
                 let reason = "waiting for the rental to be confirmed on chain before settling";
                 let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
@@ -159,13 +141,9 @@ impl JobRunner {
                 self.finish(&job, Ok(())).await
             }
             ("settle", other) => {
-                self.finish(&job, Err(format!("rental is {other}: nothing to settle")))
-                    .await
+                self.finish(&job, Err(format!("rental is {other}: nothing to settle"))).await
             }
-            (kind, _) => {
-                self.finish(&job, Err(format!("unknown job kind {kind:?}")))
-                    .await
-            }
+            (kind, _) => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
         }
     }
 
@@ -273,8 +251,7 @@ impl JobRunner {
     ) -> Result<Outcome, ApiError> {
         match error {
             ChainError::Unavailable(reason) => {
-                self.requeue(job, &reason, self.settings.unavailable_retry_secs)
-                    .await
+                self.requeue(job, &reason, self.settings.unavailable_retry_secs).await
             }
             ChainError::Transient(reason) => {
                 let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
@@ -383,9 +360,7 @@ impl JobRunner {
             Ok(()) => (JobState::Succeeded, None),
             Err(reason) => (JobState::Failed, Some(reason.clone())),
         };
-        self.store
-            .write(move |c| set_job(c, id, state, error.as_deref()))
-            .await?;
+        self.store.write(move |c| set_job(c, id, state, error.as_deref())).await?;
         Ok(match result {
             Ok(()) => Outcome::Succeeded,
             Err(reason) => Outcome::Failed(reason),
@@ -399,9 +374,7 @@ fn set_job(
     state: JobState,
     error: Option<&str>,
 ) -> Result<(), ApiError> {
-    JobState::Running
-        .transition(state)
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    JobState::Running.transition(state).map_err(|e| ApiError::Internal(e.into()))?;
     job::set_state(c, id, state.as_str(), error, None, now_seconds()).map_err(ApiError::from)
 }
 
@@ -411,14 +384,8 @@ fn rent_order(rental: &RentalRow) -> Result<RentOrder, ApiError> {
     Ok(RentOrder {
         rental: RentalId(rental.id),
         gpu: GpuId(rental.gpu_id),
-        renter: rental
-            .renter_address
-            .parse::<Address>()
-            .map_err(|_| bad("renter"))?,
-        provider: rental
-            .provider_address
-            .parse::<Address>()
-            .map_err(|_| bad("provider"))?,
+        renter: rental.renter_address.parse::<Address>().map_err(|_| bad("renter"))?,
+        provider: rental.provider_address.parse::<Address>().map_err(|_| bad("provider"))?,
         price: u64::try_from(rental.price_per_minute)
             .ok()
             .and_then(|p| PricePerMinute::new(p).ok())

@@ -45,10 +45,7 @@ fn check_model(errors: &mut Vec<FieldError>, model: &str) -> String {
     if model.is_empty() || model.chars().count() > 100 {
         errors.push(FieldError::new("gpu_model", "must be 1 to 100 characters"));
     } else if model.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "gpu_model",
-            "must not contain control characters",
-        ));
+        errors.push(FieldError::new("gpu_model", "must not contain control characters"));
     }
     model.to_owned()
 }
@@ -57,9 +54,7 @@ fn check_region(errors: &mut Vec<FieldError>, region: &str) -> String {
     let region = region.trim();
     let ok = !region.is_empty()
         && region.len() <= 64
-        && region
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' '));
+        && region.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' '));
     if !ok {
         errors.push(FieldError::new(
             "region",
@@ -71,10 +66,7 @@ fn check_region(errors: &mut Vec<FieldError>, region: &str) -> String {
 
 fn check_range(errors: &mut Vec<FieldError>, field: &str, value: u32, max: u32) -> i32 {
     if value == 0 || value > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be between 1 and {max}"),
-        ));
+        errors.push(FieldError::new(field, format!("must be between 1 and {max}")));
     }
     i32::try_from(value).unwrap_or(i32::MAX)
 }
@@ -90,11 +82,7 @@ fn check_price(errors: &mut Vec<FieldError>, price: u64) -> i64 {
 }
 
 fn finish(errors: Vec<FieldError>) -> Result<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
 }
 
 /// The listing `id`, or 404.
@@ -118,9 +106,7 @@ pub fn register(
     let mut errors = Vec::new();
     let gpu_model = check_model(&mut errors, &req.gpu_model);
     let price_per_minute = check_price(&mut errors, req.price_per_minute.get());
-    let vram_gb = req
-        .vram_gb
-        .map(|v| check_range(&mut errors, "vram_gb", v, 4096));
+    let vram_gb = req.vram_gb.map(|v| check_range(&mut errors, "vram_gb", v, 4096));
     let gpu_count = check_range(&mut errors, "gpu_count", req.gpu_count.unwrap_or(1), 1024);
     let region = req.region.as_deref().map(|r| check_region(&mut errors, r));
     finish(errors)?;
@@ -152,22 +138,11 @@ pub fn update(
     let row = find_gpu(conn, id)?;
     let mut errors = Vec::new();
     let changes = GpuChanges {
-        gpu_model: req
-            .gpu_model
-            .as_deref()
-            .map(|m| check_model(&mut errors, m)),
-        vram_gb: req
-            .vram_gb
-            .map(|v| v.map(|v| check_range(&mut errors, "vram_gb", v, 4096))),
-        gpu_count: req
-            .gpu_count
-            .map(|c| check_range(&mut errors, "gpu_count", c, 1024)),
-        region: req
-            .region
-            .map(|r| r.as_deref().map(|r| check_region(&mut errors, r))),
-        price_per_minute: req
-            .price_per_minute
-            .map(|p| check_price(&mut errors, p.get())),
+        gpu_model: req.gpu_model.as_deref().map(|m| check_model(&mut errors, m)),
+        vram_gb: req.vram_gb.map(|v| v.map(|v| check_range(&mut errors, "vram_gb", v, 4096))),
+        gpu_count: req.gpu_count.map(|c| check_range(&mut errors, "gpu_count", c, 1024)),
+        region: req.region.map(|r| r.as_deref().map(|r| check_region(&mut errors, r))),
+        price_per_minute: req.price_per_minute.map(|p| check_price(&mut errors, p.get())),
         updated_at: now,
     };
     let nothing = changes.gpu_model.is_none()
@@ -182,9 +157,9 @@ pub fn update(
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
     match gpu_status(&row)? {
         GpuStatus::Available | GpuStatus::Offline => Ok(gpu::update(conn, id, &changes)?),
-        status => Err(ApiError::Conflict(format!(
-            "GPU {id} cannot be changed while it is {status}"
-        ))),
+        status => {
+            Err(ApiError::Conflict(format!("GPU {id} cannot be changed while it is {status}")))
+        }
     }
 }
 
@@ -237,10 +212,7 @@ pub fn rent(
     }
     caller.ensure_is(&renter, "renter_address")?;
     if renter == row.owner_address {
-        return Err(ApiError::field(
-            "renter_address",
-            "a provider cannot rent its own GPU",
-        ));
+        return Err(ApiError::field("renter_address", "a provider cannot rent its own GPU"));
     }
     let status = gpu_status(&row)?;
     if status.transition(GpuStatus::Renting).is_err() {
@@ -265,9 +237,7 @@ pub fn rent(
             )
         })?;
     if !gpu::set_status(conn, id, status.as_str(), GpuStatus::Renting.as_str(), now)? {
-        return Err(ApiError::Conflict(format!(
-            "GPU {id} was just rented by someone else"
-        )));
+        return Err(ApiError::Conflict(format!("GPU {id} was just rented by someone else")));
     }
     let rental = rental::insert(
         conn,
@@ -325,11 +295,8 @@ pub fn stop(
     }
     let status = rental_status(&rental)?;
     if status == RentalStatus::Active {
-        rental.status = status
-            .transition(RentalStatus::Settling)
-            .map_err(internal)?
-            .as_str()
-            .to_owned();
+        rental.status =
+            status.transition(RentalStatus::Settling).map_err(internal)?.as_str().to_owned();
     }
     rental.stop_requested_at = Some(now);
     rental.updated_at = now;
@@ -345,21 +312,13 @@ pub fn rent_confirmed(
     receipt: &RentReceipt,
     now: i64,
 ) -> Result<()> {
-    let next = rental_status(rental)?
-        .transition(RentalStatus::Active)
-        .map_err(internal)?;
+    let next = rental_status(rental)?.transition(RentalStatus::Active).map_err(internal)?;
     rental.status = next.as_str().to_owned();
     rental.started_at = Some(i64::try_from(receipt.started_at).map_err(internal)?);
     rental.rent_txid = Some(receipt.txid.clone());
     rental.updated_at = now;
     rental::save(conn, rental)?;
-    move_gpu(
-        conn,
-        rental.gpu_id,
-        GpuStatus::Renting,
-        GpuStatus::Rented,
-        now,
-    )
+    move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Rented, now)
 }
 
 /// Records a refused rent: the rental fails with `reason`, the GPU is available again.
@@ -369,21 +328,13 @@ pub fn rent_rejected(
     reason: &str,
     now: i64,
 ) -> Result<()> {
-    let next = rental_status(rental)?
-        .transition(RentalStatus::Failed)
-        .map_err(internal)?;
+    let next = rental_status(rental)?.transition(RentalStatus::Failed).map_err(internal)?;
     rental.status = next.as_str().to_owned();
     rental.failure_reason = Some(reason.to_owned());
     rental.updated_at = now;
     rental::save(conn, rental)?;
     gpu::record_outcome(conn, rental.gpu_id, false)?;
-    move_gpu(
-        conn,
-        rental.gpu_id,
-        GpuStatus::Renting,
-        GpuStatus::Available,
-        now,
-    )
+    move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Available, now)
 }
 
 /// Records a settlement: exact amounts, the rental `settled`, the GPU available again.
@@ -393,9 +344,7 @@ pub fn settled(
     receipt: &SettleReceipt,
     now: i64,
 ) -> Result<()> {
-    let next = rental_status(rental)?
-        .transition(RentalStatus::Settled)
-        .map_err(internal)?;
+    let next = rental_status(rental)?.transition(RentalStatus::Settled).map_err(internal)?;
     let amount = |m: bitfox_domain::MicroAlgos| i64::try_from(m.get()).map_err(internal);
     rental.status = next.as_str().to_owned();
     rental.ended_at = Some(i64::try_from(receipt.ended_at).map_err(internal)?);
@@ -422,11 +371,8 @@ pub fn settle_rejected(
 ) -> Result<()> {
     let status = rental_status(rental)?;
     if status == RentalStatus::Settling {
-        rental.status = status
-            .transition(RentalStatus::Active)
-            .map_err(internal)?
-            .as_str()
-            .to_owned();
+        rental.status =
+            status.transition(RentalStatus::Active).map_err(internal)?.as_str().to_owned();
     }
     rental.stop_requested_at = None;
     rental.failure_reason = Some(reason.to_owned());
@@ -446,8 +392,6 @@ fn move_gpu(
     if gpu::set_status(conn, id, from.as_str(), to.as_str(), now)? {
         Ok(())
     } else {
-        Err(internal(format!(
-            "GPU {id} was not {from} when moving it to {to}"
-        )))
+        Err(internal(format!("GPU {id} was not {from} when moving it to {to}")))
     }
 }

@@ -153,10 +153,7 @@ pub struct Gpu {
 impl From<GpuRow> for Gpu {
     fn from(row: GpuRow) -> Self {
         Self {
-            links: Links {
-                this: format!("/gpus/{}", row.id),
-                ..Links::default()
-            },
+            links: Links { this: format!("/gpus/{}", row.id), ..Links::default() },
             id: row.id,
             owner_address: row.owner_address,
             gpu_model: row.gpu_model,
@@ -280,10 +277,7 @@ impl Rental {
             cost_so_far,
             settlement,
             failure_reason: row.failure_reason,
-            transactions: RentalTransactions {
-                rent: row.rent_txid,
-                settle: row.settle_txid,
-            },
+            transactions: RentalTransactions { rent: row.rent_txid, settle: row.settle_txid },
             created_at: rfc3339(row.created_at),
             started_at: row.started_at.map(rfc3339),
             ended_at: row.ended_at.map(rfc3339),

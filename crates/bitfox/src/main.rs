@@ -79,9 +79,7 @@ fn init_tracing(settings: &Settings) {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| settings.log.filter.clone());
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match settings.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -168,10 +166,7 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&settings)?;
             let applied = store.migrate()?;
             if applied.is_empty() {
-                println!(
-                    "database is up to date ({})",
-                    settings.database_path().display()
-                );
+                println!("database is up to date ({})", settings.database_path().display());
             }
             for version in applied {
                 println!("applied {version}");
@@ -183,10 +178,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(future)
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(future)
 }
 
 fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
@@ -204,11 +196,7 @@ fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::List => {
             for key in bitfox_store::repo::api_key::list(&mut conn)? {
-                let state = if key.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
                 println!("{}\t{}\t{state}\t{}", key.id, key.address, key.label);
             }
         }

@@ -141,8 +141,7 @@ impl Serialize for Address {
 impl<'de> Deserialize<'de> for Address {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        text.parse()
-            .map_err(|e| serde::de::Error::custom(format!("not an Algorand address: {e}")))
+        text.parse().map_err(|e| serde::de::Error::custom(format!("not an Algorand address: {e}")))
     }
 }
 
@@ -190,40 +189,19 @@ mod tests {
     #[test]
     fn refuses_wrong_lengths() {
         assert_eq!("".parse::<Address>(), Err(AddressError::Length(0)));
-        assert_eq!(
-            KNOWN[..57].parse::<Address>(),
-            Err(AddressError::Length(57))
-        );
-        assert_eq!(
-            format!("{KNOWN}A").parse::<Address>(),
-            Err(AddressError::Length(59))
-        );
+        assert_eq!(KNOWN[..57].parse::<Address>(), Err(AddressError::Length(57)));
+        assert_eq!(format!("{KNOWN}A").parse::<Address>(), Err(AddressError::Length(59)));
     }
 
     #[test]
     fn refuses_lower_case_and_foreign_characters() {
         let lower = KNOWN.to_lowercase();
-        assert_eq!(
-            lower.parse::<Address>(),
-            Err(AddressError::Character {
-                position: 0,
-                ch: 'g'
-            })
-        );
+        assert_eq!(lower.parse::<Address>(), Err(AddressError::Character { position: 0, ch: 'g' }));
         let mut text = KNOWN.to_string();
         text.replace_range(5..6, "1");
-        assert_eq!(
-            text.parse::<Address>(),
-            Err(AddressError::Character {
-                position: 5,
-                ch: '1'
-            })
-        );
+        assert_eq!(text.parse::<Address>(), Err(AddressError::Character { position: 5, ch: '1' }));
         let padded = format!("{}=", &KNOWN[..57]);
-        assert!(matches!(
-            padded.parse::<Address>(),
-            Err(AddressError::Character { .. })
-        ));
+        assert!(matches!(padded.parse::<Address>(), Err(AddressError::Character { .. })));
     }
 
     #[test]

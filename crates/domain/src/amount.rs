@@ -39,26 +39,17 @@ impl MicroAlgos {
 
     /// `self + other`, or an error on overflow.
     pub fn checked_add(self, other: Self) -> Result<Self, AmountError> {
-        self.0
-            .checked_add(other.0)
-            .map(Self)
-            .ok_or(AmountError::Overflow)
+        self.0.checked_add(other.0).map(Self).ok_or(AmountError::Overflow)
     }
 
     /// `self - other`, or an error if it would be negative.
     pub fn checked_sub(self, other: Self) -> Result<Self, AmountError> {
-        self.0
-            .checked_sub(other.0)
-            .map(Self)
-            .ok_or(AmountError::Underflow)
+        self.0.checked_sub(other.0).map(Self).ok_or(AmountError::Underflow)
     }
 
     /// `self * factor`, or an error on overflow.
     pub fn checked_mul(self, factor: u64) -> Result<Self, AmountError> {
-        self.0
-            .checked_mul(factor)
-            .map(Self)
-            .ok_or(AmountError::Overflow)
+        self.0.checked_mul(factor).map(Self).ok_or(AmountError::Overflow)
     }
 
     /// Whether the amount fits within the total Algo supply.
@@ -81,20 +72,11 @@ mod tests {
     fn arithmetic_is_checked() {
         let max = MicroAlgos(u64::MAX);
         assert_eq!(max.checked_add(MicroAlgos(1)), Err(AmountError::Overflow));
-        assert_eq!(
-            MicroAlgos(1).checked_sub(MicroAlgos(2)),
-            Err(AmountError::Underflow)
-        );
+        assert_eq!(MicroAlgos(1).checked_sub(MicroAlgos(2)), Err(AmountError::Underflow));
         assert_eq!(max.checked_mul(2), Err(AmountError::Overflow));
         assert_eq!(MicroAlgos(7).checked_mul(6), Ok(MicroAlgos(42)));
-        assert_eq!(
-            MicroAlgos(40).checked_add(MicroAlgos(2)),
-            Ok(MicroAlgos(42))
-        );
-        assert_eq!(
-            MicroAlgos(44).checked_sub(MicroAlgos(2)),
-            Ok(MicroAlgos(42))
-        );
+        assert_eq!(MicroAlgos(40).checked_add(MicroAlgos(2)), Ok(MicroAlgos(42)));
+        assert_eq!(MicroAlgos(44).checked_sub(MicroAlgos(2)), Ok(MicroAlgos(42)));
     }
 
     #[test]

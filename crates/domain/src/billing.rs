@@ -49,11 +49,7 @@ pub struct PricePerMinute(u64);
 impl PricePerMinute {
     /// A price of `micro_algos` per minute, refused if zero.
     pub const fn new(micro_algos: u64) -> Result<Self, BillingError> {
-        if micro_algos == 0 {
-            Err(BillingError::ZeroPrice)
-        } else {
-            Ok(Self(micro_algos))
-        }
+        if micro_algos == 0 { Err(BillingError::ZeroPrice) } else { Ok(Self(micro_algos)) }
     }
 
     /// microAlgos per minute.
@@ -83,11 +79,7 @@ pub struct MaxMinutes(u64);
 impl MaxMinutes {
     /// `minutes` of rental, refused if zero.
     pub const fn new(minutes: u64) -> Result<Self, BillingError> {
-        if minutes == 0 {
-            Err(BillingError::ZeroMinutes)
-        } else {
-            Ok(Self(minutes))
-        }
+        if minutes == 0 { Err(BillingError::ZeroMinutes) } else { Ok(Self(minutes)) }
     }
 
     /// The number of minutes.
@@ -120,11 +112,7 @@ impl FeeBps {
 
     /// A fee of `bps` basis points, refused above [`FeeBps::MAX`].
     pub const fn new(bps: u16) -> Result<Self, BillingError> {
-        if bps > Self::MAX {
-            Err(BillingError::FeeTooHigh { got: bps })
-        } else {
-            Ok(Self(bps))
-        }
+        if bps > Self::MAX { Err(BillingError::FeeTooHigh { got: bps }) } else { Ok(Self(bps)) }
     }
 
     /// Basis points.
@@ -148,11 +136,7 @@ impl From<FeeBps> for u16 {
 
 /// The deposit that pays for `minutes` at `price`: `price * minutes`, checked.
 pub fn deposit(price: PricePerMinute, minutes: MaxMinutes) -> Result<MicroAlgos, BillingError> {
-    price
-        .get()
-        .checked_mul(minutes.get())
-        .map(MicroAlgos)
-        .ok_or(BillingError::Overflow)
+    price.get().checked_mul(minutes.get()).map(MicroAlgos).ok_or(BillingError::Overflow)
 }
 
 /// How many whole seconds `deposit` pays for at `price`: `floor(deposit * 60 / price)`.
@@ -268,10 +252,7 @@ mod tests {
         assert_eq!(s.fee, MicroAlgos(u64::MAX / 5));
         assert_eq!(s.fee.get() + s.provider.get(), s.cost.get());
         assert_eq!(s.refund, MicroAlgos(0));
-        assert_eq!(
-            deposit(p, MaxMinutes::new(2).unwrap()),
-            Err(BillingError::Overflow)
-        );
+        assert_eq!(deposit(p, MaxMinutes::new(2).unwrap()), Err(BillingError::Overflow));
         assert_eq!(max_end(u64::MAX - 5, price(1), MicroAlgos(1)), u64::MAX);
     }
 
@@ -316,10 +297,7 @@ mod tests {
     fn constructors_refuse_bad_values() {
         assert_eq!(PricePerMinute::new(0), Err(BillingError::ZeroPrice));
         assert_eq!(MaxMinutes::new(0), Err(BillingError::ZeroMinutes));
-        assert_eq!(
-            FeeBps::new(2_001),
-            Err(BillingError::FeeTooHigh { got: 2_001 })
-        );
+        assert_eq!(FeeBps::new(2_001), Err(BillingError::FeeTooHigh { got: 2_001 }));
         assert!(FeeBps::new(2_000).is_ok());
     }
 }

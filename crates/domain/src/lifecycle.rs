@@ -270,12 +270,7 @@ mod tests {
         use JobState::*;
         check_table(
             JobState::ALL,
-            &[
-                (Queued, Running),
-                (Running, Succeeded),
-                (Running, Failed),
-                (Running, Queued),
-            ],
+            &[(Queued, Running), (Running, Succeeded), (Running, Failed), (Running, Queued)],
         );
     }
 

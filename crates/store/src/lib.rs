@@ -5,9 +5,15 @@
 //! the job runner and (later) the watcher can share one database file safely.
 //! Migrations are embedded in the binary ([`Store::migrate`]).
 //!
-//! Writers use [`Store::write`], which runs a closure inside an `IMMEDIATE` transaction:
-//! SQLite then serialises writers up front, so a read-check-write inside the closure
-//! (e.g. "is this GPU still available?") cannot race another writer.
+//! Writers use [`Store::write`], which runs a closure inside an `IMMEDIATE` transaction
+//! on the process's single writer connection: in-process writers queue for it in order
+//! (instead of SQLite's sleep-and-retry busy handler, which made write latency spiky),
+//! and a read-check-write inside the closure (e.g. "is this GPU still available?")
+//! cannot race another writer, in this process or another. Readers use a separate pool
+//! and, in WAL mode, never wait for the writer.
+//!
+//! Every committed write bumps [`Store::generation`], which lets callers cache derived
+//! data until the next write.
 //!
 //! Row types ([`models`]) are this crate's own; the API maps them to its wire types.
 
@@ -19,6 +25,8 @@ pub mod repo;
 pub mod schema;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -69,17 +77,17 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     }
 }
 
-/// A pool of connections to one SQLite database file.
+/// Connections to one SQLite database file: a pool of readers and one writer.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<ConnectionManager<SqliteConnection>>,
+    writer: Pool<ConnectionManager<SqliteConnection>>,
+    generation: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("state", &self.pool.state())
-            .finish()
+        f.debug_struct("Store").field("state", &self.pool.state()).finish()
     }
 }
 
@@ -97,20 +105,30 @@ impl Store {
         // Open once up front so that a bad path fails here with a clear error.
         SqliteConnection::establish(url)
             .map_err(|e| StoreError::Connection(format!("{url}: {e}")))?;
-        let pool = Pool::builder()
-            .max_size(max_connections.max(1))
-            .connection_timeout(Duration::from_secs(30))
-            .connection_customizer(Box::new(Pragmas))
-            .build(ConnectionManager::new(url))
-            .map_err(|e| StoreError::Connection(e.to_string()))?;
-        Ok(Self { pool })
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .connection_timeout(Duration::from_secs(30))
+                .connection_customizer(Box::new(Pragmas))
+                .build(ConnectionManager::new(url))
+                .map_err(|e| StoreError::Connection(e.to_string()))
+        };
+        let writer = build(1)?;
+        let pool = build(max_connections.max(1))?;
+        Ok(Self { pool, writer, generation: Arc::new(AtomicU64::new(0)) })
     }
 
-    /// A pooled connection, for synchronous callers (CLI, tests).
+    /// A counter bumped after every write committed through [`Store::write`]: data read
+    /// at one generation is still current while the generation is unchanged (for writes
+    /// made by this process).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A pooled reader connection, for synchronous callers (CLI, tests). Writes made
+    /// through it do not bump [`Store::generation`].
     pub fn conn(&self) -> Result<Conn, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Connection(e.to_string()))
+        self.pool.get().map_err(|e| StoreError::Connection(e.to_string()))
     }
 
     /// Applies pending migrations; returns the versions applied.
@@ -125,8 +143,7 @@ impl Store {
     /// Reverts every applied migration (used to prove that `down.sql` undoes `up.sql`).
     pub fn revert_all(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        conn.revert_all_migrations(MIGRATIONS)
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        conn.revert_all_migrations(MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(())
     }
 
@@ -139,9 +156,7 @@ impl Store {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| StoreError::Connection(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| StoreError::Connection(e.to_string()))?;
             f(&mut conn)
         })
         .await
@@ -156,7 +171,18 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
-        self.read(move |conn| conn.immediate_transaction(f)).await
+        let writer = self.writer.clone();
+        let generation = self.generation.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.get().map_err(|e| StoreError::Connection(e.to_string()))?;
+            let result = conn.immediate_transaction(f);
+            if result.is_ok() {
+                generation.fetch_add(1, Ordering::AcqRel);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 }
 

@@ -73,11 +73,7 @@ pub mod gpu {
 
     /// The listing `id`, if it exists.
     pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<GpuRow>> {
-        gpus::table
-            .find(id)
-            .select(GpuRow::as_select())
-            .first(conn)
-            .optional()
+        gpus::table.find(id).select(GpuRow::as_select()).first(conn).optional()
     }
 
     /// Applies `changes` to listing `id`.
@@ -154,11 +150,7 @@ pub mod gpu {
         if let Some(region) = &query.region {
             // LIKE without wildcards: an ASCII case-insensitive equality.
             let escaped = like_pattern(region);
-            q = q.filter(
-                gpus::region
-                    .like(escaped[1..escaped.len() - 1].to_owned())
-                    .escape('\\'),
-            );
+            q = q.filter(gpus::region.like(escaped[1..escaped.len() - 1].to_owned()).escape('\\'));
         }
         if let Some(status) = &query.status {
             q = q.filter(gpus::status.eq(status.clone()));
@@ -249,11 +241,7 @@ pub mod rental {
 
     /// The rental `id`, if it exists.
     pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<RentalRow>> {
-        rentals::table
-            .find(id)
-            .select(RentalRow::as_select())
-            .first(conn)
-            .optional()
+        rentals::table.find(id).select(RentalRow::as_select()).first(conn).optional()
     }
 
     /// The GPU's live (pending, active or settling) rental, if any.
@@ -331,11 +319,7 @@ pub mod job {
 
     /// The job `id`, if it exists.
     pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<JobRow>> {
-        jobs::table
-            .find(id)
-            .select(JobRow::as_select())
-            .first(conn)
-            .optional()
+        jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()
     }
 
     /// The most recent job for a rental, if any.
@@ -385,16 +369,10 @@ pub mod job {
         now: i64,
     ) -> QueryResult<()> {
         diesel::update(jobs::table.find(id))
-            .set((
-                jobs::state.eq(state),
-                jobs::last_error.eq(last_error),
-                jobs::updated_at.eq(now),
-            ))
+            .set((jobs::state.eq(state), jobs::last_error.eq(last_error), jobs::updated_at.eq(now)))
             .execute(conn)?;
         if let Some(at) = run_after {
-            diesel::update(jobs::table.find(id))
-                .set(jobs::run_after.eq(at))
-                .execute(conn)?;
+            diesel::update(jobs::table.find(id)).set(jobs::run_after.eq(at)).execute(conn)?;
         }
         Ok(())
     }
@@ -416,11 +394,7 @@ pub mod job {
     /// really be running. Returns how many were requeued.
     pub fn requeue_interrupted(conn: &mut SqliteConnection, now: i64) -> QueryResult<usize> {
         diesel::update(jobs::table.filter(jobs::state.eq("running")))
-            .set((
-                jobs::state.eq("queued"),
-                jobs::run_after.eq(now),
-                jobs::updated_at.eq(now),
-            ))
+            .set((jobs::state.eq("queued"), jobs::run_after.eq(now), jobs::updated_at.eq(now)))
             .execute(conn)
     }
 
@@ -460,22 +434,15 @@ pub mod api_key {
 
     /// Revokes key `id`; returns whether a live key was revoked.
     pub fn revoke(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<bool> {
-        let n = diesel::update(
-            api_keys::table
-                .find(id)
-                .filter(api_keys::revoked_at.is_null()),
-        )
-        .set(api_keys::revoked_at.eq(now))
-        .execute(conn)?;
+        let n = diesel::update(api_keys::table.find(id).filter(api_keys::revoked_at.is_null()))
+            .set(api_keys::revoked_at.eq(now))
+            .execute(conn)?;
         Ok(n == 1)
     }
 
     /// Every key (hashes only), oldest first.
     pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<ApiKeyRow>> {
-        api_keys::table
-            .order(api_keys::id.asc())
-            .select(ApiKeyRow::as_select())
-            .load(conn)
+        api_keys::table.order(api_keys::id.asc()).select(ApiKeyRow::as_select()).load(conn)
     }
 }
 
@@ -498,9 +465,7 @@ pub mod idempotency {
 
     /// Saves a response.
     pub fn insert(conn: &mut SqliteConnection, row: &IdempotencyRow) -> QueryResult<()> {
-        diesel::insert_into(idempotency_keys::table)
-            .values(row)
-            .execute(conn)?;
+        diesel::insert_into(idempotency_keys::table).values(row).execute(conn)?;
         Ok(())
     }
 }

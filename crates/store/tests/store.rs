@@ -80,17 +80,14 @@ fn new_rental(gpu_id: i64) -> NewRental {
 fn connections_use_wal_busy_timeout_and_foreign_keys() {
     let (_dir, store) = fresh();
     let mut conn = store.conn().unwrap();
-    let mode: Vec<Value> = sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
-        .load(&mut conn)
-        .unwrap();
+    let mode: Vec<Value> =
+        sql_query("SELECT journal_mode AS value FROM pragma_journal_mode").load(&mut conn).unwrap();
     assert_eq!(mode[0].value, "wal");
-    let fk: Vec<Number> = sql_query("SELECT foreign_keys AS n FROM pragma_foreign_keys")
-        .load(&mut conn)
-        .unwrap();
+    let fk: Vec<Number> =
+        sql_query("SELECT foreign_keys AS n FROM pragma_foreign_keys").load(&mut conn).unwrap();
     assert_eq!(fk[0].n, 1);
-    let timeout: Vec<Number> = sql_query("SELECT timeout AS n FROM pragma_busy_timeout")
-        .load(&mut conn)
-        .unwrap();
+    let timeout: Vec<Number> =
+        sql_query("SELECT timeout AS n FROM pragma_busy_timeout").load(&mut conn).unwrap();
     assert!(timeout[0].n >= 1000, "{}", timeout[0].n);
     // A rental for a GPU that does not exist violates the foreign key.
     assert!(rental::insert(&mut conn, &new_rental(999)).is_err());
@@ -100,14 +97,9 @@ fn connections_use_wal_busy_timeout_and_foreign_keys() {
 fn down_migrations_undo_up_migrations() {
     let (_dir, store) = fresh();
     let tables = objects(&store);
-    for expected in [
-        "api_keys",
-        "gpus",
-        "idempotency_keys",
-        "jobs",
-        "rentals",
-        "rentals_one_live_per_gpu",
-    ] {
+    for expected in
+        ["api_keys", "gpus", "idempotency_keys", "jobs", "rentals", "rentals_one_live_per_gpu"]
+    {
         assert!(tables.contains(&expected.to_owned()), "{tables:?}");
     }
     store.revert_all().unwrap();
@@ -137,10 +129,7 @@ fn status_compare_and_set_moves_only_from_the_expected_status() {
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
     assert!(gpu::set_status(&mut conn, g.id, "available", "renting", 2).unwrap());
     assert!(!gpu::set_status(&mut conn, g.id, "available", "renting", 3).unwrap());
-    assert_eq!(
-        gpu::find(&mut conn, g.id).unwrap().unwrap().status,
-        "renting"
-    );
+    assert_eq!(gpu::find(&mut conn, g.id).unwrap().unwrap().status, "renting");
 }
 
 #[test]
@@ -159,31 +148,14 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
     };
     let first = job::insert(&mut conn, &job_at(10)).unwrap();
     let later = job::insert(&mut conn, &job_at(100)).unwrap();
-    assert_eq!(
-        job::claim_next(&mut conn, 5).unwrap(),
-        None,
-        "nothing due yet"
-    );
+    assert_eq!(job::claim_next(&mut conn, 5).unwrap(), None, "nothing due yet");
     let claimed = job::claim_next(&mut conn, 50).unwrap().unwrap();
-    assert_eq!(
-        (claimed.id, claimed.state.as_str(), claimed.attempts),
-        (first.id, "running", 1)
-    );
-    assert_eq!(
-        job::claim_next(&mut conn, 50).unwrap(),
-        None,
-        "the later job is not due"
-    );
+    assert_eq!((claimed.id, claimed.state.as_str(), claimed.attempts), (first.id, "running", 1));
+    assert_eq!(job::claim_next(&mut conn, 50).unwrap(), None, "the later job is not due");
     // The process dies; at the next start the running job goes back to the queue.
     assert_eq!(job::requeue_interrupted(&mut conn, 60).unwrap(), 1);
-    assert_eq!(
-        job::claim_next(&mut conn, 60).unwrap().unwrap().id,
-        first.id
-    );
-    assert_eq!(
-        job::claim_next(&mut conn, 100).unwrap().unwrap().id,
-        later.id
-    );
+    assert_eq!(job::claim_next(&mut conn, 60).unwrap().unwrap().id, first.id);
+    assert_eq!(job::claim_next(&mut conn, 100).unwrap().unwrap().id, later.id);
 }
 
 #[tokio::test]
@@ -212,11 +184,7 @@ async fn write_rolls_back_on_error() {
         .await;
     assert!(matches!(result, Err(E::Refused)));
     let count: Vec<Number> = store
-        .read(|c| {
-            sql_query("SELECT count(*) AS n FROM gpus")
-                .load(c)
-                .map_err(|_| E::Store)
-        })
+        .read(|c| sql_query("SELECT count(*) AS n FROM gpus").load(c).map_err(|_| E::Store))
         .await
         .unwrap();
     assert_eq!(count[0].n, 0);

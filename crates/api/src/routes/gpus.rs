@@ -1,6 +1,7 @@
 //! `/gpus`: listings, rent and stop.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use bitfox_domain::GpuStatus;
@@ -12,6 +13,7 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::Caller;
+use crate::cache::Page;
 use crate::error::{ApiError, Problem};
 use crate::extract::{OptionalJson, ValidJson, parse_id, parse_query};
 use crate::idempotency::{self, Claim, Saved};
@@ -50,11 +52,7 @@ pub async fn create_gpu(
             idempotency::run(c, claim.as_ref(), now, |c| {
                 let gpu = Gpu::from(service::register(c, &caller, value, now)?);
                 let location = gpu.links.this.clone();
-                Ok(Saved::new(
-                    StatusCode::CREATED,
-                    to_json(&gpu)?,
-                    Some(location),
-                ))
+                Ok(Saved::new(StatusCode::CREATED, to_json(&gpu)?, Some(location)))
             })
         })
         .await?;
@@ -77,10 +75,7 @@ fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
         Some("price") => Some(Sort::Price),
         Some("vram") => Some(Sort::Vram),
         Some(_) => {
-            return Err(ApiError::field(
-                "sort",
-                "must be one of: oldest, newest, price, vram",
-            ));
+            return Err(ApiError::field("sort", "must be one of: oldest, newest, price, vram"));
         }
     };
     let status = match params.status.as_deref() {
@@ -124,10 +119,9 @@ fn parse_gpu_cursor(text: &str, sort: Option<Sort>) -> Result<After, ApiError> {
         (Sort::Newest, ["n", id]) => Ok(After::Newest(int(id)?)),
         (Sort::Price, ["p", price, id]) => Ok(After::Price(int(price)?, int(id)?)),
         (Sort::Vram, ["v", "-", id]) => Ok(After::Vram(None, int(id)?)),
-        (Sort::Vram, ["v", vram, id]) => Ok(After::Vram(
-            Some(i32::try_from(int(vram)?).map_err(|_| bad())?),
-            int(id)?,
-        )),
+        (Sort::Vram, ["v", vram, id]) => {
+            Ok(After::Vram(Some(i32::try_from(int(vram)?).map_err(|_| bad())?), int(id)?))
+        }
         _ => Err(bad()),
     }
 }
@@ -160,6 +154,27 @@ fn gpu_cursor(sort: Sort, gpu: &Gpu) -> String {
 )]
 #[get("/gpus")]
 pub async fn list_gpus(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // Read the generation before the data, so a write racing the query invalidates it.
+    let generation = state.store.generation();
+    let key = req.query_string();
+    let page = match state.pages.get(key, generation) {
+        Some(page) => page,
+        None => {
+            let page = render_gpu_page(&state, &req).await?;
+            state.pages.put(key.to_owned(), generation, page.clone());
+            page
+        }
+    };
+    let mut response = HttpResponse::Ok();
+    response.content_type(ContentType::json());
+    if let Some((link, cursor)) = page.next {
+        response.insert_header(("Link", link));
+        response.insert_header(("X-Next-Cursor", cursor));
+    }
+    Ok(response.body(page.body))
+}
+
+async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, ApiError> {
     let query = parse_gpu_query(parse_query(req.query_string())?)?;
     let limit = query.limit;
     let sort = query.sort;
@@ -174,13 +189,15 @@ pub async fn list_gpus(state: Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let gpus: Vec<Gpu> = rows.into_iter().map(Gpu::from).collect();
-    let mut response = HttpResponse::Ok();
-    if more && let Some(last) = gpus.last() {
-        let cursor = gpu_cursor(sort, last);
-        response.insert_header(("Link", next_link(req.path(), req.query_string(), &cursor)));
-        response.insert_header(("X-Next-Cursor", cursor));
-    }
-    Ok(response.json(gpus))
+    let next = match gpus.last() {
+        Some(last) if more => {
+            let cursor = gpu_cursor(sort, last);
+            Some((next_link(req.path(), req.query_string(), &cursor), cursor))
+        }
+        _ => None,
+    };
+    let body = serde_json::to_vec(&gpus).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Page { body: body.into(), next })
 }
 
 /// One GPU, in any status.
@@ -222,10 +239,8 @@ pub async fn update_gpu(
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
     let value = body.value;
-    let row = state
-        .store
-        .write(move |c| service::update(c, &caller, id, value, now_seconds()))
-        .await?;
+    let row =
+        state.store.write(move |c| service::update(c, &caller, id, value, now_seconds())).await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
@@ -248,10 +263,7 @@ pub async fn delete_gpu(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
-    let row = state
-        .store
-        .write(move |c| service::delist(c, &caller, id, now_seconds()))
-        .await?;
+    let row = state.store.write(move |c| service::delist(c, &caller, id, now_seconds())).await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 

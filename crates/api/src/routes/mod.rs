@@ -24,16 +24,11 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiE
 pub(crate) fn parse_limit(limit: Option<&str>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "limit",
-                    format!("must be an integer between 1 and {MAX_LIMIT}"),
-                )
-            }),
+        Some(text) => {
+            text.parse::<i64>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                ApiError::field("limit", format!("must be an integer between 1 and {MAX_LIMIT}"))
+            })
+        }
     }
 }
 
@@ -61,10 +56,8 @@ pub(crate) fn decode_cursor(text: &str) -> Result<String, ApiError> {
 /// The `Link` header value pointing at the next page: the request's query with
 /// `cursor` replaced.
 pub(crate) fn next_link(path: &str, query: &str, cursor: &str) -> String {
-    let mut parts: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
-        .collect();
+    let mut parts: Vec<&str> =
+        query.split('&').filter(|p| !p.is_empty() && !p.starts_with("cursor=")).collect();
     let cursor_param = format!("cursor={cursor}");
     parts.push(&cursor_param);
     format!("<{path}?{}>; rel=\"next\"", parts.join("&"))

@@ -80,17 +80,12 @@ pub async fn list_rentals(
         before_id,
         limit: limit + 1,
     };
-    let mut rows = state
-        .store
-        .read(move |c| rental::list(c, &query).map_err(ApiError::from))
-        .await?;
+    let mut rows =
+        state.store.read(move |c| rental::list(c, &query).map_err(ApiError::from)).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let now = now_seconds();
-    let rentals: Vec<Rental> = rows
-        .into_iter()
-        .map(|r| Rental::from_row(r, None, now))
-        .collect();
+    let rentals: Vec<Rental> = rows.into_iter().map(|r| Rental::from_row(r, None, now)).collect();
     let mut response = HttpResponse::Ok();
     if more && let Some(last) = rentals.last() {
         let cursor = encode_cursor(&format!("r:{}", last.id));

@@ -22,9 +22,7 @@ pub async fn health(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
         .store
         .read(|c| {
             use bitfox_store::diesel::RunQueryDsl;
-            bitfox_store::diesel::sql_query("SELECT 1")
-                .execute(c)
-                .map_err(ApiError::from)
+            bitfox_store::diesel::sql_query("SELECT 1").execute(c).map_err(ApiError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Health {
@@ -57,7 +55,5 @@ pub async fn metrics(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
         ("bitfox_rentals", "Rentals by status.", "status", rentals),
         ("bitfox_jobs", "Background jobs by state.", "state", jobs),
     ]);
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(text))
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

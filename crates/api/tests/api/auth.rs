@@ -21,20 +21,14 @@ async fn key_for(app: &TestApp, address: &str) -> String {
 }
 
 async fn production() -> TestApp {
-    spawn_with(Options {
-        mode: Mode::Production,
-        ..Options::default()
-    })
-    .await
+    spawn_with(Options { mode: Mode::Production, ..Options::default() }).await
 }
 
 #[tokio::test]
 async fn mutating_requests_need_a_key_in_production() {
     let app = production().await;
     let body = json!({"owner_address": PROVIDER, "gpu_model": "A10", "price_per_minute": 5});
-    let response = app
-        .request(Method::POST, "/gpus", Some(body.clone()), &[])
-        .await;
+    let response = app.request(Method::POST, "/gpus", Some(body.clone()), &[]).await;
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     let (status, problem) = json_of(response).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
@@ -43,13 +37,8 @@ async fn mutating_requests_need_a_key_in_production() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     for header in ["Bearer nope", "Basic Zm9vOmJhcg==", "Bearer bfx_0000"] {
         let (status, _) = json_of(
-            app.request(
-                Method::POST,
-                "/gpus",
-                Some(body.clone()),
-                &[("Authorization", header)],
-            )
-            .await,
+            app.request(Method::POST, "/gpus", Some(body.clone()), &[("Authorization", header)])
+                .await,
         )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{header}");
@@ -99,11 +88,7 @@ async fn a_key_acts_only_as_its_own_address() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get(&format!("/gpus/{id}")).await.1["price_per_minute"],
-        5,
-        "nothing changed"
-    );
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["price_per_minute"], 5, "nothing changed");
     let (status, _) = json_of(
         app.request(
             Method::PATCH,
@@ -119,37 +104,22 @@ async fn a_key_acts_only_as_its_own_address() {
     // Renting as someone else is refused; as oneself it is accepted.
     let rent = json!({"renter_address": RENTER});
     assert_eq!(
-        app.post_as(
-            &format!("/gpus/{id}/rent"),
-            Some(rent.clone()),
-            &stranger_key
-        )
-        .await
-        .0,
+        app.post_as(&format!("/gpus/{id}/rent"), Some(rent.clone()), &stranger_key).await.0,
         StatusCode::FORBIDDEN
     );
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
     assert_eq!(
-        app.get(&format!("/gpus/{id}")).await.1["status"],
-        "available"
-    );
-    assert_eq!(
-        app.post_as(&format!("/gpus/{id}/rent"), Some(rent), &renter)
-            .await
-            .0,
+        app.post_as(&format!("/gpus/{id}/rent"), Some(rent), &renter).await.0,
         StatusCode::ACCEPTED
     );
 
     // Only the renter or the provider stops it.
-    let (status, problem) = app
-        .post_as(&format!("/gpus/{id}/stop"), None, &stranger_key)
-        .await;
+    let (status, problem) = app.post_as(&format!("/gpus/{id}/stop"), None, &stranger_key).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     let (_, rentals) = app.get("/rentals").await;
     assert_eq!(rentals[0]["stop_requested"], false, "nothing changed");
     assert_eq!(
-        app.post_as(&format!("/gpus/{id}/stop"), None, &renter)
-            .await
-            .0,
+        app.post_as(&format!("/gpus/{id}/stop"), None, &renter).await.0,
         StatusCode::ACCEPTED
     );
 }
@@ -159,10 +129,7 @@ async fn revoked_keys_stop_working() {
     let app = production().await;
     let key = key_for(&app, PROVIDER).await;
     let body = json!({"owner_address": PROVIDER, "gpu_model": "A10", "price_per_minute": 5});
-    assert_eq!(
-        app.post_as("/gpus", Some(body.clone()), &key).await.0,
-        StatusCode::CREATED
-    );
+    assert_eq!(app.post_as("/gpus", Some(body.clone()), &key).await.0, StatusCode::CREATED);
     let hash = bitfox_api::auth::hash_key(&key);
     let plain = key.clone();
     let revoked = app
@@ -175,10 +142,7 @@ async fn revoked_keys_stop_working() {
         .await
         .unwrap();
     assert!(revoked);
-    assert_eq!(
-        app.post_as("/gpus", Some(body), &key).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.post_as("/gpus", Some(body), &key).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -187,8 +151,5 @@ async fn dev_mode_is_open_but_still_checks_a_key_that_is_sent() {
     let renter = key_for(&app, RENTER).await;
     let body = json!({"owner_address": PROVIDER, "gpu_model": "A10", "price_per_minute": 5});
     assert_eq!(app.post("/gpus", body.clone()).await.0, StatusCode::CREATED);
-    assert_eq!(
-        app.post_as("/gpus", Some(body), &renter).await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.post_as("/gpus", Some(body), &renter).await.0, StatusCode::FORBIDDEN);
 }

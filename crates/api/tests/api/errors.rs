@@ -31,73 +31,25 @@ async fn invalid_listings_are_refused_with_the_field_and_rule() {
     let mut bad_checksum = PROVIDER.to_owned();
     bad_checksum.replace_range(57..58, "I");
     let cases = [
-        (
-            with("owner_address", json!("abc")),
-            "owner_address",
-            "58 characters",
-        ),
-        (
-            with("owner_address", json!(bad_checksum)),
-            "owner_address",
-            "checksum",
-        ),
-        (
-            with("owner_address", json!(PROVIDER.to_lowercase())),
-            "owner_address",
-            "upper-case",
-        ),
-        (
-            with("owner_address", json!(42)),
-            "owner_address",
-            "invalid type",
-        ),
+        (with("owner_address", json!("abc")), "owner_address", "58 characters"),
+        (with("owner_address", json!(bad_checksum)), "owner_address", "checksum"),
+        (with("owner_address", json!(PROVIDER.to_lowercase())), "owner_address", "upper-case"),
+        (with("owner_address", json!(42)), "owner_address", "invalid type"),
         (with("gpu_model", json!("")), "gpu_model", "1 to 100"),
-        (
-            with("gpu_model", json!("x".repeat(101))),
-            "gpu_model",
-            "1 to 100",
-        ),
-        (
-            with("price_per_minute", json!(0)),
-            "price_per_minute",
-            "greater than zero",
-        ),
-        (
-            with("price_per_minute", json!(-5)),
-            "price_per_minute",
-            "invalid value",
-        ),
-        (
-            with("price_per_minute", json!(1.5)),
-            "price_per_minute",
-            "invalid type",
-        ),
-        (
-            with("price_per_minute", json!("1000")),
-            "price_per_minute",
-            "invalid type",
-        ),
+        (with("gpu_model", json!("x".repeat(101))), "gpu_model", "1 to 100"),
+        (with("price_per_minute", json!(0)), "price_per_minute", "greater than zero"),
+        (with("price_per_minute", json!(-5)), "price_per_minute", "invalid value"),
+        (with("price_per_minute", json!(1.5)), "price_per_minute", "invalid type"),
+        (with("price_per_minute", json!("1000")), "price_per_minute", "invalid type"),
         (
             with("price_per_minute", json!(10_000_000_000_000_001u64)),
             "price_per_minute",
             "total Algo supply",
         ),
-        (
-            with("price_per_minute", json!(u64::MAX)),
-            "price_per_minute",
-            "total Algo supply",
-        ),
+        (with("price_per_minute", json!(u64::MAX)), "price_per_minute", "total Algo supply"),
         (with("vram_gb", json!(0)), "vram_gb", "between 1 and 4096"),
-        (
-            with("gpu_count", json!(5000)),
-            "gpu_count",
-            "between 1 and 1024",
-        ),
-        (
-            with("region", json!("eu/west")),
-            "region",
-            "letters, digits",
-        ),
+        (with("gpu_count", json!(5000)), "gpu_count", "between 1 and 1024"),
+        (with("region", json!("eu/west")), "region", "letters, digits"),
         (with("colour", json!("red")), "colour", "unknown field"),
         (without("gpu_model"), "gpu_model", "missing field"),
         (without("owner_address"), "owner_address", "missing field"),
@@ -110,11 +62,7 @@ async fn invalid_listings_are_refused_with_the_field_and_rule() {
         let message = problem["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains(rule), "{body}: {message}");
     }
-    assert_eq!(
-        app.get("/gpus?status=all").await.1,
-        json!([]),
-        "nothing was listed"
-    );
+    assert_eq!(app.get("/gpus?status=all").await.1, json!([]), "nothing was listed");
 }
 
 #[tokio::test]
@@ -131,22 +79,14 @@ async fn malformed_bodies_and_media_types() {
                 .send()
                 .await
                 .unwrap();
-            let content = response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .to_owned();
+            let content = response.headers()["content-type"].to_str().unwrap().to_owned();
             assert_eq!(content, "application/problem+json");
             json_of(response).await
         }
     };
     let (status, problem) = send("{not json", "application/json").await;
     assert_problem(status, &problem, StatusCode::BAD_REQUEST);
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not valid JSON")
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
     let (status, problem) = send("", "application/json").await;
     assert_problem(status, &problem, StatusCode::BAD_REQUEST);
     let (status, problem) = send("[1, 2]", "application/json").await;
@@ -157,19 +97,12 @@ async fn malformed_bodies_and_media_types() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
-    let app = spawn_with(Options {
-        body_limit: Some(1024),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_with(Options { body_limit: Some(1024), ..Options::default() }).await;
     let body =
         json!({"owner_address": PROVIDER, "gpu_model": "x".repeat(2000), "price_per_minute": 1});
     let (status, problem) = app.post("/gpus", body).await;
     assert_problem(status, &problem, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(
-        problem["detail"].as_str().unwrap().contains("1024"),
-        "{problem}"
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("1024"), "{problem}");
 }
 
 #[tokio::test]
@@ -179,49 +112,30 @@ async fn invalid_rents_change_nothing() {
     for (body, field) in [
         (json!({}), "renter_address"),
         (json!({"renter_address": "x"}), "renter_address"),
-        (
-            json!({"renter_address": RENTER, "max_minutes": 0}),
-            "max_minutes",
-        ),
-        (
-            json!({"renter_address": RENTER, "max_minutes": 525_601}),
-            "max_minutes",
-        ),
+        (json!({"renter_address": RENTER, "max_minutes": 0}), "max_minutes"),
+        (json!({"renter_address": RENTER, "max_minutes": 525_601}), "max_minutes"),
         // 10^10 * 10^6 = 10^16 is the whole supply; one more minute is too much.
-        (
-            json!({"renter_address": RENTER, "max_minutes": 1_000_001}),
-            "max_minutes",
-        ),
+        (json!({"renter_address": RENTER, "max_minutes": 1_000_001}), "max_minutes"),
         (json!({"renter_address": RENTER, "extra": true}), "extra"),
     ] {
         let (status, problem) = app.post(&format!("/gpus/{id}/rent"), body.clone()).await;
         assert_problem(status, &problem, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
     }
-    assert_eq!(
-        app.get(&format!("/gpus/{id}")).await.1["status"],
-        "available"
-    );
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
     assert_eq!(app.get("/rentals").await.1, json!([]));
-    let (status, problem) = app
-        .post(&format!("/gpus/{id}/stop"), json!({"now": 1}))
-        .await;
+    let (status, problem) = app.post(&format!("/gpus/{id}/stop"), json!({"now": 1})).await;
     assert_problem(status, &problem, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = spawn_app().await;
-    for (method, path) in [
-        (Method::GET, "/nope"),
-        (Method::PUT, "/gpus"),
-        (Method::POST, "/rentals/1"),
-    ] {
+    for (method, path) in
+        [(Method::GET, "/nope"), (Method::PUT, "/gpus"), (Method::POST, "/rentals/1")]
+    {
         let response = app.request(method.clone(), path, None, &[]).await;
-        let content = response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let content = response.headers()["content-type"].to_str().unwrap().to_owned();
         let (status, problem) = json_of(response).await;
         assert_problem(status, &problem, StatusCode::NOT_FOUND);
         assert_eq!(content, "application/problem+json", "{method} {path}");

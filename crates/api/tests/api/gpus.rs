@@ -26,46 +26,22 @@ async fn seed_flow_works_unchanged() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], id);
 
-    let (status, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (status, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{rental}");
     assert_eq!(rental["status"], "pending");
     assert_eq!(rental["deposit"], 60_000, "default 60 minutes at 1000/min");
-    assert_eq!(
-        rental["links"]["self"],
-        format!("/rentals/{}", rental["id"])
-    );
-    assert!(
-        rental["links"]["job"]
-            .as_str()
-            .unwrap()
-            .starts_with("/jobs/")
-    );
+    assert_eq!(rental["links"]["self"], format!("/rentals/{}", rental["id"]));
+    assert!(rental["links"]["job"].as_str().unwrap().starts_with("/jobs/"));
 
     // A GPU being rented is no longer listed as available, and cannot be rented again.
     assert_eq!(app.get("/gpus").await.1, json!([]));
-    let (status, problem) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (status, problem) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not available"),
-        "{problem}"
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("not available"), "{problem}");
 
-    let response = app
-        .request(Method::POST, &format!("/gpus/{id}/stop"), None, &[])
-        .await;
+    let response = app.request(Method::POST, &format!("/gpus/{id}/stop"), None, &[]).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let (_, stopped) = json_of(response).await;
     assert_eq!(stopped["stop_requested"], true);
@@ -119,10 +95,7 @@ async fn a_listing_carries_specs_and_reliability() {
     assert_eq!(gpu["vram_gb"], 80);
     assert_eq!(gpu["gpu_count"], 8);
     assert_eq!(gpu["region"], "eu-west");
-    assert_eq!(
-        gpu["reliability"],
-        json!({"completed_rentals": 0, "failed_rentals": 0})
-    );
+    assert_eq!(gpu["reliability"], json!({"completed_rentals": 0, "failed_rentals": 0}));
     let (status, fetched) = app.get(&format!("/gpus/{}", gpu["id"])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(fetched, gpu);
@@ -138,10 +111,7 @@ async fn patch_changes_price_and_specs_but_not_while_rented() {
         json_of(patch(json!({"price_per_minute": 650, "vram_gb": 24, "region": "us-east"})).await)
             .await;
     assert_eq!(status, StatusCode::OK, "{gpu}");
-    assert_eq!(
-        (gpu["price_per_minute"].as_u64(), gpu["vram_gb"].as_u64()),
-        (Some(650), Some(24))
-    );
+    assert_eq!((gpu["price_per_minute"].as_u64(), gpu["vram_gb"].as_u64()), (Some(650), Some(24)));
     let (status, gpu) = json_of(patch(json!({"region": null})).await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(gpu["region"], serde_json::Value::Null);
@@ -151,29 +121,14 @@ async fn patch_changes_price_and_specs_but_not_while_rented() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "body");
 
-    app.post(
-        &format!("/gpus/{id}/rent"),
-        json!({"renter_address": RENTER}),
-    )
-    .await;
+    app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let (status, problem) = json_of(patch(json!({"price_per_minute": 1})).await).await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-    assert_eq!(
-        app.get(&format!("/gpus/{id}")).await.1["price_per_minute"],
-        650,
-        "unchanged"
-    );
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["price_per_minute"], 650, "unchanged");
 
-    let (status, _) = json_of(
-        app.request(
-            Method::PATCH,
-            "/gpus/4242",
-            Some(json!({"gpu_count": 2})),
-            &[],
-        )
-        .await,
-    )
-    .await;
+    let (status, _) =
+        json_of(app.request(Method::PATCH, "/gpus/4242", Some(json!({"gpu_count": 2})), &[]).await)
+            .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -182,52 +137,23 @@ async fn delete_delists_idempotently_but_not_while_rented() {
     let app = spawn_app().await;
     let id = app.list_gpu(PROVIDER, "L4", 100).await;
     let rented = app.list_gpu(PROVIDER, "L4", 100).await;
-    app.post(
-        &format!("/gpus/{rented}/rent"),
-        json!({"renter_address": RENTER}),
-    )
-    .await;
+    app.post(&format!("/gpus/{rented}/rent"), json!({"renter_address": RENTER})).await;
 
     for _ in 0..2 {
-        let (status, gpu) = json_of(
-            app.request(Method::DELETE, &format!("/gpus/{id}"), None, &[])
-                .await,
-        )
-        .await;
+        let (status, gpu) =
+            json_of(app.request(Method::DELETE, &format!("/gpus/{id}"), None, &[]).await).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(gpu["status"], "delisted");
     }
-    let (status, _) = json_of(
-        app.request(Method::DELETE, &format!("/gpus/{rented}"), None, &[])
-            .await,
-    )
-    .await;
+    let (status, _) =
+        json_of(app.request(Method::DELETE, &format!("/gpus/{rented}"), None, &[]).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(
-        app.get(&format!("/gpus/{rented}")).await.1["status"],
-        "renting"
-    );
+    assert_eq!(app.get(&format!("/gpus/{rented}")).await.1["status"], "renting");
 
-    let (status, _) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "a delisted GPU cannot be rented"
-    );
-    assert_eq!(
-        app.get("/gpus?status=delisted")
-            .await
-            .1
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    let (status, _) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a delisted GPU cannot be rented");
+    assert_eq!(app.get("/gpus?status=delisted").await.1.as_array().unwrap().len(), 1);
     let (status, _) = json_of(app.request(Method::DELETE, "/gpus/777", None, &[]).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -245,18 +171,9 @@ async fn two_renters_racing_for_one_gpu_exactly_one_wins() {
         );
         let mut statuses = [a.0, b.0];
         statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::ACCEPTED, StatusCode::CONFLICT],
-            "round {round}"
-        );
+        assert_eq!(statuses, [StatusCode::ACCEPTED, StatusCode::CONFLICT], "round {round}");
         let (_, rentals) = app.get("/rentals?status=pending&limit=200").await;
-        let for_gpu = rentals
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["gpu_id"] == id)
-            .count();
+        let for_gpu = rentals.as_array().unwrap().iter().filter(|r| r["gpu_id"] == id).count();
         assert_eq!(for_gpu, 1);
     }
 }
@@ -265,18 +182,11 @@ async fn two_renters_racing_for_one_gpu_exactly_one_wins() {
 async fn a_provider_cannot_rent_its_own_gpu() {
     let app = spawn_app().await;
     let id = app.list_gpu(PROVIDER, "T4", 10).await;
-    let (status, problem) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": PROVIDER}),
-        )
-        .await;
+    let (status, problem) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": PROVIDER})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "renter_address");
-    assert_eq!(
-        app.get(&format!("/gpus/{id}")).await.1["status"],
-        "available"
-    );
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
 }
 
 #[tokio::test]
@@ -285,33 +195,15 @@ async fn stopping_without_a_rental_or_twice_is_a_conflict() {
     let id = app.list_gpu(PROVIDER, "T4", 10).await;
     let (status, problem) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        problem["detail"].as_str().unwrap().contains("no rental"),
-        "{problem}"
-    );
-    app.post(
-        &format!("/gpus/{id}/rent"),
-        json!({"renter_address": RENTER}),
-    )
-    .await;
-    let (status, problem) = app
-        .post(
-            &format!("/gpus/{id}/stop"),
-            json!({"renter_address": stranger()}),
-        )
-        .await;
+    assert!(problem["detail"].as_str().unwrap().contains("no rental"), "{problem}");
+    app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let (status, problem) =
+        app.post(&format!("/gpus/{id}/stop"), json!({"renter_address": stranger()})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
-    let (status, _) = app
-        .post(
-            &format!("/gpus/{id}/stop"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (status, _) =
+        app.post(&format!("/gpus/{id}/stop"), json!({"renter_address": RENTER})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let (status, problem) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        problem["detail"].as_str().unwrap().contains("already"),
-        "{problem}"
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("already"), "{problem}");
 }

@@ -91,14 +91,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
-    let dir = options
-        .dir
-        .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
-    let mut settings = Settings {
-        mode: options.mode,
-        data_dir: dir.path().to_path_buf(),
-        ..Settings::default()
-    };
+    let dir = options.dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
+    let mut settings =
+        Settings { mode: options.mode, data_dir: dir.path().to_path_buf(), ..Settings::default() };
     settings.http.port = 0;
     settings.http.workers = Some(2);
     settings.http.shutdown_timeout_secs = 2;
@@ -152,11 +147,7 @@ impl TestApp {
 
     pub async fn post_as(&self, path: &str, body: Option<Value>, key: &str) -> (StatusCode, Value) {
         let auth = format!("Bearer {key}");
-        json_of(
-            self.request(Method::POST, path, body, &[("Authorization", &auth)])
-                .await,
-        )
-        .await
+        json_of(self.request(Method::POST, path, body, &[("Authorization", &auth)]).await).await
     }
 
     /// Lists a GPU for `owner` and returns its id.

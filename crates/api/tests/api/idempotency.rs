@@ -11,15 +11,7 @@ async fn a_retried_post_replays_the_first_response() {
     let body = json!({"owner_address": PROVIDER, "gpu_model": "A10", "price_per_minute": 5});
     let send = |body: serde_json::Value, key: &'static str| {
         let app = &app;
-        async move {
-            app.request(
-                Method::POST,
-                "/gpus",
-                Some(body),
-                &[("Idempotency-Key", key)],
-            )
-            .await
-        }
+        async move { app.request(Method::POST, "/gpus", Some(body), &[("Idempotency-Key", key)]).await }
     };
     let first = send(body.clone(), "k-1").await;
     assert_eq!(first.status(), StatusCode::CREATED);
@@ -28,16 +20,9 @@ async fn a_retried_post_replays_the_first_response() {
     let again = send(body.clone(), "k-1").await;
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
-    assert_eq!(
-        again.headers()["location"],
-        format!("/gpus/{}", first["id"])
-    );
+    assert_eq!(again.headers()["location"], format!("/gpus/{}", first["id"]));
     assert_eq!(json_of(again).await.1, first);
-    assert_eq!(
-        app.get("/gpus").await.1.as_array().unwrap().len(),
-        1,
-        "listed once"
-    );
+    assert_eq!(app.get("/gpus").await.1.as_array().unwrap().len(), 1, "listed once");
 
     // The same key for a different request is refused.
     let mut other = body.clone();
@@ -70,10 +55,7 @@ async fn a_retried_rent_does_not_rent_twice() {
     assert_eq!(ra, rb, "concurrent retries get the same rental");
     assert_eq!(app.get("/rentals").await.1.as_array().unwrap().len(), 1);
     // Without the key, a second rent is the ordinary conflict.
-    assert_eq!(
-        app.post(&path, json!({"renter_address": RENTER})).await.0,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(app.post(&path, json!({"renter_address": RENTER})).await.0, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -82,28 +64,14 @@ async fn refused_requests_are_not_saved() {
     let id = app.list_gpu(PROVIDER, "A10", 5).await;
     let path = format!("/gpus/{id}/stop");
     let stop = || app.request(Method::POST, &path, None, &[("Idempotency-Key", "stop-1")]);
-    assert_eq!(
-        stop().await.status(),
-        StatusCode::CONFLICT,
-        "nothing to stop yet"
-    );
-    app.post(
-        &format!("/gpus/{id}/rent"),
-        json!({"renter_address": RENTER}),
-    )
-    .await;
+    assert_eq!(stop().await.status(), StatusCode::CONFLICT, "nothing to stop yet");
+    app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     assert_eq!(
         stop().await.status(),
         StatusCode::ACCEPTED,
         "the key was not used up by the refusal"
     );
-    let bad = app
-        .request(
-            Method::POST,
-            "/gpus",
-            Some(json!({})),
-            &[("Idempotency-Key", " ")],
-        )
-        .await;
+    let bad =
+        app.request(Method::POST, "/gpus", Some(json!({})), &[("Idempotency-Key", " ")]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

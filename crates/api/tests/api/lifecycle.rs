@@ -13,10 +13,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 fn receipt(started_at: u64) -> Result<RentReceipt, ChainError> {
-    Ok(RentReceipt {
-        txid: "RENTTXID".to_owned(),
-        started_at,
-    })
+    Ok(RentReceipt { txid: "RENTTXID".to_owned(), started_at })
 }
 
 #[tokio::test]
@@ -26,39 +23,23 @@ async fn rent_confirm_stop_settle_records_exact_amounts() {
     let runner = app.runner(chain.clone());
     let id = app.list_gpu(PROVIDER, "RTX 4090", 1000).await;
     let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER, "max_minutes": 10}),
-        )
+        .post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER, "max_minutes": 10}))
         .await;
     let rental_path = rental["links"]["self"].as_str().unwrap().to_owned();
 
-    chain
-        .rents
-        .lock()
-        .unwrap()
-        .push_back(receipt(1_700_000_000));
+    chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
     let (job_id, outcome) = step(&runner).await.unwrap();
     assert_eq!(outcome, Outcome::Succeeded);
     let order = chain.rent_orders.lock().unwrap()[0].clone();
-    assert_eq!(
-        (order.deposit, order.renter.to_string()),
-        (MicroAlgos(10_000), RENTER.to_owned())
-    );
+    assert_eq!((order.deposit, order.renter.to_string()), (MicroAlgos(10_000), RENTER.to_owned()));
 
     let (_, active) = app.get(&rental_path).await;
     assert_eq!(active["status"], "active");
     assert_eq!(active["transactions"]["rent"], "RENTTXID");
     assert_eq!(active["started_at"], "2023-11-14T22:13:20Z");
-    assert_eq!(
-        active["cost_so_far"], 10_000,
-        "long past: the whole deposit is used up"
-    );
+    assert_eq!(active["cost_so_far"], 10_000, "long past: the whole deposit is used up");
     assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "rented");
-    assert_eq!(
-        app.get(&format!("/jobs/{job_id}")).await.1["state"],
-        "succeeded"
-    );
+    assert_eq!(app.get(&format!("/jobs/{job_id}")).await.1["state"], "succeeded");
 
     let (status, stopping) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -97,24 +78,15 @@ async fn a_rejected_rent_fails_the_rental_with_the_chain_reason() {
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     chain
         .rents
         .lock()
         .unwrap()
-        .push_back(Err(ChainError::Rejected(
-            "overspend: balance too low".into(),
-        )));
+        .push_back(Err(ChainError::Rejected("overspend: balance too low".into())));
     let (job_id, outcome) = step(&runner).await.unwrap();
-    assert_eq!(
-        outcome,
-        Outcome::Failed("overspend: balance too low".into())
-    );
+    assert_eq!(outcome, Outcome::Failed("overspend: balance too low".into()));
     let (_, failed) = app.get(rental["links"]["self"].as_str().unwrap()).await;
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["failure_reason"], "overspend: balance too low");
@@ -128,12 +100,7 @@ async fn a_rejected_rent_fails_the_rental_with_the_chain_reason() {
     assert_eq!(gpu["reliability"]["failed_rentals"], 1);
     // The GPU can be rented again.
     assert_eq!(
-        app.post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER})
-        )
-        .await
-        .0,
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await.0,
         StatusCode::ACCEPTED
     );
 }
@@ -143,33 +110,17 @@ async fn without_a_chain_jobs_stay_visibly_queued() {
     let app = spawn_app().await;
     let runner = app.runner(Arc::new(Unconfigured));
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let (job_id, outcome) = step(&runner).await.unwrap();
     assert_eq!(outcome, Outcome::Requeued(Unconfigured::REASON.to_owned()));
     let (_, job) = app.get(&format!("/jobs/{job_id}")).await;
     assert_eq!(job["state"], "queued");
-    assert_eq!(
-        job["attempts"], 0,
-        "waiting for a chain is not a failed attempt"
-    );
+    assert_eq!(job["attempts"], 0, "waiting for a chain is not a failed attempt");
     assert_eq!(job["last_error"], Unconfigured::REASON);
-    assert!(
-        job["run_after"].as_str().unwrap() > job["updated_at"].as_str().unwrap(),
-        "{job}"
-    );
-    assert!(
-        step(&runner).await.is_none(),
-        "not due again before the retry delay"
-    );
-    assert_eq!(
-        app.get(rental["links"]["self"].as_str().unwrap()).await.1["status"],
-        "pending"
-    );
+    assert!(job["run_after"].as_str().unwrap() > job["updated_at"].as_str().unwrap(), "{job}");
+    assert!(step(&runner).await.is_none(), "not due again before the retry delay");
+    assert_eq!(app.get(rental["links"]["self"].as_str().unwrap()).await.1["status"], "pending");
 }
 
 #[tokio::test]
@@ -186,12 +137,8 @@ async fn transient_errors_retry_with_backoff_then_fail() {
         Default::default(),
     );
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     chain.rents.lock().unwrap().extend([
         Err(ChainError::Transient("node timeout".into())),
         Err(ChainError::Transient("node timeout".into())),
@@ -199,23 +146,11 @@ async fn transient_errors_retry_with_backoff_then_fail() {
     let (job_id, outcome) = step(&runner).await.unwrap();
     assert_eq!(outcome, Outcome::Requeued("node timeout".into()));
     let (_, job) = app.get(&format!("/jobs/{job_id}")).await;
-    assert_eq!(
-        (job["state"].as_str(), job["attempts"].as_u64()),
-        (Some("queued"), Some(1))
-    );
+    assert_eq!((job["state"].as_str(), job["attempts"].as_u64()), (Some("queued"), Some(1)));
     let (_, outcome) = step(&runner).await.unwrap();
-    assert_eq!(
-        outcome,
-        Outcome::Failed("gave up after 2 attempts: node timeout".into())
-    );
-    assert_eq!(
-        app.get(rental["links"]["self"].as_str().unwrap()).await.1["status"],
-        "failed"
-    );
-    assert_eq!(
-        app.get(&format!("/gpus/{id}")).await.1["status"],
-        "available"
-    );
+    assert_eq!(outcome, Outcome::Failed("gave up after 2 attempts: node timeout".into()));
+    assert_eq!(app.get(rental["links"]["self"].as_str().unwrap()).await.1["status"], "failed");
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
 }
 
 #[tokio::test]
@@ -224,28 +159,17 @@ async fn a_stop_requested_while_pending_settles_after_confirmation() {
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
     let id = app.list_gpu(PROVIDER, "A10", 600).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let (status, pending) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(
-        (
-            pending["status"].as_str(),
-            pending["stop_requested"].as_bool()
-        ),
+        (pending["status"].as_str(), pending["stop_requested"].as_bool()),
         (Some("pending"), Some(true))
     );
 
     chain.rents.lock().unwrap().push_back(receipt(1_000));
-    assert_eq!(
-        step(&runner).await.unwrap().1,
-        Outcome::Succeeded,
-        "the rent job runs first"
-    );
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded, "the rent job runs first");
     let settlement = Settlement::compute(
         PricePerMinute::new(600).unwrap(),
         MicroAlgos(36_000),
@@ -269,60 +193,35 @@ async fn a_refused_settlement_leaves_the_rental_live_and_stoppable() {
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
     let id = app.list_gpu(PROVIDER, "A10", 600).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     chain.rents.lock().unwrap().push_back(receipt(1_000));
     step(&runner).await.unwrap();
     app.post(&format!("/gpus/{id}/stop"), json!({})).await;
-    chain
-        .settles
-        .lock()
-        .unwrap()
-        .push_back(Err(ChainError::Rejected("logic eval error".into())));
-    assert_eq!(
-        step(&runner).await.unwrap().1,
-        Outcome::Failed("logic eval error".into())
-    );
+    chain.settles.lock().unwrap().push_back(Err(ChainError::Rejected("logic eval error".into())));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Failed("logic eval error".into()));
     let (_, live) = app.get(rental["links"]["self"].as_str().unwrap()).await;
     assert_eq!(
         (live["status"].as_str(), live["stop_requested"].as_bool()),
         (Some("active"), Some(false))
     );
     assert_eq!(live["failure_reason"], "logic eval error");
-    assert_eq!(
-        app.post(&format!("/gpus/{id}/stop"), json!({})).await.0,
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(app.post(&format!("/gpus/{id}/stop"), json!({})).await.0, StatusCode::ACCEPTED);
 }
 
 #[tokio::test]
 async fn the_background_runner_picks_up_jobs_at_once() {
     let chain = Arc::new(ScriptedChain::default());
     chain.rents.lock().unwrap().push_back(receipt(5));
-    let app = spawn_with(Options {
-        runner: true,
-        chain: chain.clone(),
-        ..Options::default()
-    })
-    .await;
+    let app =
+        spawn_with(Options { runner: true, chain: chain.clone(), ..Options::default() }).await;
     let id = app.list_gpu(PROVIDER, "A10", 600).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let path = rental["links"]["self"].as_str().unwrap().to_owned();
     let mut status = String::new();
     for _ in 0..200 {
-        status = app.get(&path).await.1["status"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        status = app.get(&path).await.1["status"].as_str().unwrap().to_owned();
         if status == "active" {
             break;
         }
@@ -336,20 +235,12 @@ async fn the_background_runner_picks_up_jobs_at_once() {
 async fn data_and_queued_jobs_survive_a_restart() {
     let app = spawn_app().await;
     let id = app.list_gpu(PROVIDER, "RTX 4090", 1000).await;
-    let (_, rental) = app
-        .post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER}),
-        )
-        .await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let job = rental["links"]["job"].as_str().unwrap().to_owned();
     let dir = app.stop().await;
 
-    let app = spawn_with(Options {
-        dir: Some(dir),
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_with(Options { dir: Some(dir), ..Options::default() }).await;
     let (status, gpu) = app.get(&format!("/gpus/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(gpu["status"], "renting");
@@ -358,12 +249,7 @@ async fn data_and_queued_jobs_survive_a_restart() {
     assert_eq!(app.get(&job).await.1["state"], "queued");
     // Still refused: the rental is still live after the restart.
     assert_eq!(
-        app.post(
-            &format!("/gpus/{id}/rent"),
-            json!({"renter_address": RENTER})
-        )
-        .await
-        .0,
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await.0,
         StatusCode::CONFLICT
     );
 }

@@ -34,11 +34,7 @@ async fn seed(app: &TestApp) -> Vec<i64> {
 }
 
 fn ids(list: &Value) -> Vec<i64> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["id"].as_i64().unwrap())
-        .collect()
+    list.as_array().unwrap().iter().map(|g| g["id"].as_i64().unwrap()).collect()
 }
 
 /// Follows `X-Next-Cursor` through every page of `path` (which must have a query).
@@ -48,14 +44,9 @@ async fn all_pages(app: &TestApp, path: &str) -> Vec<i64> {
     for _ in 0..20 {
         let response = app.request(Method::GET, &next, None, &[]).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let cursor = response
-            .headers()
-            .get("x-next-cursor")
-            .map(|c| c.to_str().unwrap().to_owned());
-        let link = response
-            .headers()
-            .get("link")
-            .map(|c| c.to_str().unwrap().to_owned());
+        let cursor =
+            response.headers().get("x-next-cursor").map(|c| c.to_str().unwrap().to_owned());
+        let link = response.headers().get("link").map(|c| c.to_str().unwrap().to_owned());
         let (_, page) = json_of(response).await;
         out.extend(ids(&page));
         match cursor {
@@ -87,11 +78,7 @@ async fn filters_narrow_the_listing() {
         vec![ids_[0], ids_[1], ids_[6]],
         "case-insensitive substring"
     );
-    assert_eq!(
-        get("model=%25").await,
-        Vec::<i64>::new(),
-        "% is a literal, not a wildcard"
-    );
+    assert_eq!(get("model=%25").await, Vec::<i64>::new(), "% is a literal, not a wildcard");
     assert_eq!(get("min_vram=80").await, vec![ids_[2], ids_[3]]);
     assert_eq!(get("max_price=700").await, vec![ids_[1], ids_[4], ids_[5]]);
     assert_eq!(
@@ -99,10 +86,7 @@ async fn filters_narrow_the_listing() {
         vec![ids_[0], ids_[2], ids_[4]],
         "case-insensitive region"
     );
-    assert_eq!(
-        get("model=rtx&max_price=950&min_vram=16").await,
-        vec![ids_[1], ids_[6]]
-    );
+    assert_eq!(get("model=rtx&max_price=950&min_vram=16").await, vec![ids_[1], ids_[6]]);
     assert_eq!(get(&format!("owner={PROVIDER}")).await, ids_);
     assert_eq!(get(&format!("owner={RENTER}")).await, Vec::<i64>::new());
 }
@@ -111,21 +95,13 @@ async fn filters_narrow_the_listing() {
 async fn status_filter_defaults_to_available() {
     let app = spawn_app().await;
     let ids_ = seed(&app).await;
-    app.post(
-        &format!("/gpus/{}/rent", ids_[0]),
-        json!({"renter_address": RENTER}),
-    )
-    .await;
-    app.request(Method::DELETE, &format!("/gpus/{}", ids_[1]), None, &[])
-        .await;
+    app.post(&format!("/gpus/{}/rent", ids_[0]), json!({"renter_address": RENTER})).await;
+    app.request(Method::DELETE, &format!("/gpus/{}", ids_[1]), None, &[]).await;
     let available = ids(&app.get("/gpus").await.1);
     assert_eq!(available.len(), 5);
     assert!(!available.contains(&ids_[0]) && !available.contains(&ids_[1]));
     assert_eq!(ids(&app.get("/gpus?status=renting").await.1), vec![ids_[0]]);
-    assert_eq!(
-        ids(&app.get("/gpus?status=delisted").await.1),
-        vec![ids_[1]]
-    );
+    assert_eq!(ids(&app.get("/gpus?status=delisted").await.1), vec![ids_[1]]);
     assert_eq!(ids(&app.get("/gpus?status=all").await.1), ids_);
 }
 
@@ -133,11 +109,7 @@ async fn status_filter_defaults_to_available() {
 async fn sorts_page_exactly_with_cursors() {
     let app = spawn_app().await;
     let i = seed(&app).await;
-    assert_eq!(
-        all_pages(&app, "/gpus?limit=3").await,
-        i,
-        "oldest first by default"
-    );
+    assert_eq!(all_pages(&app, "/gpus?limit=3").await, i, "oldest first by default");
     let newest: Vec<i64> = i.iter().rev().copied().collect();
     assert_eq!(all_pages(&app, "/gpus?sort=newest&limit=2").await, newest);
     // Prices: T4 100, Mystery 400, 3090 700, 4080 900, 4090 1000, A100 3000, H100 5000.
@@ -182,23 +154,14 @@ async fn bad_list_parameters_are_named() {
         ("sort=price&sort=vram", "sort"),
     ] {
         let (status, problem) = app.get(&format!("/gpus?{query}")).await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{query}: {problem}"
-        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {problem}");
         assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
     }
     // A cursor from one sort order does not fit another.
     let cursor = {
         seed(&app).await;
-        let response = app
-            .request(Method::GET, "/gpus?sort=price&limit=1", None, &[])
-            .await;
-        response.headers()["x-next-cursor"]
-            .to_str()
-            .unwrap()
-            .to_owned()
+        let response = app.request(Method::GET, "/gpus?sort=price&limit=1", None, &[]).await;
+        response.headers()["x-next-cursor"].to_str().unwrap().to_owned()
     };
     let (status, problem) = app.get(&format!("/gpus?sort=newest&cursor={cursor}")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

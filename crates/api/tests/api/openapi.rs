@@ -53,13 +53,7 @@ async fn every_route_is_documented() {
             "{method} {path} undocumented"
         );
     }
-    assert_eq!(
-        paths
-            .values()
-            .map(|p| p.as_object().unwrap().len())
-            .sum::<usize>(),
-        12
-    );
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 12);
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let rent = &doc["paths"]["/gpus/{id}/rent"]["post"]["responses"];
     assert!(rent["202"].is_object() && rent["409"].is_object(), "{rent}");
@@ -72,10 +66,7 @@ async fn interactive_docs_are_served_offline() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
-    assert!(
-        !html.contains("https://"),
-        "no asset may come from the internet"
-    );
+    assert!(!html.contains("https://"), "no asset may come from the internet");
     let (status, _): (StatusCode, Value) = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(status, StatusCode::OK);
 }

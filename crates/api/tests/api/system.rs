@@ -19,15 +19,9 @@ async fn health_reports_mode_and_chain() {
 async fn metrics_count_requests_and_report_gauges() {
     let app = spawn_app().await;
     let id = app.list_gpu(PROVIDER, "A10", 5).await;
-    app.post(
-        &format!("/gpus/{id}/rent"),
-        json!({"renter_address": RENTER}),
-    )
-    .await;
+    app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     app.get("/gpus/999").await;
-    let response = app
-        .request(reqwest::Method::GET, "/metrics", None, &[])
-        .await;
+    let response = app.request(reqwest::Method::GET, "/metrics", None, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"]
@@ -51,17 +45,10 @@ async fn metrics_count_requests_and_report_gauges() {
 
 #[tokio::test]
 async fn shutdown_stops_the_server_and_the_runner() {
-    let app = spawn_with(Options {
-        runner: true,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_with(Options { runner: true, ..Options::default() }).await;
     let base = app.base.clone();
     tokio::time::timeout(std::time::Duration::from_secs(10), app.stop())
         .await
         .expect("stopped in time");
-    assert!(
-        reqwest::get(format!("{base}/health")).await.is_err(),
-        "no longer listening"
-    );
+    assert!(reqwest::get(format!("{base}/health")).await.is_err(), "no longer listening");
 }
