@@ -113,20 +113,34 @@ fn field_from(path: &str, message: &str) -> String {
     }
 }
 
+/// Reads the body as JSON: `None` for an empty body unless `required`.
+async fn read_json<T: DeserializeOwned>(
+    req: HttpRequest,
+    payload: Payload,
+    required: bool,
+) -> Result<(Option<T>, Bytes), ApiError> {
+    let raw = body_bytes(req.clone(), payload).await?;
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        if required {
+            check_content_type(&req)?;
+            return Err(ApiError::BadRequest("a JSON request body is required".to_owned()));
+        }
+        return Ok((None, raw));
+    }
+    check_content_type(&req)?;
+    Ok((Some(parse_json(&raw)?), raw))
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
+        let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
-            check_content_type(&req)?;
-            let raw = body_bytes(req, payload).await?;
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                return Err(ApiError::BadRequest("a JSON request body is required".to_owned()));
-            }
-            let value = parse_json(&raw)?;
+            let (value, raw) = read_json(req, payload, true).await?;
+            let value = value
+                .ok_or_else(|| ApiError::BadRequest("a JSON request body is required".into()))?;
             Ok(Self { value, raw })
         })
     }
@@ -137,15 +151,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
+        let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
-            let raw = body_bytes(req.clone(), payload).await?;
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Self { value: None, raw });
-            }
-            check_content_type(&req)?;
-            let value = Some(parse_json(&raw)?);
+            let (value, raw) = read_json(req, payload, false).await?;
             Ok(Self { value, raw })
         })
     }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
 use bitfox_domain::chain::{ChainError, ChainPort, RentOrder, SettleOrder};
 use bitfox_domain::{Address, GpuId, JobState, MicroAlgos, RentalId, RentalStatus};
+use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::repo::job;
 use bitfox_store::{Store, now_seconds};
@@ -27,6 +28,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::JobSettings;
 use crate::error::ApiError;
 use crate::service;
+
+/// Records a chain confirmation on a rental, inside the job's transaction.
+type OnConfirmed<R> = fn(&mut SqliteConnection, &mut RentalRow, &R, i64) -> Result<(), ApiError>;
+/// Records a chain refusal (with its reason) on a rental, inside the job's transaction.
+type OnRefused = fn(&mut SqliteConnection, &mut RentalRow, &str, i64) -> Result<(), ApiError>;
 
 /// What became of one job run, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +89,9 @@ impl JobRunner {
                 break;
             }
             match self.run_once(&cancel).await {
+                Ok(Some((id, Outcome::Requeued(reason)))) => {
+                    tracing::debug!(job = id, %reason, "job requeued");
+                }
                 Ok(Some((id, outcome))) => tracing::info!(job = id, ?outcome, "job ran"),
                 Ok(None) => {
                     tokio::select! {
@@ -158,32 +167,7 @@ impl JobRunner {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.rent(&order) => result,
         };
-        match result {
-            Ok(receipt) => {
-                let id = job.id;
-                self.store
-                    .write(move |c| {
-                        let mut rental = rental;
-                        service::rent_confirmed(c, &mut rental, &receipt, now_seconds())?;
-                        set_job(c, id, JobState::Succeeded, None)
-                    })
-                    .await?;
-                Ok(Outcome::Succeeded)
-            }
-            Err(ChainError::Rejected(reason)) => {
-                let id = job.id;
-                let message = reason.clone();
-                self.store
-                    .write(move |c| {
-                        let mut rental = rental;
-                        service::rent_rejected(c, &mut rental, &message, now_seconds())?;
-                        set_job(c, id, JobState::Failed, Some(&message))
-                    })
-                    .await?;
-                Ok(Outcome::Failed(reason))
-            }
-            Err(other) => self.retry_or_fail(&job, other, rental).await,
-        }
+        self.conclude(&job, rental, result, service::rent_confirmed, service::rent_rejected).await
     }
 
     async fn settle(
@@ -215,112 +199,77 @@ impl JobRunner {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.settle(&order) => result,
         };
-        match result {
+        self.conclude(&job, rental, result, service::settled, service::settle_rejected).await
+    }
+
+    /// Records what the chain answered: on success `confirmed` and the job's success in
+    /// one transaction; on a refusal (or after too many transient errors) `refused` and
+    /// the job's failure; otherwise the job goes back to the queue.
+    async fn conclude<R: Send + 'static>(
+        &self,
+        job: &JobRow,
+        rental: RentalRow,
+        result: Result<R, ChainError>,
+        confirmed: OnConfirmed<R>,
+        refused: OnRefused,
+    ) -> Result<Outcome, ApiError> {
+        let id = job.id;
+        let reason = match result {
             Ok(receipt) => {
-                let id = job.id;
                 self.store
                     .write(move |c| {
                         let mut rental = rental;
-                        service::settled(c, &mut rental, &receipt, now_seconds())?;
+                        confirmed(c, &mut rental, &receipt, now_seconds())?;
                         set_job(c, id, JobState::Succeeded, None)
                     })
                     .await?;
-                Ok(Outcome::Succeeded)
+                return Ok(Outcome::Succeeded);
             }
-            Err(ChainError::Rejected(reason)) => {
-                let id = job.id;
-                let message = reason.clone();
-                self.store
-                    .write(move |c| {
-                        let mut rental = rental;
-                        service::settle_rejected(c, &mut rental, &message, now_seconds())?;
-                        set_job(c, id, JobState::Failed, Some(&message))
-                    })
-                    .await?;
-                Ok(Outcome::Failed(reason))
+            Err(ChainError::Rejected(reason)) => reason,
+            Err(ChainError::Unavailable(reason)) => {
+                return self.requeue(job, &reason, self.settings.unavailable_retry_secs).await;
             }
-            Err(other) => self.retry_or_fail(&job, other, rental).await,
-        }
-    }
-
-    async fn retry_or_fail(
-        &self,
-        job: &JobRow,
-        error: ChainError,
-        rental: RentalRow,
-    ) -> Result<Outcome, ApiError> {
-        match error {
-            ChainError::Unavailable(reason) => {
-                self.requeue(job, &reason, self.settings.unavailable_retry_secs).await
-            }
-            ChainError::Transient(reason) => {
+            Err(ChainError::Transient(reason)) => {
                 let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
                 if attempts < self.settings.max_attempts {
                     let delay = self
                         .settings
                         .retry_base_secs
                         .saturating_mul(1u64 << attempts.saturating_sub(1).min(16));
-                    let id = job.id;
-                    let message = reason.clone();
-                    self.store
-                        .write(move |c| {
-                            job::set_state(
-                                c,
-                                id,
-                                "queued",
-                                Some(&message),
-                                Some(now_seconds() + delay as i64),
-                                now_seconds(),
-                            )
-                            .map_err(ApiError::from)
-                        })
-                        .await?;
-                    Ok(Outcome::Requeued(reason))
-                } else {
-                    let reason = format!("gave up after {attempts} attempts: {reason}");
-                    if job.kind == "rent" {
-                        self.rent_failed(job.id, rental, reason).await
-                    } else {
-                        self.settle_failed(job.id, rental, reason).await
-                    }
+                    return self.backoff(job, &reason, delay).await;
                 }
+                format!("gave up after {attempts} attempts: {reason}")
             }
-            ChainError::Rejected(reason) => self.finish(job, Err(reason)).await,
-        }
-    }
-
-    async fn rent_failed(
-        &self,
-        id: i64,
-        rental: RentalRow,
-        reason: String,
-    ) -> Result<Outcome, ApiError> {
+        };
         let message = reason.clone();
         self.store
             .write(move |c| {
                 let mut rental = rental;
-                service::rent_rejected(c, &mut rental, &message, now_seconds())?;
+                refused(c, &mut rental, &message, now_seconds())?;
                 set_job(c, id, JobState::Failed, Some(&message))
             })
             .await?;
         Ok(Outcome::Failed(reason))
     }
 
-    async fn settle_failed(
+    /// Returns a job to the queue after a counted attempt, to run again in `delay_secs`.
+    async fn backoff(
         &self,
-        id: i64,
-        rental: RentalRow,
-        reason: String,
+        job: &JobRow,
+        reason: &str,
+        delay_secs: u64,
     ) -> Result<Outcome, ApiError> {
-        let message = reason.clone();
+        let id = job.id;
+        let message = reason.to_owned();
         self.store
             .write(move |c| {
-                let mut rental = rental;
-                service::settle_rejected(c, &mut rental, &message, now_seconds())?;
-                set_job(c, id, JobState::Failed, Some(&message))
+                let now = now_seconds();
+                let at = now.saturating_add(i64::try_from(delay_secs).unwrap_or(i64::MAX));
+                job::set_state(c, id, "queued", Some(&message), Some(at), now)
+                    .map_err(ApiError::from)
             })
             .await?;
-        Ok(Outcome::Failed(reason))
+        Ok(Outcome::Requeued(reason.to_owned()))
     }
 
     /// Returns a job to the queue without counting the attempt, to run again in
@@ -369,7 +318,7 @@ impl JobRunner {
 }
 
 fn set_job(
-    c: &mut bitfox_store::diesel::SqliteConnection,
+    c: &mut SqliteConnection,
     id: i64,
     state: JobState,
     error: Option<&str>,

@@ -5,6 +5,8 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use bitfox_domain::GpuStatus;
+use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::now_seconds;
 use bitfox_store::repo::gpu::{After, Query, Sort};
 
@@ -297,14 +299,34 @@ pub async fn rent_gpu(
     body: ValidJson<RentGpu>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
-    let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
-    let now = now_seconds();
     let value = body.value;
+    accept(&state, &req, caller, &body.raw, move |c, caller, now| {
+        service::rent(c, caller, id, value, now)
+    })
+    .await
+}
+
+/// Runs a rental operation that queues chain work (rent, stop) in one idempotent write
+/// transaction and answers 202 with the rental, waking the job runner.
+async fn accept<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: Caller,
+    raw: &[u8],
+    op: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut SqliteConnection, &Caller, i64) -> Result<(RentalRow, JobRow), ApiError>
+        + Send
+        + 'static,
+{
+    let claim = Claim::from_request(req, raw, caller.principal())?;
+    let now = now_seconds();
     let saved = state
         .store
         .write(move |c| {
             idempotency::run(c, claim.as_ref(), now, |c| {
-                let (rental, job) = service::rent(c, &caller, id, value, now)?;
+                let (rental, job) = op(c, &caller, now)?;
                 let rental = Rental::from_row(rental, Some(job.id), now);
                 let location = rental.links.this.clone();
                 Ok(Saved::new(ACCEPTED, to_json(&rental)?, Some(location)))
@@ -346,22 +368,9 @@ pub async fn stop_gpu(
     body: OptionalJson<StopGpu>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
-    let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
-    let now = now_seconds();
     let stop = body.value.unwrap_or_default();
-    let saved = state
-        .store
-        .write(move |c| {
-            idempotency::run(c, claim.as_ref(), now, |c| {
-                let (rental, job) = service::stop(c, &caller, id, stop, now)?;
-                let rental = Rental::from_row(rental, Some(job.id), now);
-                let location = rental.links.this.clone();
-                Ok(Saved::new(ACCEPTED, to_json(&rental)?, Some(location)))
-            })
-        })
-        .await?;
-    if !saved.replayed {
-        state.wake.notify_one();
-    }
-    Ok(saved.respond())
+    accept(&state, &req, caller, &body.raw, move |c, caller, now| {
+        service::stop(c, caller, id, stop, now)
+    })
+    .await
 }
