@@ -60,6 +60,7 @@ fn start_up(dir: &Path) -> (Child, u16) {
         seen.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("bitfox up printed no URL:\n{}", seen.join("\n"));
 }
 
