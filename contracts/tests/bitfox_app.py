@@ -168,7 +168,7 @@ class BitFox:
         if mutate is not None:
             txns = mutate(txns) or txns
         result = self.submit(txns, signers or [sender], timestamp)
-        outcome = result.txns[len(txns) - 1] if len(result.txns) >= len(txns) else result.txns[-1]
+        outcome = result.txns[len(txns) - 1]
         logs = outcome.logs
         decoded = logs[:-1] if self.probe else logs
         value = None

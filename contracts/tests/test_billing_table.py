@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from bitfox_app import EVENTS as BITFOX_EVENTS
 from bitfox_app import MIN_FEE, RENTAL_MBR, SIGNATURES, BitFox, listing_key, rental_key

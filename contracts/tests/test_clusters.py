@@ -11,6 +11,8 @@ from bitfox_app import (
     APP_MIN_BALANCE, ASSET_MIN_BALANCE, CLUSTER_DEPOSIT, HOLDER_MBR, LISTING_MBR, MIN_FEE, SCALE,
     BitFox, box_mbr, cluster_key, holder_key,
 )
+from bitfox_app import EVENTS
+from bitfox_ref import abi
 from bitfox_ref.jig import sign_group, suggested_params
 from test_attacks import ASSERT, rejected
 
@@ -80,6 +82,18 @@ def test_create_cluster_failures(bitfox: BitFox) -> None:
     bitfox.create_cluster(operator, 10, 1, url="x" * 96)
 
 
+def test_join_event_and_record(bitfox: BitFox) -> None:
+    operator = bitfox.account("operator", 5_000_000)
+    holder = bitfox.account("holder", 1_000_000)
+    cluster_id, _ = bitfox.create_cluster(operator, 10, 1).value
+    before = bitfox.ledger.balance(bitfox.app_address)
+    call = bitfox.join(holder, cluster_id)
+    assert call.event("ClusterJoined") == {"cluster_id": cluster_id, "holder": holder.address}
+    assert bitfox.holder(cluster_id, holder.address) == {"shares": 0, "ckpt": 0, "dust": 0, "owed": 0}
+    assert bitfox.ledger.balance(bitfox.app_address) == before + HOLDER_MBR
+    assert bitfox.ledger.balance(holder.address) == 1_000_000 - HOLDER_MBR - 2 * MIN_FEE
+
+
 def test_join_buy_and_revenue(cluster: dict[str, Any]) -> None:
     app, investor, operator = cluster["app"], cluster["investor"], cluster["operator"]
     cid, asset = cluster["id"], cluster["asset"]
@@ -99,14 +113,20 @@ def test_join_buy_and_revenue(cluster: dict[str, Any]) -> None:
 
     # revenue: 6000/min for 100 s = 10000, fee 250 bps = 250, pool gets 9750
     app_before = app.ledger.balance(app.app_address)
+    rental_id = app.state()["n_rental"] + 1
     credit = earn(cluster, 100)
     assert credit == 9750
-    event = app.ledger.last.txns[0]
+    stop = app.ledger.last.txns[0]
+    events = abi.decode_events(stop.logs, EVENTS)
+    assert [e.name for e in events] == ["ClusterRevenue", "RentalSettled"]
+    assert events[0].values == {"cluster_id": cid, "rental_id": rental_id, "amount": 9750,
+                                "acc": 9750 * SCALE // 1000}
+    assert events[1].values["provider_amount"] == 9750 and events[1].values["cluster_id"] == cid
     c = app.cluster(cid)
     assert c["acc"] == 9750 * SCALE // 1000 and c["rem"] == 0
-    # the pool stays in the app: +cost - (refund paid) ... only revenue and fee remain
+    # no provider payment: the revenue and the fee stay in the app
+    assert len(stop.inner) == 1
     assert app.ledger.balance(app.app_address) == app_before + 10_000
-    assert event.logs
 
     call = app.claim(investor, cid)
     assert call.value == 2925  # 300 * 9.75
@@ -150,7 +170,7 @@ def test_cluster_failures(cluster: dict[str, Any]) -> None:
     cid, asset = cluster["id"], cluster["asset"]
     stranger = app.account("stranger", 5_000_000)
     app.opt_in(stranger, asset)
-    rejected(app, lambda: app.buy(stranger, cid, 1), "")            # not joined
+    rejected(app, lambda: app.buy(stranger, cid, 1), ASSERT)        # not joined
     rejected(app, lambda: app.join(investor, cid), ASSERT)          # joined twice
     rejected(app, lambda: app.join(stranger, cid, pay=HOLDER_MBR - 1), ASSERT)
     rejected(app, lambda: app.buy(investor, cid, 1001, pay=1001 * 250), "- would result negative")
@@ -161,11 +181,11 @@ def test_cluster_failures(cluster: dict[str, Any]) -> None:
     rejected(app, lambda: app.transfer(investor, cid, friend.address, 11), "- would result negative")
     rejected(app, lambda: app.transfer(investor, cid, investor.address, 1), ASSERT)
     rejected(app, lambda: app.transfer(investor, cid, app.app_address, 1), ASSERT)
-    rejected(app, lambda: app.transfer(investor, cid, stranger.address, 1), "")  # not joined
+    rejected(app, lambda: app.transfer(investor, cid, stranger.address, 1), ASSERT)  # not joined
     rejected(app, lambda: app.transfer(investor, cid, friend.address, 0), ASSERT)
     rejected(app, lambda: app.claim_unsold(investor, cid), ASSERT)
-    rejected(app, lambda: app.claim(stranger, cid), "")
-    rejected(app, lambda: app.call(investor, "claim", [99]), "")
+    rejected(app, lambda: app.claim(stranger, cid), ASSERT)
+    rejected(app, lambda: app.call(investor, "claim", [99]), "invalid Box reference")
 
     # the holdings are frozen: a direct transfer outside the app is refused
     direct = transaction.AssetTransferTxn(investor.address, suggested_params(), friend.address, 1, asset)
@@ -173,7 +193,7 @@ def test_cluster_failures(cluster: dict[str, Any]) -> None:
     # and nobody but the app can claw back
     claw = transaction.AssetTransferTxn(operator.address, suggested_params(), operator.address, 1, asset,
                                         revocation_target=investor.address)
-    rejected(app, lambda: app.ledger.eval(sign_group([claw], {operator.address: operator.private_key})), "")
+    rejected(app, lambda: app.ledger.eval(sign_group([claw], {operator.address: operator.private_key})), "clawback not allowed")
 
 
 def test_cluster_listing_pays_pool_not_provider(cluster: dict[str, Any]) -> None:
@@ -185,3 +205,26 @@ def test_cluster_listing_pays_pool_not_provider(cluster: dict[str, Any]) -> None
     assert app.ledger.box(app.app_id, cluster_key(cluster["id"])) is not None
     assert app.ledger.box(app.app_id, holder_key(cluster["id"], app.app_address)) is not None
     assert LISTING_MBR > 0
+
+
+def test_asset_close_to_cannot_move_frozen_shares(cluster: dict[str, Any]) -> None:
+    app, investor, friend = cluster["app"], cluster["investor"], cluster["friend"]
+    cid, asset = cluster["id"], cluster["asset"]
+    app.buy(investor, cid, 5)
+    close = transaction.AssetTransferTxn(
+        investor.address, suggested_params(), friend.address, 0, asset, close_assets_to=friend.address
+    )
+    rejected(app, lambda: app.ledger.eval(sign_group([close], {investor.address: investor.private_key})), "frozen")
+    # An AVM rule that freezing cannot override: a frozen holder may always close
+    # its holding out to the asset's creator (the app). The app's holder records
+    # stay authoritative, so revenue accounting is unaffected (see README).
+    to_creator = transaction.AssetTransferTxn(
+        investor.address, suggested_params(), app.app_address, 0, asset, close_assets_to=app.app_address
+    )
+    app.ledger.eval(sign_group([to_creator], {investor.address: investor.private_key}))
+    assert not app.ledger.holds(investor.address, asset)
+    assert app.ledger.balance(app.app_address, asset) == 1000  # 995 unsold + 5 given back
+    assert app.holder(cid, investor.address)["shares"] == 5
+    assert app.holder(cid, app.app_address)["shares"] == 995
+    assert earn(cluster, 60) == 5850
+    assert app.claim(investor, cid).value == 29  # 5 * 5.85 = 29.25

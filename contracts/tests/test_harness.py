@@ -209,3 +209,29 @@ def test_multi_block_scenario_by_hand() -> None:
 
     # Boxes and timestamps survive across blocks: checked by the contract suites.
     assert ledger.now == T0 + 480
+
+
+def test_raw_signed_bytes_and_cli() -> None:
+    """Other implementations hand the harness msgpack bytes, as they are."""
+    import base64
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from algosdk import encoding
+
+    ledger = RefLedger()
+    alice, bob = make_account("alice"), make_account("bob")
+    ledger.fund(alice.address, 1_000_000)
+    raw = base64.b64decode(encoding.msgpack_encode(pay(alice, bob.address, 123_456)))
+    ledger.eval([raw])
+    assert ledger.balance(bob.address) == 123_456
+    assert ledger.balance(alice.address) == 1_000_000 - 123_456 - 1000
+
+    reference = Path(__file__).resolve().parents[2] / "reference"
+    out = subprocess.run([sys.executable, "-m", "bitfox_ref", "compile"], input=b"#pragma version 9\nint 1\n",
+                         capture_output=True, cwd=reference)
+    assert out.returncode == 0 and out.stdout.strip() == b"CYEB"
+    bad = subprocess.run([sys.executable, "-m", "bitfox_ref", "compile"], input=b"#pragma version 9\nfoo\n",
+                         capture_output=True, cwd=reference)
+    assert bad.returncode == 1 and b"unknown opcode" in bad.stderr

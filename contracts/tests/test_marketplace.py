@@ -216,3 +216,16 @@ def test_settling_a_rental_started_while_unpaused_works_when_paused(bitfox: BitF
     bitfox.extend(renter, 1, 1, 1, timestamp=t + 1)
     call = bitfox.stop(renter, 1, timestamp=t + 30)
     assert call.value[0] == 30
+
+
+def test_elapsed_saturates_at_zero(bitfox: BitFox) -> None:
+    """A real chain's timestamps never go backwards; the reference lets us check
+    that the contract then bills nothing, like the Rust domain code."""
+    provider = bitfox.account("provider", 1_000_000)
+    renter = bitfox.account("renter", 10_000_000)
+    bitfox.register(provider, 1000)
+    t0 = bitfox.ledger.now
+    bitfox.rent(renter, 1, 1)
+    call = bitfox.stop(renter, 1, timestamp=t0 - 30)
+    assert call.value == [0, 0, 0, 1000]
+    assert call.event("RentalSettled")["elapsed"] == 0

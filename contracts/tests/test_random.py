@@ -100,6 +100,7 @@ class Run:
                 assert app.holder(pool.cluster_id, holder)["shares"] == count
                 assert ledger.balance(holder, pool.asset_id) == count
             assert sum(pool.shares.values()) == pool.total
+            assert sum(pool.paid.values()) <= pool.credited
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1

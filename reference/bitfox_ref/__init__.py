@@ -17,3 +17,8 @@ from .jig import (  # noqa: F401
 )
 from .accounts import Account, make_account  # noqa: F401
 from . import abi  # noqa: F401
+
+__all__ = [
+    "AssembleError", "Compiled", "EvalResult", "HarnessError", "RefLedger", "Rejected",
+    "TxnResult", "compile_teal", "jig_lock", "Account", "make_account", "abi",
+]
