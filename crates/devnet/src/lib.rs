@@ -6,4 +6,5 @@
 
 pub mod ledger;
 pub mod msgpack;
+pub mod node;
 pub mod txn;
