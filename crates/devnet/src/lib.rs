@@ -7,4 +7,5 @@
 pub mod ledger;
 pub mod msgpack;
 pub mod node;
+pub mod server;
 pub mod txn;

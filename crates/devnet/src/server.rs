@@ -1,0 +1,368 @@
+//! The algod v2 REST shapes the project and algonaut use, served over a [`Node`].
+//!
+//! Responses follow algod's JSON (kebab-case keys, base64 bytes, base32 addresses) and
+//! its error body `{"message": ...}`. Every request must carry the API token in
+//! `X-Algo-API-Token` (as algod requires), unless the server was built without one.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bitfox_domain::Address;
+use serde_json::{Map, Value as Json, json};
+use tokio::sync::watch;
+
+use crate::ledger::Account;
+use crate::msgpack::Value;
+use crate::node::{Confirmed, Node};
+use crate::txn::AssetParams;
+
+/// The token header algod uses.
+pub const TOKEN_HEADER: &str = "X-Algo-API-Token";
+/// The consensus version the devnet reports (go-algorand v3.17's "future").
+pub const CONSENSUS_VERSION: &str = "future";
+/// Longest `wait-for-block-after` wait, as algod.
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Shared server state.
+#[derive(Debug)]
+pub struct Shared {
+    node: Mutex<Node>,
+    token: Option<String>,
+    rounds: watch::Sender<u64>,
+}
+
+impl Shared {
+    /// Wraps `node`; requests must present `token` when it is `Some`.
+    pub fn new(node: Node, token: Option<String>) -> Arc<Self> {
+        let (rounds, _) = watch::channel(node.round());
+        Arc::new(Self { node: Mutex::new(node), token, rounds })
+    }
+
+    /// The node (the lock is held briefly by every request).
+    pub fn node(&self) -> MutexGuard<'_, Node> {
+        self.node.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Submits a group as `POST /v2/transactions` does, announcing the new round.
+    pub fn submit(&self, raw: &[u8]) -> Result<String, crate::ledger::EvalError> {
+        let (txid, round) = {
+            let mut node = self.node();
+            let txid = node.submit(raw)?;
+            (txid, node.round())
+        };
+        self.rounds.send_replace(round);
+        Ok(txid)
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "message": message.into() }))
+}
+
+fn authorised(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
+    let Some(token) = &shared.token else { return Ok(()) };
+    let given = req.headers().get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
+    if given == Some(token.as_str()) {
+        Ok(())
+    } else {
+        Err(error(StatusCode::UNAUTHORIZED, "Invalid API Token"))
+    }
+}
+
+macro_rules! guard {
+    ($req:expr, $shared:expr) => {
+        if let Err(response) = authorised(&$req, &$shared) {
+            return response;
+        }
+    };
+}
+
+/// Builds the server on `listener`.
+pub fn build(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
+    let data = Data::from(shared);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(5 * 1024 * 1024))
+            .route("/health", web::get().to(health))
+            .route("/versions", web::get().to(versions))
+            .route("/v2/status", web::get().to(status))
+            .route("/v2/status/wait-for-block-after/{round}", web::get().to(wait_for_block))
+            .route("/v2/transactions/params", web::get().to(params))
+            .route("/v2/transactions", web::post().to(submit))
+            .route("/v2/transactions/pending/{txid}", web::get().to(pending))
+            .route("/v2/accounts/{address}", web::get().to(account))
+            .route("/v2/assets/{id}", web::get().to(asset))
+            .route("/v2/devmode/blocks/offset", web::get().to(get_offset))
+            .route("/v2/devmode/blocks/offset/{offset}", web::post().to(set_offset))
+            .default_service(web::to(|| async { error(StatusCode::NOT_FOUND, "not found") }))
+    })
+    .workers(workers.max(1))
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
+
+async fn health(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
+    guard!(req, shared);
+    HttpResponse::Ok().json(Json::Null)
+}
+
+async fn versions(shared: Data<Shared>) -> HttpResponse {
+    // algod serves /versions without a token.
+    let node = shared.node();
+    HttpResponse::Ok().json(json!({
+        "versions": ["v2"],
+        "genesis_id": node.network().genesis_id,
+        "genesis_hash_b64": B64.encode(node.network().genesis_hash),
+        "build": {"major": 0, "minor": 1, "build_number": 0, "commit_hash": "bitfox-devnet",
+                  "branch": "devnet", "channel": "dev"},
+    }))
+}
+
+fn status_json(node: &Node) -> Json {
+    json!({
+        "last-round": node.round(),
+        "last-version": CONSENSUS_VERSION,
+        "next-version": CONSENSUS_VERSION,
+        "next-version-round": node.round() + 1,
+        "next-version-supported": true,
+        "time-since-last-round": 0,
+        "catchup-time": 0,
+        "stopped-at-unsupported-round": false,
+    })
+}
+
+async fn status(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
+    guard!(req, shared);
+    HttpResponse::Ok().json(status_json(&shared.node()))
+}
+
+async fn wait_for_block(
+    req: HttpRequest,
+    shared: Data<Shared>,
+    round: Path<String>,
+) -> HttpResponse {
+    guard!(req, shared);
+    let Ok(round) = round.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, "round must be an unsigned integer");
+    };
+    let mut rounds = shared.rounds.subscribe();
+    let _ = tokio::time::timeout(WAIT_LIMIT, rounds.wait_for(|r| *r > round)).await;
+    HttpResponse::Ok().json(status_json(&shared.node()))
+}
+
+async fn params(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
+    guard!(req, shared);
+    let node = shared.node();
+    HttpResponse::Ok().json(json!({
+        "consensus-version": CONSENSUS_VERSION,
+        "fee": 0,
+        "min-fee": node.consensus().min_txn_fee,
+        "genesis-hash": B64.encode(node.network().genesis_hash),
+        "genesis-id": node.network().genesis_id,
+        "last-round": node.round(),
+    }))
+}
+
+async fn submit(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> HttpResponse {
+    guard!(req, shared);
+    match shared.submit(&body) {
+        Ok(txid) => HttpResponse::Ok().json(json!({ "txId": txid })),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn pending(req: HttpRequest, shared: Data<Shared>, txid: Path<String>) -> HttpResponse {
+    guard!(req, shared);
+    let node = shared.node();
+    match node.confirmed(&txid) {
+        Some(confirmed) => HttpResponse::Ok().json(pending_json(confirmed)),
+        None => error(StatusCode::NOT_FOUND, "txn does not exist"),
+    }
+}
+
+/// algod's `PendingTransactionResponse` for a confirmed transaction.
+pub fn pending_json(c: &Confirmed) -> Json {
+    let mut out = Map::new();
+    out.insert("confirmed-round".into(), json!(c.round));
+    out.insert("pool-error".into(), json!(""));
+    out.insert("txn".into(), to_json(&c.stxn.to_value(), None));
+    if c.apply.config_asset != 0 {
+        out.insert("asset-index".into(), json!(c.apply.config_asset));
+    }
+    if c.apply.application_id != 0 {
+        out.insert("application-index".into(), json!(c.apply.application_id));
+    }
+    if c.apply.closing_amount != 0 {
+        out.insert("closing-amount".into(), json!(c.apply.closing_amount));
+    }
+    if c.apply.asset_closing_amount != 0 {
+        out.insert("asset-closing-amount".into(), json!(c.apply.asset_closing_amount));
+    }
+    Json::Object(out)
+}
+
+/// Fields whose 32-byte values algod shows as addresses.
+const ADDRESS_KEYS: &[&str] = &[
+    "snd", "rcv", "close", "asnd", "arcv", "aclose", "fadd", "rekey", "sgnr", "m", "r", "f", "c",
+    "apat",
+];
+
+/// Converts a msgpack value to algod's JSON: addresses as base32, other bytes as base64.
+fn to_json(value: &Value, key: Option<&str>) -> Json {
+    match value {
+        Value::Nil => Json::Null,
+        Value::Bool(b) => json!(b),
+        Value::Uint(n) => json!(n),
+        Value::Int(n) => json!(n),
+        Value::Str(s) => json!(s),
+        Value::Bytes(b) => match (key, <[u8; 32]>::try_from(b.as_slice())) {
+            (Some(k), Ok(array)) if ADDRESS_KEYS.contains(&k) => {
+                json!(Address::from_public_key(array).to_string())
+            }
+            _ => json!(B64.encode(b)),
+        },
+        Value::Array(items) => Json::Array(items.iter().map(|v| to_json(v, key)).collect()),
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let name = match k {
+                        Value::Str(s) => s.clone(),
+                        other => format!("{other:?}"),
+                    };
+                    let converted = to_json(v, Some(&name));
+                    (name, converted)
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn parse_address(text: &str) -> Result<Address, HttpResponse> {
+    text.parse()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("failed to parse the address: {e}")))
+}
+
+fn asset_params_json(creator: &Address, p: &AssetParams) -> Json {
+    let mut params = Map::new();
+    params.insert("creator".into(), json!(creator.to_string()));
+    params.insert("total".into(), json!(p.total));
+    params.insert("decimals".into(), json!(p.decimals));
+    params.insert("default-frozen".into(), json!(p.default_frozen));
+    for (key, text) in [("unit-name", &p.unit_name), ("name", &p.asset_name), ("url", &p.url)] {
+        if !text.is_empty() {
+            params.insert(key.into(), json!(text));
+        }
+    }
+    if let Some(hash) = p.metadata_hash {
+        params.insert("metadata-hash".into(), json!(B64.encode(hash)));
+    }
+    for (key, address) in [
+        ("manager", p.manager),
+        ("reserve", p.reserve),
+        ("freeze", p.freeze),
+        ("clawback", p.clawback),
+    ] {
+        if let Some(address) = address {
+            params.insert(key.into(), json!(address.to_string()));
+        }
+    }
+    Json::Object(params)
+}
+
+/// algod's `Account` object.
+pub fn account_json(node: &Node, address: &Address, account: &Account) -> Json {
+    let state = node.state();
+    let assets: Vec<Json> = account
+        .holdings
+        .iter()
+        .map(|(id, h)| json!({"asset-id": id, "amount": h.amount, "is-frozen": h.frozen}))
+        .collect();
+    let created: Vec<Json> = account
+        .created_assets
+        .iter()
+        .filter_map(|id| {
+            state
+                .assets
+                .get(id)
+                .map(|a| json!({"index": id, "params": asset_params_json(&a.creator, &a.params)}))
+        })
+        .collect();
+    let mut out = json!({
+        "address": address.to_string(),
+        "amount": account.balance,
+        "amount-without-pending-rewards": account.balance,
+        "min-balance": if account.is_empty() { 0 } else { account.min_balance(node.consensus()) },
+        "pending-rewards": 0,
+        "rewards": 0,
+        "reward-base": 0,
+        "round": node.round(),
+        "status": "Offline",
+        "total-apps-opted-in": account.opted_in_apps.len(),
+        "total-assets-opted-in": account.holdings.len(),
+        "total-created-apps": account.created_apps.len(),
+        "total-created-assets": account.created_assets.len(),
+        "total-box-bytes": account.total_box_bytes,
+        "total-boxes": account.total_boxes,
+        "total-extra-app-pages": account.total_extra_pages,
+        "assets": assets,
+        "created-assets": created,
+    });
+    if let Some(auth) = account.auth_addr {
+        out["auth-addr"] = json!(auth.to_string());
+    }
+    out
+}
+
+async fn account(req: HttpRequest, shared: Data<Shared>, address: Path<String>) -> HttpResponse {
+    guard!(req, shared);
+    let address = match parse_address(&address) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let node = shared.node();
+    let account = node.state().account(&address);
+    HttpResponse::Ok().json(account_json(&node, &address, &account))
+}
+
+async fn asset(req: HttpRequest, shared: Data<Shared>, id: Path<String>) -> HttpResponse {
+    guard!(req, shared);
+    let Ok(id) = id.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, "asset id must be an unsigned integer");
+    };
+    let node = shared.node();
+    match node.state().assets.get(&id) {
+        Some(asset) => HttpResponse::Ok()
+            .json(json!({"index": id, "params": asset_params_json(&asset.creator, &asset.params)})),
+        None => error(StatusCode::NOT_FOUND, "asset does not exist"),
+    }
+}
+
+async fn get_offset(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
+    guard!(req, shared);
+    HttpResponse::Ok().json(json!({ "offset": shared.node().offset() }))
+}
+
+async fn set_offset(req: HttpRequest, shared: Data<Shared>, offset: Path<String>) -> HttpResponse {
+    guard!(req, shared);
+    match offset.parse::<u64>() {
+        Ok(seconds) => {
+            shared.node().set_offset(seconds);
+            HttpResponse::Ok().json(Json::Null)
+        }
+        Err(_) => error(StatusCode::BAD_REQUEST, "offset must be a number of seconds"),
+    }
+}
