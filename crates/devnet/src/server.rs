@@ -11,7 +11,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, Data, Path};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bitfox_domain::Address;
@@ -62,11 +62,31 @@ impl Shared {
     }
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> HttpResponse {
-    HttpResponse::build(status).json(json!({ "message": message.into() }))
+/// An error answer in algod's shape: `{"message": ...}`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct AlgodError {
+    status: StatusCode,
+    message: String,
 }
 
-fn authorised(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
+impl ResponseError for AlgodError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({ "message": self.message }))
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> AlgodError {
+    AlgodError { status, message: message.into() }
+}
+
+type Reply = Result<HttpResponse, AlgodError>;
+
+fn authorised(req: &HttpRequest, shared: &Shared) -> Result<(), AlgodError> {
     let Some(token) = &shared.token else { return Ok(()) };
     let given = req.headers().get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
     if given == Some(token.as_str()) {
@@ -74,14 +94,6 @@ fn authorised(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
     } else {
         Err(error(StatusCode::UNAUTHORIZED, "Invalid API Token"))
     }
-}
-
-macro_rules! guard {
-    ($req:expr, $shared:expr) => {
-        if let Err(response) = authorised(&$req, &$shared) {
-            return response;
-        }
-    };
 }
 
 /// Builds the server on `listener`.
@@ -106,7 +118,9 @@ pub fn build(
             .route("/v2/assets/{id}", web::get().to(asset))
             .route("/v2/devmode/blocks/offset", web::get().to(get_offset))
             .route("/v2/devmode/blocks/offset/{offset}", web::post().to(set_offset))
-            .default_service(web::to(|| async { error(StatusCode::NOT_FOUND, "not found") }))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(error(StatusCode::NOT_FOUND, "not found"))
+            }))
     })
     .workers(workers.max(1))
     .disable_signals()
@@ -114,21 +128,21 @@ pub fn build(
     .run())
 }
 
-async fn health(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
-    guard!(req, shared);
-    HttpResponse::Ok().json(Json::Null)
+async fn health(req: HttpRequest, shared: Data<Shared>) -> Reply {
+    authorised(&req, &shared)?;
+    Ok(HttpResponse::Ok().json(Json::Null))
 }
 
-async fn versions(shared: Data<Shared>) -> HttpResponse {
+async fn versions(shared: Data<Shared>) -> Reply {
     // algod serves /versions without a token.
     let node = shared.node();
-    HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json(json!({
         "versions": ["v2"],
         "genesis_id": node.network().genesis_id,
         "genesis_hash_b64": B64.encode(node.network().genesis_hash),
         "build": {"major": 0, "minor": 1, "build_number": 0, "commit_hash": "bitfox-devnet",
                   "branch": "devnet", "channel": "dev"},
-    }))
+    })))
 }
 
 fn status_json(node: &Node) -> Json {
@@ -144,52 +158,48 @@ fn status_json(node: &Node) -> Json {
     })
 }
 
-async fn status(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
-    guard!(req, shared);
-    HttpResponse::Ok().json(status_json(&shared.node()))
+async fn status(req: HttpRequest, shared: Data<Shared>) -> Reply {
+    authorised(&req, &shared)?;
+    Ok(HttpResponse::Ok().json(status_json(&shared.node())))
 }
 
-async fn wait_for_block(
-    req: HttpRequest,
-    shared: Data<Shared>,
-    round: Path<String>,
-) -> HttpResponse {
-    guard!(req, shared);
+async fn wait_for_block(req: HttpRequest, shared: Data<Shared>, round: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
     let Ok(round) = round.parse::<u64>() else {
-        return error(StatusCode::BAD_REQUEST, "round must be an unsigned integer");
+        return Err(error(StatusCode::BAD_REQUEST, "round must be an unsigned integer"));
     };
     let mut rounds = shared.rounds.subscribe();
     let _ = tokio::time::timeout(WAIT_LIMIT, rounds.wait_for(|r| *r > round)).await;
-    HttpResponse::Ok().json(status_json(&shared.node()))
+    Ok(HttpResponse::Ok().json(status_json(&shared.node())))
 }
 
-async fn params(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
-    guard!(req, shared);
+async fn params(req: HttpRequest, shared: Data<Shared>) -> Reply {
+    authorised(&req, &shared)?;
     let node = shared.node();
-    HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json(json!({
         "consensus-version": CONSENSUS_VERSION,
         "fee": 0,
         "min-fee": node.consensus().min_txn_fee,
         "genesis-hash": B64.encode(node.network().genesis_hash),
         "genesis-id": node.network().genesis_id,
         "last-round": node.round(),
-    }))
+    })))
 }
 
-async fn submit(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> HttpResponse {
-    guard!(req, shared);
+async fn submit(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
+    authorised(&req, &shared)?;
     match shared.submit(&body) {
-        Ok(txid) => HttpResponse::Ok().json(json!({ "txId": txid })),
-        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        Ok(txid) => Ok(HttpResponse::Ok().json(json!({ "txId": txid }))),
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }
 
-async fn pending(req: HttpRequest, shared: Data<Shared>, txid: Path<String>) -> HttpResponse {
-    guard!(req, shared);
+async fn pending(req: HttpRequest, shared: Data<Shared>, txid: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
     let node = shared.node();
     match node.confirmed(&txid) {
-        Some(confirmed) => HttpResponse::Ok().json(pending_json(confirmed)),
-        None => error(StatusCode::NOT_FOUND, "txn does not exist"),
+        Some(confirmed) => Ok(HttpResponse::Ok().json(pending_json(confirmed))),
+        None => Err(error(StatusCode::NOT_FOUND, "txn does not exist")),
     }
 }
 
@@ -251,7 +261,7 @@ fn to_json(value: &Value, key: Option<&str>) -> Json {
     }
 }
 
-fn parse_address(text: &str) -> Result<Address, HttpResponse> {
+fn parse_address(text: &str) -> Result<Address, AlgodError> {
     text.parse()
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("failed to parse the address: {e}")))
 }
@@ -327,42 +337,40 @@ pub fn account_json(node: &Node, address: &Address, account: &Account) -> Json {
     out
 }
 
-async fn account(req: HttpRequest, shared: Data<Shared>, address: Path<String>) -> HttpResponse {
-    guard!(req, shared);
-    let address = match parse_address(&address) {
-        Ok(a) => a,
-        Err(response) => return response,
-    };
+async fn account(req: HttpRequest, shared: Data<Shared>, address: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
+    let address = parse_address(&address)?;
     let node = shared.node();
     let account = node.state().account(&address);
-    HttpResponse::Ok().json(account_json(&node, &address, &account))
+    Ok(HttpResponse::Ok().json(account_json(&node, &address, &account)))
 }
 
-async fn asset(req: HttpRequest, shared: Data<Shared>, id: Path<String>) -> HttpResponse {
-    guard!(req, shared);
+async fn asset(req: HttpRequest, shared: Data<Shared>, id: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
     let Ok(id) = id.parse::<u64>() else {
-        return error(StatusCode::BAD_REQUEST, "asset id must be an unsigned integer");
+        return Err(error(StatusCode::BAD_REQUEST, "asset id must be an unsigned integer"));
     };
     let node = shared.node();
     match node.state().assets.get(&id) {
-        Some(asset) => HttpResponse::Ok()
-            .json(json!({"index": id, "params": asset_params_json(&asset.creator, &asset.params)})),
-        None => error(StatusCode::NOT_FOUND, "asset does not exist"),
+        Some(asset) => Ok(HttpResponse::Ok().json(
+            json!({"index": id, "params": asset_params_json(&asset.creator, &asset.params)}),
+        )),
+        None => Err(error(StatusCode::NOT_FOUND, "asset does not exist")),
     }
 }
 
-async fn get_offset(req: HttpRequest, shared: Data<Shared>) -> HttpResponse {
-    guard!(req, shared);
-    HttpResponse::Ok().json(json!({ "offset": shared.node().offset() }))
+async fn get_offset(req: HttpRequest, shared: Data<Shared>) -> Reply {
+    authorised(&req, &shared)?;
+    Ok(HttpResponse::Ok().json(json!({ "offset": shared.node().offset() })))
 }
 
-async fn set_offset(req: HttpRequest, shared: Data<Shared>, offset: Path<String>) -> HttpResponse {
-    guard!(req, shared);
+async fn set_offset(req: HttpRequest, shared: Data<Shared>, offset: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
     match offset.parse::<u64>() {
         Ok(seconds) => {
             shared.node().set_offset(seconds);
-            HttpResponse::Ok().json(Json::Null)
+            Ok(HttpResponse::Ok().json(Json::Null))
         }
-        Err(_) => error(StatusCode::BAD_REQUEST, "offset must be a number of seconds"),
+        Err(_) => Err(error(StatusCode::BAD_REQUEST, "offset must be a number of seconds")),
     }
 }
