@@ -62,6 +62,37 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// Logging settings.
     pub log: LogSettings,
+    /// The embedded Algorand devnet.
+    pub devnet: DevnetSettings,
+}
+
+/// The embedded Algorand devnet (`bitfox devnet`, and `bitfox up` when enabled).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevnetSettings {
+    /// Whether `bitfox up` starts the devnet in-process.
+    pub enabled: bool,
+    /// Address the devnet's algod API listens on.
+    pub host: IpAddr,
+    /// Port of the devnet's algod API (LocalNet's algod uses 4001 too).
+    pub port: u16,
+    /// The API token clients must send in `X-Algo-API-Token`. The default is
+    /// LocalNet's well-known development token: the devnet is for development only.
+    pub token: String,
+    /// The chain's SQLite file; defaults to `<data_dir>/devnet.db`.
+    pub path: Option<PathBuf>,
+}
+
+impl Default for DevnetSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 4001,
+            token: "a".repeat(64),
+            path: None,
+        }
+    }
 }
 
 /// Database settings.
@@ -128,6 +159,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             jobs: JobSettings::default(),
             log: LogSettings::default(),
+            devnet: DevnetSettings::default(),
         }
     }
 }
@@ -183,6 +215,11 @@ impl Settings {
             None => figment = figment.merge(Toml::file("bitfox.toml")),
         }
         figment.merge(env.ignore(ENV_NOT_CONFIG).split("__"))
+    }
+
+    /// The devnet's chain file.
+    pub fn devnet_path(&self) -> PathBuf {
+        self.devnet.path.clone().unwrap_or_else(|| self.data_dir.join("devnet.db"))
     }
 
     /// The database file.

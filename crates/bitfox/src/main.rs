@@ -1,7 +1,8 @@
 //! `bitfox`: the BitFox command.
 //!
 //! * `bitfox up` — the main job on the embedded default: migrates the database and runs
-//!   the API and the job runner in one process.
+//!   the embedded Algorand devnet, the API and the job runner in one process.
+//! * `bitfox devnet` — the embedded Algorand devnet on its own.
 //! * `bitfox api` — the API and job runner against an already migrated database.
 //! * `bitfox migrate` — applies database migrations.
 //! * `bitfox keys create|list|revoke` — API keys bound to Algorand addresses.
@@ -12,6 +13,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bitfox_api::config::{LogFormat, Mode, Settings};
 use bitfox_api::{Application, auth};
+use bitfox_devnet::node::{DEV_ACCOUNTS, DevAccount, Node};
+use bitfox_devnet::server::{self as devnet_server, Shared};
 use bitfox_domain::Address;
 use bitfox_domain::chain::Unconfigured;
 use bitfox_store::{MIGRATIONS, Store, now_seconds};
@@ -36,6 +39,12 @@ enum Command {
     /// run the job runner until Ctrl-C / SIGTERM.
     Up {
         /// Port to listen on (overrides the configuration).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Run the embedded Algorand devnet on its own (algod v2 API, dev accounts).
+    Devnet {
+        /// Port of the devnet's algod API (overrides the configuration).
         #[arg(long)]
         port: Option<u16>,
     },
@@ -102,7 +111,73 @@ fn dev_mode_banner(settings: &Settings) {
     }
 }
 
-async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
+/// Opens the devnet's chain and binds its algod API; prints where it is and the dev
+/// accounts.
+fn start_devnet(settings: &Settings) -> anyhow::Result<actix_web::dev::Server> {
+    let path = settings.devnet_path();
+    let node = Node::open(&path)
+        .with_context(|| format!("opening the devnet chain {}", path.display()))?;
+    let round = node.round();
+    let shared = Shared::new(node, Some(settings.devnet.token.clone()));
+    let listener = std::net::TcpListener::bind((settings.devnet.host, settings.devnet.port))
+        .with_context(|| format!("binding the devnet to port {}", settings.devnet.port))?;
+    let url = format!("http://{}:{}", settings.devnet.host, listener.local_addr()?.port());
+    let server = devnet_server::build(shared, listener, 1)?;
+    eprintln!("  Algorand devnet {url}  (algod v2 API, round {round}, chain {})", path.display());
+    eprintln!("  devnet token    {}", settings.devnet.token);
+    eprintln!(
+        "  dev accounts    (funded with 1,000,000 Algo each; development keys, never use them elsewhere)"
+    );
+    for index in 0..DEV_ACCOUNTS {
+        let account = DevAccount::new(index);
+        let mnemonic =
+            algonaut::transaction::account::Account::from_seed(account.key.to_bytes()).mnemonic();
+        eprintln!("    #{index} {}", account.address());
+        eprintln!("       {mnemonic}");
+    }
+    eprintln!("  dispenser       {}", DevAccount::dispenser().address());
+    eprintln!();
+    Ok(server)
+}
+
+/// Runs `server` until `shutdown` fires.
+async fn run_until(
+    server: actix_web::dev::Server,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let handle = server.handle();
+    let stopper = tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.stop(true).await;
+    });
+    let result = server.await;
+    stopper.abort();
+    Ok(result?)
+}
+
+fn shutdown_on_signal() -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        bitfox_api::shutdown_signal().await;
+        tracing::info!("shutdown requested; draining requests");
+        trigger.cancel();
+    });
+    shutdown
+}
+
+async fn devnet_only(settings: Settings) -> anyhow::Result<()> {
+    let server = start_devnet(&settings)?;
+    run_until(server, shutdown_on_signal()).await
+}
+
+async fn serve(settings: Settings, store: Store, with_devnet: bool) -> anyhow::Result<()> {
+    let shutdown = shutdown_on_signal();
+    let devnet = if with_devnet && settings.devnet.enabled {
+        Some(tokio::spawn(run_until(start_devnet(&settings)?, shutdown.clone())))
+    } else {
+        None
+    };
     let chain = Arc::new(Unconfigured);
     let app = Application::build(settings.clone(), store, chain)?;
     let url = format!("http://{}:{}", settings.http.host, app.port());
@@ -111,17 +186,16 @@ async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
     eprintln!("  API docs        {url}/docs/");
     eprintln!("  OpenAPI         {url}/openapi.json");
     eprintln!("  database        {}", settings.database_path().display());
-    eprintln!("  chain           not configured: rent and stop jobs stay queued until on-chain");
+    eprintln!("  settlement      not built yet: rent and stop jobs stay queued until on-chain");
     eprintln!("                  settlement is built (see GET /jobs/{{id}})\n");
     tracing::info!(%url, mode = settings.mode.as_str(), "serving");
-    let shutdown = CancellationToken::new();
-    let trigger = shutdown.clone();
-    tokio::spawn(async move {
-        bitfox_api::shutdown_signal().await;
-        tracing::info!("shutdown requested; draining requests");
-        trigger.cancel();
-    });
-    app.run(shutdown).await
+    let result = app.run(shutdown.clone()).await;
+    // The API ended (shutdown or failure): stop the devnet too.
+    shutdown.cancel();
+    if let Some(devnet) = devnet {
+        devnet.await??;
+    }
+    result
 }
 
 fn pending_migrations(store: &Store) -> anyhow::Result<usize> {
@@ -147,7 +221,13 @@ fn main() -> anyhow::Result<()> {
             if !applied.is_empty() {
                 tracing::info!(?applied, "applied migrations");
             }
-            run_async(serve(settings, store))
+            run_async(serve(settings, store, true))
+        }
+        Command::Devnet { port } => {
+            if let Some(port) = port {
+                settings.devnet.port = port;
+            }
+            run_async(devnet_only(settings))
         }
         Command::Api { port } => {
             if let Some(port) = port {
@@ -160,7 +240,7 @@ fn main() -> anyhow::Result<()> {
                     "the database has {pending} pending migration(s): run `bitfox migrate` first"
                 );
             }
-            run_async(serve(settings, store))
+            run_async(serve(settings, store, false))
         }
         Command::Migrate => {
             let store = open_store(&settings)?;

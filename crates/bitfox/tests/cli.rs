@@ -13,6 +13,7 @@ fn bitfox(dir: &Path) -> Command {
         .current_dir(dir)
         .env_remove("BITFOX_CONFIG")
         .env("BITFOX_DATA_DIR", dir.join("data"))
+        .env("BITFOX_DEVNET__PORT", "0")
         .env("BITFOX_LOG", "warn");
     command
 }
@@ -42,17 +43,24 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
     (status, body)
 }
 
-/// Starts `bitfox up --port 0` and returns the child and the port it printed.
+/// Starts `bitfox up --port 0` and returns the child and the API's port.
 fn start_up(dir: &Path) -> (Child, u16) {
-    let mut child = bitfox(dir).args(["up", "--port", "0"]).stderr(Stdio::piped()).spawn().unwrap();
+    start(dir, &["up", "--port", "0"], "BitFox API")
+}
+
+/// Starts `bitfox ARGS` and returns the child and the port of the URL printed after
+/// `label`.
+fn start(dir: &Path, args: &[&str], label: &str) -> (Child, u16) {
+    let mut child = bitfox(dir).args(args).stderr(Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
-        if let Some(url) = line.trim().strip_prefix("BitFox API") {
-            let port = url.trim().rsplit(':').next().unwrap().parse().unwrap();
+        if let Some(rest) = line.trim().strip_prefix(label) {
+            let url = rest.split_whitespace().next().unwrap();
+            let port = url.rsplit(':').next().unwrap().parse().unwrap();
             // Keep draining stderr so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines.by_ref() {});
             return (child, port);
@@ -151,4 +159,54 @@ fn a_mistyped_setting_fails_at_start_up() {
     let out = run(dir.path(), &["migrate"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("staging"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn devnet_serves_algod_with_its_token_and_dev_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bitfox(dir.path()).args(["devnet"]).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.trim().starts_with("dispenser");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let text = banner.join("\n");
+    let url = text
+        .split("Algorand devnet ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(text.matches("    #").count(), 10, "{text}");
+    let first_mnemonic =
+        banner.iter().find(|l| l.trim().split(' ').count() == 25).expect("25-word mnemonics");
+    assert!(!first_mnemonic.is_empty());
+
+    let (status, body) = http(port, "GET", "/v2/status", "");
+    assert!(status.contains("401"), "{status} {body}");
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /v2/status HTTP/1.1\r\nHost: localhost\r\nX-Algo-API-Token: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(64)
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"last-round\":0"), "{response}");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let exit = wait_with_timeout(&mut child, Duration::from_secs(20));
+    assert!(exit.success(), "bitfox devnet exited with {exit}");
 }
