@@ -17,3 +17,17 @@ def test_sdk_fixtures_are_reproducible(tmp_path: Path) -> None:
     )
     committed = ROOT / "crates/devnet/tests/fixtures/sdk_txns.json"
     assert out.read_text() == committed.read_text()
+
+
+def test_ledger_vectors_are_what_go_algorand_says() -> None:
+    """Re-evaluates one scenario on the reference (all of them take minutes)."""
+    import json
+
+    sys.path.insert(0, str(ROOT / "reference/fixtures"))
+    import ledger_vectors
+
+    fresh = ledger_vectors.build(["payments"])
+    committed = json.loads((ROOT / "crates/devnet/tests/fixtures/ledger_vectors.json").read_text())
+    assert fresh["genesis_hash"] == committed["genesis_hash"]
+    expected = next(s for s in committed["scenarios"] if s["name"] == "payments")
+    assert fresh["scenarios"] == [expected]

@@ -396,6 +396,13 @@ fn apply_one(
     o.changes.txn_counter += 1;
     o.changes.new_txids.push((txid, txn.last_valid));
 
+    // Rekeying takes effect before the transaction's own effects, as in go-algorand: a
+    // payment that closes the account then clears the new key along with everything else.
+    if let Some(rekey_to) = txn.rekey_to {
+        let mut sender = o.account(&txn.sender);
+        sender.auth_addr = (rekey_to != txn.sender).then_some(rekey_to);
+        o.put(txn.sender, sender);
+    }
     let mut ad = ApplyData::default();
     match &txn.kind {
         TxnKind::Payment { receiver, amount, close_to } => {
@@ -422,11 +429,6 @@ fn apply_one(
         TxnKind::AppCall(_) => {
             return Err(EvalError::NotBuilt("application call (the AVM)".into()));
         }
-    }
-    if let Some(rekey_to) = txn.rekey_to {
-        let mut sender = o.account(&txn.sender);
-        sender.auth_addr = (rekey_to != txn.sender).then_some(rekey_to);
-        o.put(txn.sender, sender);
     }
     // Every account changed so far in the group must keep its minimum balance.
     for (address, account) in o.touched() {
@@ -548,15 +550,8 @@ fn asset_config(
     }
     match params {
         Some(new) => {
-            for (old, new, name) in [
-                (asset.params.reserve, new.reserve, "reserve"),
-                (asset.params.freeze, new.freeze, "freeze"),
-                (asset.params.clawback, new.clawback, "clawback"),
-            ] {
-                if old.is_none() && new.is_some() {
-                    return Err(reject(txn, format!("cannot set the cleared {name} address")));
-                }
-            }
+            // go-algorand lets the manager set any of the four addresses, a cleared one
+            // included (refusing that is only an SDK-side convention).
             asset.params.manager = new.manager;
             asset.params.reserve = new.reserve;
             asset.params.freeze = new.freeze;

@@ -116,6 +116,7 @@ pub fn build(
             .route("/v2/transactions/pending/{txid}", web::get().to(pending))
             .route("/v2/accounts/{address}", web::get().to(account))
             .route("/v2/assets/{id}", web::get().to(asset))
+            .route("/v2/teal/compile", web::post().to(compile))
             .route("/v2/devmode/blocks/offset", web::get().to(get_offset))
             .route("/v2/devmode/blocks/offset/{offset}", web::post().to(set_offset))
             .default_service(web::to(|| async {
@@ -372,5 +373,30 @@ async fn set_offset(req: HttpRequest, shared: Data<Shared>, offset: Path<String>
             Ok(HttpResponse::Ok().json(Json::Null))
         }
         Err(_) => Err(error(StatusCode::BAD_REQUEST, "offset must be a number of seconds")),
+    }
+}
+
+/// The address of a program (what algod returns as a compiled program's `hash`):
+/// SHA-512/256 of `"Program"` followed by the bytecode.
+pub fn program_address(bytecode: &[u8]) -> Address {
+    use sha2::{Digest, Sha512_256};
+    let mut hasher = Sha512_256::new();
+    hasher.update(b"Program");
+    hasher.update(bytecode);
+    Address::from_public_key(hasher.finalize().into())
+}
+
+async fn compile(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
+    authorised(&req, &shared)?;
+    if req.query_string().split('&').any(|p| p == "sourcemap=true") {
+        return Err(error(StatusCode::BAD_REQUEST, "source maps are not supported on devnet"));
+    }
+    let source = std::str::from_utf8(&body).map_err(|_| error(StatusCode::BAD_REQUEST, "source is not UTF-8"))?;
+    match bitfox_avm::assemble(source) {
+        Ok(program) => Ok(HttpResponse::Ok().json(json!({
+            "hash": program_address(&program.bytecode).to_string(),
+            "result": B64.encode(&program.bytecode),
+        }))),
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }

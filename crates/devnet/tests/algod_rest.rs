@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use algonaut::Algod;
+use algonaut::{Algod, SourceMap};
 use algonaut::core::MicroAlgos;
 use algonaut::transaction::account::Account;
 use algonaut::transaction::{CreateAsset, Pay};
@@ -93,4 +93,16 @@ async fn refused_transactions_come_back_as_errors_and_time_can_move() {
     algod.submit(&alice.sign(pay).unwrap()).await.unwrap().confirm().await.unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(shared.node().latest().timestamp >= now + 86_400 - 5);
+}
+
+#[tokio::test]
+async fn algonaut_compiles_teal_on_the_devnet() {
+    let (_shared, url) = start().await;
+    let algod = Algod::new(&url, TOKEN).unwrap();
+    let compiled = algod.teal_compile(b"#pragma version 9\nint 1\nreturn\n", SourceMap::Skip).await.unwrap();
+    assert_eq!(compiled.0, vec![0x09, 0x81, 0x01, 0x43]);
+    let ours = bitfox_devnet::server::program_address(&compiled.0);
+    assert_eq!(ours.public_key(), &compiled.hash().0, "the same program hash as algonaut computes");
+    let err = algod.teal_compile(b"#pragma version 9\nnot_an_opcode\n", SourceMap::Skip).await.unwrap_err();
+    assert!(format!("{err:?}").contains("not_an_opcode"), "{err:?}");
 }
