@@ -391,7 +391,8 @@ async fn compile(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
     if req.query_string().split('&').any(|p| p == "sourcemap=true") {
         return Err(error(StatusCode::BAD_REQUEST, "source maps are not supported on devnet"));
     }
-    let source = std::str::from_utf8(&body).map_err(|_| error(StatusCode::BAD_REQUEST, "source is not UTF-8"))?;
+    let source = std::str::from_utf8(&body)
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "source is not UTF-8"))?;
     match bitfox_avm::assemble(source) {
         Ok(program) => Ok(HttpResponse::Ok().json(json!({
             "hash": program_address(&program.bytecode).to_string(),

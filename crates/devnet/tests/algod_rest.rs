@@ -3,10 +3,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use algonaut::{Algod, SourceMap};
 use algonaut::core::MicroAlgos;
 use algonaut::transaction::account::Account;
 use algonaut::transaction::{CreateAsset, Pay};
+use algonaut::{Algod, SourceMap};
 use bitfox_devnet::node::{DevAccount, Node};
 use bitfox_devnet::server::{self, Shared};
 
@@ -99,10 +99,14 @@ async fn refused_transactions_come_back_as_errors_and_time_can_move() {
 async fn algonaut_compiles_teal_on_the_devnet() {
     let (_shared, url) = start().await;
     let algod = Algod::new(&url, TOKEN).unwrap();
-    let compiled = algod.teal_compile(b"#pragma version 9\nint 1\nreturn\n", SourceMap::Skip).await.unwrap();
+    let compiled =
+        algod.teal_compile(b"#pragma version 9\nint 1\nreturn\n", SourceMap::Skip).await.unwrap();
     assert_eq!(compiled.0, vec![0x09, 0x81, 0x01, 0x43]);
     let ours = bitfox_devnet::server::program_address(&compiled.0);
     assert_eq!(ours.public_key(), &compiled.hash().0, "the same program hash as algonaut computes");
-    let err = algod.teal_compile(b"#pragma version 9\nnot_an_opcode\n", SourceMap::Skip).await.unwrap_err();
+    let err = algod
+        .teal_compile(b"#pragma version 9\nnot_an_opcode\n", SourceMap::Skip)
+        .await
+        .unwrap_err();
     assert!(format!("{err:?}").contains("not_an_opcode"), "{err:?}");
 }

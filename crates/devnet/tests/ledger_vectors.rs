@@ -69,7 +69,11 @@ fn snapshot(state: &State, addresses: &[String]) -> BTreeMap<String, AccountAfte
         .iter()
         .map(|text| {
             let account = state.account(&text.parse::<Address>().unwrap());
-            let assets = account.holdings.iter().map(|(id, h)| (id.to_string(), (h.amount, h.frozen))).collect();
+            let assets = account
+                .holdings
+                .iter()
+                .map(|(id, h)| (id.to_string(), (h.amount, h.frozen)))
+                .collect();
             let after = AccountAfter {
                 balance: account.balance,
                 assets,
@@ -83,7 +87,8 @@ fn snapshot(state: &State, addresses: &[String]) -> BTreeMap<String, AccountAfte
 #[test]
 fn the_devnet_ledger_agrees_with_go_algorand() {
     let vectors = vectors();
-    let genesis_hash: [u8; 32] = STANDARD.decode(&vectors.genesis_hash).unwrap().try_into().unwrap();
+    let genesis_hash: [u8; 32] =
+        STANDARD.decode(&vectors.genesis_hash).unwrap().try_into().unwrap();
     let network = Network { genesis_id: String::new(), genesis_hash };
     let consensus = Consensus::default();
     let mut checked = 0;
@@ -97,8 +102,11 @@ fn the_devnet_ledger_agrees_with_go_algorand() {
         }
         let addresses: Vec<String> = scenario.initial.keys().cloned().collect();
         for block in &scenario.blocks {
-            let txns: Vec<SignedTxn> =
-                block.group.iter().map(|b| SignedTxn::decode(&STANDARD.decode(b).unwrap()).unwrap()).collect();
+            let txns: Vec<SignedTxn> = block
+                .group
+                .iter()
+                .map(|b| SignedTxn::decode(&STANDARD.decode(b).unwrap()).unwrap())
+                .collect();
             // The reference numbers new assets from its own transaction counter.
             state.txn_counter = block.counter_before;
             // A block is accepted only if every group in it is.
@@ -106,7 +114,8 @@ fn the_devnet_ledger_agrees_with_go_algorand() {
             let mut accepted = true;
             let mut reason = String::new();
             for group in groups(txns) {
-                if let Err(e) = apply_group(&mut next, &consensus, &network, vectors.round, &group) {
+                if let Err(e) = apply_group(&mut next, &consensus, &network, vectors.round, &group)
+                {
                     accepted = false;
                     reason = e.to_string();
                     break;
@@ -126,11 +135,19 @@ fn the_devnet_ledger_agrees_with_go_algorand() {
             }
             let ours = snapshot(&state, &addresses);
             if ours != block.after {
-                disagreements.push(format!("{label}: state differs\n  devnet {ours:?}\n  go     {:?}", block.after));
+                disagreements.push(format!(
+                    "{label}: state differs\n  devnet {ours:?}\n  go     {:?}",
+                    block.after
+                ));
             }
             checked += 1;
         }
     }
     assert!(checked >= 50, "only {checked} blocks");
-    assert!(disagreements.is_empty(), "{} disagreements:\n{}", disagreements.len(), disagreements.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
 }
