@@ -45,6 +45,9 @@ use crate::extract::BodyLimit;
 use crate::metrics::Metrics;
 use crate::runner::JobRunner;
 
+/// How often the database's write-ahead log is checkpointed (off the request path).
+const CHECKPOINT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// State shared by every request handler.
 #[derive(Debug)]
 pub struct AppState {
@@ -220,6 +223,11 @@ impl Application {
         let tracker = TaskTracker::new();
         let server = tracker.spawn(self.server);
         let runner = self.runner.map(|r| tracker.spawn(r.run(shutdown.child_token())));
+        let store = self.state.store.clone();
+        let stop = shutdown.child_token();
+        tracker.spawn(async move {
+            store.checkpoint_every(CHECKPOINT_PERIOD, stop.cancelled_owned()).await
+        });
         tracker.close();
         let stopper = {
             let shutdown = shutdown.clone();

@@ -70,7 +70,8 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
             "PRAGMA busy_timeout = {};
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA wal_autocheckpoint = 0;",
             BUSY_TIMEOUT.as_millis()
         ))
         .map_err(diesel::r2d2::Error::QueryError)
@@ -138,6 +139,37 @@ impl Store {
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// Copies committed pages from the write-ahead log back into the database file
+    /// (a passive checkpoint: it never waits for readers or the writer). Automatic
+    /// checkpoints are off, so that no request pays for one: a long-running process calls
+    /// this periodically ([`Store::checkpoint_every`]); short-lived ones rely on SQLite's
+    /// checkpoint when the last connection closes.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);").map_err(StoreError::Query)
+    }
+
+    /// Runs [`Store::checkpoint`] every `period` until `stop` resolves.
+    pub async fn checkpoint_every(
+        &self,
+        period: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let mut stop = std::pin::pin!(stop);
+        let mut ticker = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                _ = ticker.tick() => {
+                    let store = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || store.checkpoint()).await;
+                }
+            }
+        }
+        let store = self.clone();
+        let _ = tokio::task::spawn_blocking(move || store.checkpoint()).await;
     }
 
     /// Reverts every applied migration (used to prove that `down.sql` undoes `up.sql`).

@@ -198,3 +198,24 @@ fn opening_an_impossible_path_fails_clearly() {
     let err = Store::open(&file.join("sub/db.sqlite"), 1).unwrap_err();
     assert!(matches!(err, StoreError::Connection(_)), "{err}");
 }
+
+#[tokio::test]
+async fn checkpoints_move_the_log_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = Store::open(&path, 2).unwrap();
+    store.migrate().unwrap();
+    store.checkpoint().unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    for i in 0..200 {
+        store
+            .write(move |c| {
+                gpu::insert(c, &new_gpu(A, 1 + i)).map(|_| ()).map_err(StoreError::Query)
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), before, "automatic checkpoints are off");
+    store.checkpoint().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > before, "the checkpoint wrote the rows");
+}
