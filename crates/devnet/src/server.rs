@@ -80,7 +80,7 @@ impl ResponseError for AlgodError {
     }
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> AlgodError {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> AlgodError {
     AlgodError { status, message: message.into() }
 }
 
@@ -88,7 +88,10 @@ type Reply = Result<HttpResponse, AlgodError>;
 
 fn authorised(req: &HttpRequest, shared: &Shared) -> Result<(), AlgodError> {
     let Some(token) = &shared.token else { return Ok(()) };
-    let given = req.headers().get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
+    // The same token opens the algod and the indexer API.
+    let given = [TOKEN_HEADER, crate::indexer::TOKEN_HEADER]
+        .iter()
+        .find_map(|h| req.headers().get(*h).and_then(|v| v.to_str().ok()));
     if given == Some(token.as_str()) {
         Ok(())
     } else {
@@ -113,6 +116,7 @@ pub fn build(
             .route("/v2/status/wait-for-block-after/{round}", web::get().to(wait_for_block))
             .route("/v2/transactions/params", web::get().to(params))
             .route("/v2/transactions", web::post().to(submit))
+            .route("/v2/transactions", web::get().to(search_transactions))
             .route("/v2/transactions/pending/{txid}", web::get().to(pending))
             .route("/v2/accounts/{address}", web::get().to(account))
             .route("/v2/assets/{id}", web::get().to(asset))
@@ -400,4 +404,10 @@ async fn compile(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
         }))),
         Err(e) => Err(error(StatusCode::BAD_REQUEST, e.to_string())),
     }
+}
+
+async fn search_transactions(req: HttpRequest, shared: Data<Shared>) -> Reply {
+    authorised(&req, &shared)?;
+    let search = crate::indexer::Search::parse(req.query_string())?;
+    Ok(crate::indexer::search(&shared.node(), &search))
 }

@@ -110,3 +110,68 @@ async fn algonaut_compiles_teal_on_the_devnet() {
         .unwrap_err();
     assert!(format!("{err:?}").contains("not_an_opcode"), "{err:?}");
 }
+
+async fn search(url: &str, query: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{url}/v2/transactions?{query}"))
+        .header("X-Indexer-API-Token", TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_indexer_search_pages_through_history() {
+    let (_shared, url) = start().await;
+    let algod = Algod::new(&url, TOKEN).unwrap();
+    let (alice, bob, carol) = (dev(0), dev(1), dev(2));
+    for amount in 1..=5u64 {
+        let params = algod.suggested_params().await.unwrap();
+        let pay =
+            Pay::new(alice.address(), bob.address(), MicroAlgos(amount)).build(&params).unwrap();
+        algod.submit(&alice.sign(pay).unwrap()).await.unwrap().confirm().await.unwrap();
+    }
+    let params = algod.suggested_params().await.unwrap();
+    let create = CreateAsset::new(carol.address(), 10, 0, false).build(&params).unwrap();
+    let created =
+        algod.submit(&carol.sign(create).unwrap()).await.unwrap().confirm().await.unwrap();
+    let asset = created.asset_index.unwrap();
+
+    // Pages of two, oldest first, until no next-token.
+    let mut amounts = Vec::new();
+    let mut next = String::new();
+    for _ in 0..5 {
+        let (status, page) =
+            search(&url, &format!("address={}&limit=2{next}", bob.address())).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["current-round"], 6);
+        for txn in page["transactions"].as_array().unwrap() {
+            assert_eq!(txn["tx-type"], "pay");
+            assert_eq!(txn["sender"], alice.address().to_string());
+            amounts.push(txn["payment-transaction"]["amount"].as_u64().unwrap());
+        }
+        match page["next-token"].as_str() {
+            Some(token) => next = format!("&next={token}"),
+            None => break,
+        }
+    }
+    assert_eq!(amounts, vec![1, 2, 3, 4, 5]);
+
+    let (_, rounds) = search(&url, "min-round=2&max-round=3").await;
+    let rounds: Vec<u64> = rounds["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["confirmed-round"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rounds, vec![2, 3]);
+    let (_, by_asset) = search(&url, &format!("asset-id={asset}")).await;
+    assert_eq!(by_asset["transactions"][0]["created-asset-index"], asset);
+    let (_, apps) = search(&url, "application-id=1234").await;
+    assert_eq!(apps["transactions"], serde_json::json!([]));
+    let (status, problem) = search(&url, "colour=red").await;
+    assert_eq!(status, 400);
+    assert!(problem["message"].as_str().unwrap().contains("colour"));
+}
