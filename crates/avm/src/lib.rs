@@ -13,6 +13,7 @@
 //! ```
 
 pub mod asm;
+pub mod eval;
 pub mod fields;
 pub mod opcodes;
 
