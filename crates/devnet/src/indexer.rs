@@ -147,6 +147,12 @@ pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
     if let Some(sig) = c.stxn.sig {
         out.insert("signature".into(), json!({"sig": B64.encode(sig)}));
     }
+    if !c.apply.logs.is_empty() {
+        out.insert(
+            "logs".into(),
+            json!(c.apply.logs.iter().map(|l| B64.encode(l)).collect::<Vec<_>>()),
+        );
+    }
     if let Some(auth) = c.stxn.auth_addr {
         out.insert("auth-addr".into(), json!(auth.to_string()));
     }

@@ -14,6 +14,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bitfox_domain::Address;
 
+use bitfox_avm::eval::{GroupContext, Value as TealValue};
+
+use crate::apps::{self, App};
 use crate::txn::{AssetParams, Digest32, SignedTxn, Transaction, TxnError, TxnKind, group_id};
 
 /// Consensus parameters the devnet enforces (go-algorand consensus v38 values).
@@ -76,7 +79,8 @@ pub struct Account {
     pub holdings: BTreeMap<u64, Holding>,
     pub created_assets: BTreeSet<u64>,
     pub created_apps: BTreeSet<u64>,
-    pub opted_in_apps: BTreeSet<u64>,
+    /// Applications opted in to, with this account's local state in each.
+    pub opted_in_apps: BTreeMap<u64, BTreeMap<Vec<u8>, TealValue>>,
     pub total_extra_pages: u64,
     pub total_schema_uints: u64,
     pub total_schema_bytes: u64,
@@ -117,6 +121,8 @@ pub struct Asset {
 pub struct State {
     pub accounts: BTreeMap<Address, Account>,
     pub assets: BTreeMap<u64, Asset>,
+    pub apps: BTreeMap<u64, App>,
+    pub boxes: BTreeMap<(u64, Vec<u8>), Vec<u8>>,
     /// Transactions ever applied; new asset and app ids are taken from it.
     pub txn_counter: u64,
     /// Ids of recent transactions, with their last valid round (duplicate detection).
@@ -143,6 +149,10 @@ pub struct ApplyData {
     pub config_asset: u64,
     /// The id of an application this transaction created.
     pub application_id: u64,
+    /// What the application call logged.
+    pub logs: Vec<Vec<u8>>,
+    /// The inner transactions the application call issued.
+    pub inner: Vec<bitfox_avm::eval::Txn>,
 }
 
 /// Why a group was refused. The messages follow algod's where the devnet can.
@@ -175,11 +185,13 @@ pub struct Network {
 }
 
 /// Changes made by a group, not yet applied.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Changes {
     accounts: BTreeMap<Address, Account>,
     assets: BTreeMap<u64, Option<Asset>>,
-    txn_counter: u64,
+    pub(crate) apps: BTreeMap<u64, Option<App>>,
+    pub(crate) boxes: BTreeMap<(u64, Vec<u8>), Option<Vec<u8>>>,
+    pub(crate) txn_counter: u64,
     new_txids: Vec<(Digest32, u64)>,
     new_leases: Vec<((Address, Digest32), u64)>,
 }
@@ -200,6 +212,18 @@ impl Changes {
                 None => state.assets.remove(&id),
             };
         }
+        for (id, app) in self.apps {
+            match app {
+                Some(app) => state.apps.insert(id, app),
+                None => state.apps.remove(&id),
+            };
+        }
+        for (key, value) in self.boxes {
+            match value {
+                Some(value) => state.boxes.insert(key, value),
+                None => state.boxes.remove(&key),
+            };
+        }
         state.txn_counter = self.txn_counter;
         state.recent_txids.extend(self.new_txids);
         state.leases.extend(self.new_leases);
@@ -210,7 +234,7 @@ impl Changes {
 #[derive(Debug)]
 pub struct Overlay<'a> {
     base: &'a State,
-    changes: Changes,
+    pub(crate) changes: Changes,
 }
 
 impl<'a> Overlay<'a> {
@@ -224,7 +248,24 @@ impl<'a> Overlay<'a> {
         self.changes.accounts.get(address).cloned().unwrap_or_else(|| self.base.account(address))
     }
 
-    fn put(&mut self, address: Address, account: Account) {
+    /// The application as changed so far.
+    pub fn app(&self, id: u64) -> Option<App> {
+        match self.changes.apps.get(&id) {
+            Some(changed) => changed.clone(),
+            None => self.base.apps.get(&id).cloned(),
+        }
+    }
+
+    /// A box as changed so far.
+    pub fn box_value(&self, app: u64, name: &[u8]) -> Option<Vec<u8>> {
+        let key = (app, name.to_vec());
+        match self.changes.boxes.get(&key) {
+            Some(changed) => changed.clone(),
+            None => self.base.boxes.get(&key).cloned(),
+        }
+    }
+
+    pub(crate) fn put(&mut self, address: Address, account: Account) {
         self.changes.accounts.insert(address, account);
     }
 
@@ -255,11 +296,35 @@ pub fn apply_group(
     round: u64,
     group: &[SignedTxn],
 ) -> Result<Vec<ApplyData>, EvalError> {
+    apply_group_at(state, consensus, network, round, 0, group)
+}
+
+/// [`apply_group`] in a block made after one stamped `latest_timestamp` (what programs
+/// read as `global LatestTimestamp`).
+pub fn apply_group_at(
+    state: &mut State,
+    consensus: &Consensus,
+    network: &Network,
+    round: u64,
+    latest_timestamp: u64,
+    group: &[SignedTxn],
+) -> Result<Vec<ApplyData>, EvalError> {
     check_group(consensus, group)?;
     let mut overlay = Overlay::new(state);
+    let mut cx = group
+        .iter()
+        .any(|s| matches!(s.txn.kind, TxnKind::AppCall(_)))
+        .then(|| apps::group_context(consensus, round, latest_timestamp, group));
     let mut applied = Vec::with_capacity(group.len());
-    for stxn in group {
-        applied.push(apply_one(&mut overlay, consensus, network, round, stxn)?);
+    for (gi, stxn) in group.iter().enumerate() {
+        applied.push(apply_one(
+            &mut overlay,
+            consensus,
+            network,
+            round,
+            stxn,
+            cx.as_mut().map(|cx| (cx, gi)),
+        )?);
     }
     let changes = overlay.finish();
     changes.apply(state);
@@ -314,7 +379,7 @@ fn check_group(consensus: &Consensus, group: &[SignedTxn]) -> Result<(), EvalErr
     Ok(())
 }
 
-fn reject(txn: &Transaction, reason: impl Into<String>) -> EvalError {
+pub(crate) fn reject(txn: &Transaction, reason: impl Into<String>) -> EvalError {
     EvalError::Rejected { txid: txn.id(), reason: reason.into() }
 }
 
@@ -324,6 +389,7 @@ fn apply_one(
     network: &Network,
     round: u64,
     stxn: &SignedTxn,
+    cx: Option<(&mut GroupContext, usize)>,
 ) -> Result<ApplyData, EvalError> {
     let txn = &stxn.txn;
     let txid = txn.id_bytes();
@@ -426,8 +492,12 @@ fn apply_one(
         TxnKind::AssetFreeze { account, asset_id, frozen } => {
             asset_freeze(o, txn, *account, *asset_id, *frozen)?
         }
-        TxnKind::AppCall(_) => {
-            return Err(EvalError::NotBuilt("application call (the AVM)".into()));
+        TxnKind::AppCall(call) => {
+            let (cx, gi) = cx.ok_or_else(|| {
+                EvalError::Group("application call outside a group context".into())
+            })?;
+            apps::app_call(o, c, cx, gi, txn, call, &mut ad)
+                .map_err(|reason| reject(txn, reason))?;
         }
     }
     // Every account changed so far in the group must keep its minimum balance.
@@ -446,7 +516,7 @@ fn apply_one(
     Ok(ad)
 }
 
-fn credit(
+pub(crate) fn credit(
     o: &mut Overlay<'_>,
     txn: &Transaction,
     address: Address,
@@ -461,7 +531,7 @@ fn credit(
     Ok(())
 }
 
-fn pay(
+pub(crate) fn pay(
     o: &mut Overlay<'_>,
     txn: &Transaction,
     receiver: Option<Address>,
@@ -503,7 +573,11 @@ fn pay(
     Ok(())
 }
 
-fn check_params(c: &Consensus, txn: &Transaction, p: &AssetParams) -> Result<(), EvalError> {
+pub(crate) fn check_params(
+    c: &Consensus,
+    txn: &Transaction,
+    p: &AssetParams,
+) -> Result<(), EvalError> {
     if p.decimals > c.max_asset_decimals {
         return Err(reject(
             txn,
@@ -522,7 +596,7 @@ fn check_params(c: &Consensus, txn: &Transaction, p: &AssetParams) -> Result<(),
     Ok(())
 }
 
-fn asset_config(
+pub(crate) fn asset_config(
     o: &mut Overlay<'_>,
     c: &Consensus,
     txn: &Transaction,
@@ -577,7 +651,7 @@ fn asset_config(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn asset_transfer(
+pub(crate) fn asset_transfer(
     o: &mut Overlay<'_>,
     txn: &Transaction,
     asset_id: u64,
@@ -628,7 +702,7 @@ fn asset_transfer(
     Ok(())
 }
 
-fn move_units(
+pub(crate) fn move_units(
     o: &mut Overlay<'_>,
     txn: &Transaction,
     asset_id: u64,
@@ -663,7 +737,7 @@ fn move_units(
     Ok(())
 }
 
-fn asset_freeze(
+pub(crate) fn asset_freeze(
     o: &mut Overlay<'_>,
     txn: &Transaction,
     account: Option<Address>,

@@ -4,6 +4,7 @@
 //! transactions with their ids, group ids and ed25519 signatures ([`txn`]). The ledger,
 //! the AVM evaluation and the algod/indexer REST server are not built yet.
 
+pub mod apps;
 pub mod indexer;
 pub mod ledger;
 pub mod msgpack;

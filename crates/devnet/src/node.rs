@@ -19,7 +19,7 @@ use diesel::sql_types::{BigInt, Binary};
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha512_256};
 
-use crate::ledger::{ApplyData, Consensus, EvalError, Network, State, apply_group};
+use crate::ledger::{ApplyData, Consensus, EvalError, Network, State, apply_group_at};
 use crate::txn::SignedTxn;
 
 /// The devnet's genesis id.
@@ -313,7 +313,9 @@ impl Node {
 
     fn seal(&mut self, group: Vec<SignedTxn>, timestamp: u64) -> Result<u64, EvalError> {
         let round = self.round() + 1;
-        let applied = apply_group(&mut self.state, &self.consensus, &self.network, round, &group)?;
+        let latest = self.latest().timestamp;
+        let applied =
+            apply_group_at(&mut self.state, &self.consensus, &self.network, round, latest, &group)?;
         self.headers.push(Header { round, timestamp });
         for (index, (stxn, apply)) in group.into_iter().zip(applied).enumerate() {
             self.by_id.insert(stxn.txn.id(), self.txns.len());

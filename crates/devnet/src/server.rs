@@ -226,6 +226,29 @@ pub fn pending_json(c: &Confirmed) -> Json {
     if c.apply.asset_closing_amount != 0 {
         out.insert("asset-closing-amount".into(), json!(c.apply.asset_closing_amount));
     }
+    if !c.apply.logs.is_empty() {
+        out.insert(
+            "logs".into(),
+            json!(c.apply.logs.iter().map(|l| B64.encode(l)).collect::<Vec<_>>()),
+        );
+    }
+    if !c.apply.inner.is_empty() {
+        let inner: Vec<Json> = c
+            .apply
+            .inner
+            .iter()
+            .filter_map(|i| crate::apps::from_avm(i).ok().map(|t| (i, t)))
+            .map(|(i, t)| {
+                let mut entry = json!({"pool-error": "", "confirmed-round": c.round,
+                                       "txn": {"txn": to_json(&t.to_value(), None)}});
+                if i.created_asset_id != 0 {
+                    entry["asset-index"] = json!(i.created_asset_id);
+                }
+                entry
+            })
+            .collect();
+        out.insert("inner-txns".into(), json!(inner));
+    }
     Json::Object(out)
 }
 
