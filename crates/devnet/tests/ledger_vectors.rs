@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bitfox_devnet::ledger::{Consensus, Network, State, apply_group};
+use bitfox_avm::eval::Value as TealValue;
+use bitfox_devnet::ledger::{Consensus, Network, State, apply_group_at};
 use bitfox_devnet::txn::SignedTxn;
 use bitfox_domain::Address;
 use serde::Deserialize;
@@ -34,7 +35,10 @@ struct Block {
     #[serde(default)]
     reason: Option<String>,
     counter_before: u64,
+    timestamp: u64,
     after: BTreeMap<String, AccountAfter>,
+    #[serde(default)]
+    logs: Option<Vec<Vec<String>>>,
     #[serde(default)]
     #[allow(dead_code)]
     created_assets: Vec<u64>,
@@ -45,6 +49,23 @@ struct AccountAfter {
     balance: u64,
     assets: BTreeMap<String, (u64, bool)>,
     auth_addr: Option<String>,
+    /// For application accounts: the app's global state (hex key → value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    global: Option<BTreeMap<String, Teal>>,
+    /// For application accounts: the app's boxes (hex name → hex value).
+    #[serde(default)]
+    boxes: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Teal {
+    Uint(u64),
+    Bytes(String),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn vectors() -> Vectors {
@@ -65,7 +86,7 @@ fn groups(txns: Vec<SignedTxn>) -> Vec<Vec<SignedTxn>> {
 }
 
 fn snapshot(state: &State, addresses: &[String]) -> BTreeMap<String, AccountAfter> {
-    addresses
+    let mut out: BTreeMap<String, AccountAfter> = addresses
         .iter()
         .map(|text| {
             let account = state.account(&text.parse::<Address>().unwrap());
@@ -78,10 +99,42 @@ fn snapshot(state: &State, addresses: &[String]) -> BTreeMap<String, AccountAfte
                 balance: account.balance,
                 assets,
                 auth_addr: account.auth_addr.map(|a| a.to_string()),
+                global: None,
+                boxes: None,
             };
             (text.clone(), after)
         })
-        .collect()
+        .collect();
+    for (id, app) in &state.apps {
+        let address = Address::from_public_key(bitfox_avm::eval::app_address(*id));
+        let account = state.account(&address);
+        let global = app
+            .global
+            .iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    TealValue::Uint(n) => Teal::Uint(*n),
+                    TealValue::Bytes(b) => Teal::Bytes(hex(b)),
+                };
+                (hex(k), value)
+            })
+            .collect();
+        let boxes = state
+            .boxes
+            .iter()
+            .filter(|((a, _), _)| a == id)
+            .map(|((_, n), v)| (hex(n), hex(v)))
+            .collect();
+        let after = AccountAfter {
+            balance: account.balance,
+            assets: BTreeMap::new(),
+            auth_addr: None,
+            global: Some(global),
+            boxes: Some(boxes),
+        };
+        out.insert(address.to_string(), after);
+    }
+    out
 }
 
 #[test]
@@ -113,13 +166,33 @@ fn the_devnet_ledger_agrees_with_go_algorand() {
             let mut next = state.clone();
             let mut accepted = true;
             let mut reason = String::new();
+            let mut logs = Vec::new();
             for group in groups(txns) {
-                if let Err(e) = apply_group(&mut next, &consensus, &network, vectors.round, &group)
-                {
-                    accepted = false;
-                    reason = e.to_string();
-                    break;
+                match apply_group_at(
+                    &mut next,
+                    &consensus,
+                    &network,
+                    vectors.round,
+                    block.timestamp,
+                    &group,
+                ) {
+                    Ok(applied) => logs.extend(
+                        applied.iter().map(|a| a.logs.iter().map(|l| hex(l)).collect::<Vec<_>>()),
+                    ),
+                    Err(e) => {
+                        accepted = false;
+                        reason = e.to_string();
+                        break;
+                    }
                 }
+            }
+            if let (true, Some(expected)) = (accepted, &block.logs)
+                && logs != *expected
+            {
+                disagreements.push(format!(
+                    "{} / {}: logs differ\n  devnet {logs:?}\n  go     {expected:?}",
+                    scenario.name, block.what
+                ));
             }
             if accepted {
                 state = next;
