@@ -148,6 +148,7 @@ pub struct Node {
     txns: Vec<Confirmed>,
     by_id: HashMap<String, usize>,
     offset_secs: u64,
+    dispensed: u64,
     db: Option<SqliteConnection>,
 }
 
@@ -179,6 +180,7 @@ impl Node {
             txns: Vec::new(),
             by_id: HashMap::new(),
             offset_secs: 0,
+            dispensed: 0,
             db: None,
         }
     }
@@ -309,6 +311,30 @@ impl Node {
             }
         }
         Ok(txid)
+    }
+
+    /// A signed payment of `amount` from the dispenser to `receiver`, valid from the next
+    /// round (submit it with [`Node::submit`]).
+    pub fn dispense(&mut self, receiver: Address, amount: u64) -> Vec<u8> {
+        use ed25519_dalek::Signer;
+        self.dispensed += 1;
+        let dispenser = DevAccount::dispenser();
+        let round = self.round() + 1;
+        let txn = crate::txn::Transaction {
+            sender: dispenser.address(),
+            fee: self.consensus.min_txn_fee,
+            first_valid: round,
+            last_valid: round + self.consensus.max_txn_life,
+            note: format!("bitfox-devnet dispenser #{}", self.dispensed).into_bytes(),
+            genesis_id: self.network.genesis_id.clone(),
+            genesis_hash: Some(self.network.genesis_hash),
+            group: None,
+            lease: None,
+            rekey_to: None,
+            kind: crate::txn::TxnKind::Payment { receiver: Some(receiver), amount, close_to: None },
+        };
+        let sig = dispenser.key.sign(&txn.signing_bytes()).to_bytes();
+        SignedTxn { txn, sig: Some(sig), auth_addr: None }.encode()
     }
 
     fn seal(&mut self, group: Vec<SignedTxn>, timestamp: u64) -> Result<u64, EvalError> {

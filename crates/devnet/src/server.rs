@@ -120,6 +120,10 @@ pub fn build(
             .route("/v2/transactions/pending/{txid}", web::get().to(pending))
             .route("/v2/accounts/{address}", web::get().to(account))
             .route("/v2/assets/{id}", web::get().to(asset))
+            .route("/v2/applications/{id}", web::get().to(application))
+            .route("/v2/applications/{id}/boxes", web::get().to(boxes))
+            .route("/v2/applications/{id}/box", web::get().to(app_box))
+            .route("/v2/devnet/fund", web::post().to(fund))
             .route("/v2/teal/compile", web::post().to(compile))
             .route("/v2/devmode/blocks/offset", web::get().to(get_offset))
             .route("/v2/devmode/blocks/offset/{offset}", web::post().to(set_offset))
@@ -362,7 +366,171 @@ pub fn account_json(node: &Node, address: &Address, account: &Account) -> Json {
     if let Some(auth) = account.auth_addr {
         out["auth-addr"] = json!(auth.to_string());
     }
+    let created_apps: Vec<Json> = account
+        .created_apps
+        .iter()
+        .filter_map(|id| {
+            state.apps.get(id).map(|app| json!({"id": id, "params": app_params_json(app)}))
+        })
+        .collect();
+    out["created-apps"] = json!(created_apps);
+    let local: Vec<Json> = account
+        .opted_in_apps
+        .iter()
+        .map(|(id, kv)| {
+            let schema = state.apps.get(id).map(|a| a.local_schema).unwrap_or_default();
+            json!({"id": id, "key-value": teal_kv(kv),
+                   "schema": {"num-uint": schema.num_uint, "num-byte-slice": schema.num_byte_slice}})
+        })
+        .collect();
+    out["apps-local-state"] = json!(local);
     out
+}
+
+/// Key-value state as algod shows it (type 1 = bytes, 2 = uint).
+fn teal_kv(kv: &std::collections::BTreeMap<Vec<u8>, bitfox_avm::eval::Value>) -> Json {
+    use bitfox_avm::eval::Value as V;
+    Json::Array(
+        kv.iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    V::Bytes(b) => json!({"type": 1, "bytes": B64.encode(b), "uint": 0}),
+                    V::Uint(n) => json!({"type": 2, "bytes": "", "uint": n}),
+                };
+                json!({"key": B64.encode(k), "value": value})
+            })
+            .collect(),
+    )
+}
+
+fn app_params_json(app: &crate::apps::App) -> Json {
+    json!({
+        "creator": app.creator.to_string(),
+        "approval-program": B64.encode(&app.approval),
+        "clear-state-program": B64.encode(&app.clear),
+        "extra-program-pages": app.extra_pages,
+        "global-state": teal_kv(&app.global),
+        "global-state-schema": {"num-uint": app.global_schema.num_uint, "num-byte-slice": app.global_schema.num_byte_slice},
+        "local-state-schema": {"num-uint": app.local_schema.num_uint, "num-byte-slice": app.local_schema.num_byte_slice},
+    })
+}
+
+fn app_id(text: &str) -> Result<u64, AlgodError> {
+    text.parse()
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "application id must be an unsigned integer"))
+}
+
+async fn application(req: HttpRequest, shared: Data<Shared>, id: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
+    let id = app_id(&id)?;
+    let node = shared.node();
+    let app = node
+        .state()
+        .apps
+        .get(&id)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "application does not exist"))?;
+    Ok(HttpResponse::Ok().json(json!({"id": id, "params": app_params_json(app)})))
+}
+
+async fn boxes(req: HttpRequest, shared: Data<Shared>, id: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
+    let id = app_id(&id)?;
+    let node = shared.node();
+    let names: Vec<Json> = node
+        .state()
+        .boxes
+        .keys()
+        .filter(|(app, _)| *app == id)
+        .map(|(_, name)| json!({"name": B64.encode(name)}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"boxes": names})))
+}
+
+/// Parses algod's box name forms: `b64:`, `str:`, `int:` (uint64) and `addr:`.
+fn box_name(text: &str) -> Result<Vec<u8>, AlgodError> {
+    let bad = |what: &str| error(StatusCode::BAD_REQUEST, format!("invalid box name: {what}"));
+    let (encoding, value) = text.split_once(':').ok_or_else(|| bad("expected encoding:value"))?;
+    match encoding {
+        "b64" => B64.decode(value).map_err(|_| bad("bad base64")),
+        "str" => Ok(value.as_bytes().to_vec()),
+        "int" => {
+            value.parse::<u64>().map(|n| n.to_be_bytes().to_vec()).map_err(|_| bad("bad integer"))
+        }
+        "addr" => value
+            .parse::<Address>()
+            .map(|a| a.public_key().to_vec())
+            .map_err(|_| bad("bad address")),
+        other => Err(bad(&format!("unknown encoding {other}"))),
+    }
+}
+
+async fn app_box(req: HttpRequest, shared: Data<Shared>, id: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
+    let id = app_id(&id)?;
+    let name = req
+        .query_string()
+        .split('&')
+        .find_map(|p| p.strip_prefix("name="))
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "name is required"))?;
+    let name = box_name(&percent_decode(name))?;
+    let node = shared.node();
+    let value = node
+        .state()
+        .boxes
+        .get(&(id, name.clone()))
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "box not found"))?;
+    Ok(HttpResponse::Ok().json(
+        json!({"name": B64.encode(&name), "round": node.round(), "value": B64.encode(value)}),
+    ))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = text.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Most a single dispenser request may hand out: 1,000,000 Algo.
+const MAX_DISPENSE: u64 = 1_000_000_000_000;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FundRequest {
+    address: String,
+    amount: u64,
+}
+
+/// The devnet's dispenser: pays `amount` microAlgos to `address` from the dispenser
+/// account (devnet only; not an algod endpoint).
+async fn fund(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
+    authorised(&req, &shared)?;
+    let request: FundRequest = serde_json::from_slice(&body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid request: {e}")))?;
+    let receiver = parse_address(&request.address)?;
+    if request.amount == 0 || request.amount > MAX_DISPENSE {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("amount must be 1 to {MAX_DISPENSE} microAlgos"),
+        ));
+    }
+    let raw = shared.node().dispense(receiver, request.amount);
+    match shared.submit(&raw) {
+        Ok(txid) => Ok(HttpResponse::Ok().json(json!({ "txId": txid }))),
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, e.to_string())),
+    }
 }
 
 async fn account(req: HttpRequest, shared: Data<Shared>, address: Path<String>) -> Reply {

@@ -175,3 +175,71 @@ async fn the_indexer_search_pages_through_history() {
     assert_eq!(status, 400);
     assert!(problem["message"].as_str().unwrap().contains("colour"));
 }
+
+const STORE: &str = "#pragma version 9
+txn ApplicationID
+bz done
+byte \"n\"
+int 7
+app_global_put
+byte \"b\"
+int 4
+box_create
+pop
+done:
+int 1
+";
+
+#[tokio::test]
+async fn algonaut_creates_calls_and_reads_an_application() {
+    use algonaut::core::AppId;
+    use algonaut::transaction::transaction::{BoxReference, StateSchema};
+    use algonaut::transaction::{CallApplication, CreateApplication};
+
+    let (_shared, url) = start().await;
+    let algod = Algod::new(&url, TOKEN).unwrap();
+    let alice = dev(0);
+    let approval = algod.teal_compile(STORE.as_bytes(), SourceMap::Skip).await.unwrap();
+    let clear = algod.teal_compile(b"#pragma version 9\nint 1", SourceMap::Skip).await.unwrap();
+    let params = algod.suggested_params().await.unwrap();
+    let schema = |ints, bytes| StateSchema { number_ints: ints, number_byteslices: bytes };
+    let create =
+        CreateApplication::new(alice.address(), approval, clear, schema(1, 0), schema(0, 0))
+            .build(&params)
+            .unwrap();
+    let created =
+        algod.submit(&alice.sign(create).unwrap()).await.unwrap().confirm().await.unwrap();
+    let app_id = created.application_index.expect("application index");
+
+    // The app account needs a balance for its box's minimum balance.
+    let app_address =
+        bitfox_domain::Address::from_public_key(bitfox_avm::eval::app_address(app_id));
+    let funded = reqwest::Client::new()
+        .post(format!("{url}/v2/devnet/fund"))
+        .header("X-Algo-API-Token", TOKEN)
+        .json(&serde_json::json!({"address": app_address.to_string(), "amount": 200_000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(funded.status().as_u16(), 200);
+    let call = CallApplication::new(alice.address(), AppId(app_id))
+        .boxes(vec![BoxReference { app_id: None, name: b"b".to_vec() }])
+        .build(&params)
+        .unwrap();
+    algod.submit(&alice.sign(call).unwrap()).await.unwrap().confirm().await.unwrap();
+
+    let app = algod.app(AppId(app_id)).await.unwrap();
+    let global = app.params.global_state.unwrap();
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0].value.uint, 7);
+    let boxes = algod.app_boxes(AppId(app_id), None).await.unwrap();
+    assert_eq!(boxes.boxes.len(), 1);
+    let value = algod.app_box(AppId(app_id), "str:b").await.unwrap();
+    assert_eq!(value.value.0, vec![0; 4]);
+    let account = algod.account(&alice.address()).await.unwrap();
+    assert_eq!(account.total_created_apps, 1);
+    let app_account =
+        algod.account(&algonaut::core::Address(*app_address.public_key())).await.unwrap();
+    assert_eq!(app_account.amount, 200_000);
+    assert_eq!(app_account.min_balance, 100_000 + 2_500 + 400 * 5);
+}
