@@ -1,48 +1,55 @@
-//! Devnet throughput benchmark (not a test): signs N payments from the dev accounts, then
-//! submits them one group (= one block) at a time to a node persisting to a temporary
+//! Devnet throughput benchmark (not a test): signs N transactions from the dev accounts,
+//! then submits them one group (= one block) at a time to a node persisting to a temporary
 //! SQLite file, and prints the sustained rate and the submit-to-confirmed latency
-//! distribution. Application calls are not measured yet: the devnet does not evaluate
-//! them yet.
+//! distribution — first payments, then application calls (a program that reads and
+//! writes global state and logs).
 //!
 //!     cargo run --release -p bitfox-devnet --example bench [count]
 
 use std::time::Instant;
 
 use bitfox_devnet::node::{DevAccount, Node, network};
-use bitfox_devnet::txn::{SignedTxn, Transaction, TxnKind};
+use bitfox_devnet::txn::{AppCall, SignedTxn, StateSchema, Transaction, TxnKind};
 use ed25519_dalek::Signer;
 
-fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut node = Node::open(&dir.path().join("devnet.db")).expect("node");
+const APP: &str = "#pragma version 9
+txn ApplicationID
+bz done
+byte \"n\"
+byte \"n\"
+app_global_get
+int 1
++
+app_global_put
+byte \"called\"
+log
+done:
+int 1
+";
+
+fn sign(from: &DevAccount, round: u64, note: u64, kind: TxnKind) -> Vec<u8> {
     let net = network();
-    let senders: Vec<DevAccount> = (0..10).map(DevAccount::new).collect();
-    let receiver = DevAccount::dispenser().address();
-    let signed: Vec<Vec<u8>> = (0..count)
-        .map(|i| {
-            let from = &senders[i % senders.len()];
-            let txn = Transaction {
-                sender: from.address(),
-                fee: 1_000,
-                // Transaction i is sealed in round i + 1.
-                first_valid: i as u64 + 1,
-                last_valid: i as u64 + 1_000,
-                note: (i as u64).to_be_bytes().to_vec(),
-                genesis_id: net.genesis_id.clone(),
-                genesis_hash: Some(net.genesis_hash),
-                group: None,
-                lease: None,
-                rekey_to: None,
-                kind: TxnKind::Payment { receiver: Some(receiver), amount: 1, close_to: None },
-            };
-            let sig = from.key.sign(&txn.signing_bytes()).to_bytes();
-            SignedTxn { txn, sig: Some(sig), auth_addr: None }.encode()
-        })
-        .collect();
-    let mut latencies = Vec::with_capacity(count);
+    let txn = Transaction {
+        sender: from.address(),
+        fee: 1_000,
+        first_valid: round,
+        last_valid: round + 999,
+        note: note.to_be_bytes().to_vec(),
+        genesis_id: net.genesis_id.clone(),
+        genesis_hash: Some(net.genesis_hash),
+        group: None,
+        lease: None,
+        rekey_to: None,
+        kind,
+    };
+    let sig = from.key.sign(&txn.signing_bytes()).to_bytes();
+    SignedTxn { txn, sig: Some(sig), auth_addr: None }.encode()
+}
+
+fn run(label: &str, node: &mut Node, signed: &[Vec<u8>]) {
+    let mut latencies = Vec::with_capacity(signed.len());
     let start = Instant::now();
-    for raw in &signed {
+    for raw in signed {
         let t = Instant::now();
         node.submit(raw).expect("accepted");
         latencies.push(t.elapsed());
@@ -51,14 +58,50 @@ fn main() {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "{count} payments, one block each, persisted: {:.0} tx/s",
-        count as f64 / total.as_secs_f64()
+        "{} {label}, one block each, persisted: {:.0} tx/s",
+        signed.len(),
+        signed.len() as f64 / total.as_secs_f64()
     );
     println!(
-        "submit-to-confirmed: p50 {:?}, p99 {:?}, max {:?}",
+        "  submit-to-confirmed: p50 {:?}, p99 {:?}, max {:?}",
         pct(0.50),
         pct(0.99),
         latencies.last().expect("some")
     );
+}
+
+fn main() {
+    let count: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut node = Node::open(&dir.path().join("devnet.db")).expect("node");
+    let senders: Vec<DevAccount> = (0..10).map(DevAccount::new).collect();
+    let receiver = DevAccount::dispenser().address();
+    let base = node.round() + 1;
+    let payments: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            let kind = TxnKind::Payment { receiver: Some(receiver), amount: 1, close_to: None };
+            sign(&senders[i % senders.len()], base + i as u64, i as u64, kind)
+        })
+        .collect();
+    run("payments", &mut node, &payments);
+
+    let program = bitfox_avm::assemble(APP).expect("assembles").bytecode;
+    let create = TxnKind::AppCall(AppCall {
+        approval_program: program.clone(),
+        clear_program: program,
+        global_schema: StateSchema { num_uint: 1, num_byte_slice: 0 },
+        ..AppCall::default()
+    });
+    let txid =
+        node.submit(&sign(&senders[0], node.round() + 1, u64::MAX, create)).expect("created");
+    let app_id = node.confirmed(&txid).expect("confirmed").apply.application_id;
+    let base = node.round() + 1;
+    let calls: Vec<Vec<u8>> = (0..count)
+        .map(|i| {
+            let kind = TxnKind::AppCall(AppCall { app_id, ..AppCall::default() });
+            sign(&senders[i % senders.len()], base + i as u64, i as u64, kind)
+        })
+        .collect();
+    run("application calls", &mut node, &calls);
     println!("final round {}", node.round());
 }
