@@ -186,6 +186,8 @@ byte \"b\"
 int 4
 box_create
 pop
+byte \"stored\"
+log
 done:
 int 1
 ";
@@ -226,7 +228,13 @@ async fn algonaut_creates_calls_and_reads_an_application() {
         .boxes(vec![BoxReference { app_id: None, name: b"b".to_vec() }])
         .build(&params)
         .unwrap();
-    algod.submit(&alice.sign(call).unwrap()).await.unwrap().confirm().await.unwrap();
+    let called = algod.submit(&alice.sign(call).unwrap()).await.unwrap().confirm().await.unwrap();
+    let logs = called.logs.expect("logs");
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].0, b"stored".to_vec());
+    let round = called.confirmed_round.unwrap();
+    let status = algod.status_after_block(algonaut::core::Round(round - 1)).await.unwrap();
+    assert!(status.last_round.0 >= round);
 
     let app = algod.app(AppId(app_id)).await.unwrap();
     let global = app.params.global_state.unwrap();
