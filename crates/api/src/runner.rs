@@ -259,17 +259,7 @@ impl JobRunner {
         reason: &str,
         delay_secs: u64,
     ) -> Result<Outcome, ApiError> {
-        let id = job.id;
-        let message = reason.to_owned();
-        self.store
-            .write(move |c| {
-                let now = now_seconds();
-                let at = now.saturating_add(i64::try_from(delay_secs).unwrap_or(i64::MAX));
-                job::set_state(c, id, "queued", Some(&message), Some(at), now)
-                    .map_err(ApiError::from)
-            })
-            .await?;
-        Ok(Outcome::Requeued(reason.to_owned()))
+        self.reschedule(job, reason, delay_secs, true).await
     }
 
     /// Returns a job to the queue without counting the attempt, to run again in
@@ -280,12 +270,24 @@ impl JobRunner {
         reason: &str,
         after_secs: u64,
     ) -> Result<Outcome, ApiError> {
+        self.reschedule(job, reason, after_secs, false).await
+    }
+
+    async fn reschedule(
+        &self,
+        job: &JobRow,
+        reason: &str,
+        after_secs: u64,
+        count_attempt: bool,
+    ) -> Result<Outcome, ApiError> {
         let id = job.id;
         let message = reason.to_owned();
         self.store
             .write(move |c| {
                 let now = now_seconds();
-                job::unclaim(c, id, now)?;
+                if !count_attempt {
+                    job::unclaim(c, id, now)?;
+                }
                 let at = now.saturating_add(i64::try_from(after_secs).unwrap_or(i64::MAX));
                 job::set_state(c, id, "queued", Some(&message), Some(at), now)
                     .map_err(ApiError::from)

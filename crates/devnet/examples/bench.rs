@@ -8,9 +8,8 @@
 
 use std::time::Instant;
 
-use bitfox_devnet::node::{DevAccount, Node, network};
-use bitfox_devnet::txn::{AppCall, SignedTxn, StateSchema, Transaction, TxnKind};
-use ed25519_dalek::Signer;
+use bitfox_devnet::node::{DevAccount, Node, transaction};
+use bitfox_devnet::txn::{AppCall, StateSchema, TxnKind};
 
 const APP: &str = "#pragma version 9
 txn ApplicationID
@@ -28,22 +27,7 @@ int 1
 ";
 
 fn sign(from: &DevAccount, round: u64, note: u64, kind: TxnKind) -> Vec<u8> {
-    let net = network();
-    let txn = Transaction {
-        sender: from.address(),
-        fee: 1_000,
-        first_valid: round,
-        last_valid: round + 999,
-        note: note.to_be_bytes().to_vec(),
-        genesis_id: net.genesis_id.clone(),
-        genesis_hash: Some(net.genesis_hash),
-        group: None,
-        lease: None,
-        rekey_to: None,
-        kind,
-    };
-    let sig = from.key.sign(&txn.signing_bytes()).to_bytes();
-    SignedTxn { txn, sig: Some(sig), auth_addr: None }.encode()
+    from.sign(transaction(from.address(), round, note.to_be_bytes().to_vec(), kind)).encode()
 }
 
 fn run(label: &str, node: &mut Node, signed: &[Vec<u8>]) {

@@ -20,7 +20,7 @@ use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha512_256};
 
 use crate::ledger::{ApplyData, Consensus, EvalError, Network, State, apply_group_at};
-use crate::txn::SignedTxn;
+use crate::txn::{SignedTxn, Transaction, TxnKind};
 
 /// The devnet's genesis id.
 pub const GENESIS_ID: &str = "bitfox-devnet-v1";
@@ -59,6 +59,35 @@ impl DevAccount {
     /// The account's address.
     pub fn address(&self) -> Address {
         Address::from_public_key(self.key.verifying_key().to_bytes())
+    }
+
+    /// Signs `txn` with this account's key (as its sender, or as the key it was rekeyed
+    /// to).
+    pub fn sign(&self, txn: Transaction) -> SignedTxn {
+        use ed25519_dalek::Signer;
+        let sig = self.key.sign(&txn.signing_bytes()).to_bytes();
+        let auth_addr = (txn.sender != self.address()).then(|| self.address());
+        SignedTxn { txn, sig: Some(sig), auth_addr }
+    }
+}
+
+/// An unsigned transaction for this devnet: the minimum fee, valid for the longest window
+/// starting at `first_valid`, and `note` to tell apart otherwise identical transactions.
+pub fn transaction(sender: Address, first_valid: u64, note: Vec<u8>, kind: TxnKind) -> Transaction {
+    let net = network();
+    let consensus = Consensus::default();
+    Transaction {
+        sender,
+        fee: consensus.min_txn_fee,
+        first_valid,
+        last_valid: first_valid + consensus.max_txn_life,
+        note,
+        genesis_id: net.genesis_id,
+        genesis_hash: Some(net.genesis_hash),
+        group: None,
+        lease: None,
+        rekey_to: None,
+        kind,
     }
 }
 
@@ -316,25 +345,11 @@ impl Node {
     /// A signed payment of `amount` from the dispenser to `receiver`, valid from the next
     /// round (submit it with [`Node::submit`]).
     pub fn dispense(&mut self, receiver: Address, amount: u64) -> Vec<u8> {
-        use ed25519_dalek::Signer;
         self.dispensed += 1;
         let dispenser = DevAccount::dispenser();
-        let round = self.round() + 1;
-        let txn = crate::txn::Transaction {
-            sender: dispenser.address(),
-            fee: self.consensus.min_txn_fee,
-            first_valid: round,
-            last_valid: round + self.consensus.max_txn_life,
-            note: format!("bitfox-devnet dispenser #{}", self.dispensed).into_bytes(),
-            genesis_id: self.network.genesis_id.clone(),
-            genesis_hash: Some(self.network.genesis_hash),
-            group: None,
-            lease: None,
-            rekey_to: None,
-            kind: crate::txn::TxnKind::Payment { receiver: Some(receiver), amount, close_to: None },
-        };
-        let sig = dispenser.key.sign(&txn.signing_bytes()).to_bytes();
-        SignedTxn { txn, sig: Some(sig), auth_addr: None }.encode()
+        let note = format!("bitfox-devnet dispenser #{}", self.dispensed).into_bytes();
+        let kind = TxnKind::Payment { receiver: Some(receiver), amount, close_to: None };
+        dispenser.sign(transaction(dispenser.address(), self.round() + 1, note, kind)).encode()
     }
 
     fn seal(&mut self, group: Vec<SignedTxn>, timestamp: u64) -> Result<u64, EvalError> {

@@ -2,12 +2,9 @@
 //! its AVM, with global state, boxes, logs and inner payments applied to the ledger.
 
 use bitfox_avm::eval::app_address;
-use bitfox_devnet::node::{DevAccount, Node, network};
-use bitfox_devnet::txn::{
-    AppCall, BoxRef, OnComplete, SignedTxn, StateSchema, Transaction, TxnKind,
-};
+use bitfox_devnet::node::{DevAccount, Node, transaction};
+use bitfox_devnet::txn::{AppCall, BoxRef, OnComplete, SignedTxn, StateSchema, TxnKind};
 use bitfox_domain::Address;
-use ed25519_dalek::Signer;
 
 const COUNTER: &str = r#"#pragma version 9
 txn ApplicationID
@@ -52,22 +49,9 @@ return
 "#;
 
 fn sign(from: &DevAccount, kind: TxnKind, fee: u64, note: &[u8], round: u64) -> SignedTxn {
-    let net = network();
-    let txn = Transaction {
-        sender: from.address(),
-        fee,
-        first_valid: round.saturating_sub(10).max(1),
-        last_valid: round + 100,
-        note: note.to_vec(),
-        genesis_id: net.genesis_id,
-        genesis_hash: Some(net.genesis_hash),
-        group: None,
-        lease: None,
-        rekey_to: None,
-        kind,
-    };
-    let sig = from.key.sign(&txn.signing_bytes()).to_bytes();
-    SignedTxn { txn, sig: Some(sig), auth_addr: None }
+    let mut txn = transaction(from.address(), round.saturating_sub(10).max(1), note.to_vec(), kind);
+    txn.fee = fee;
+    from.sign(txn)
 }
 
 fn call(app_id: u64, arg: &[u8]) -> TxnKind {

@@ -1,27 +1,14 @@
 //! The node: dev accounts, blocks on demand, timestamps and persistence.
 
-use bitfox_devnet::node::{DEV_BALANCE, DevAccount, Node, genesis_allocation, network};
-use bitfox_devnet::txn::{SignedTxn, Transaction, TxnKind};
+use bitfox_devnet::node::{
+    DEV_BALANCE, DevAccount, Node, genesis_allocation, network, transaction,
+};
+use bitfox_devnet::txn::TxnKind;
 use bitfox_domain::Address;
-use ed25519_dalek::Signer;
 
 fn payment(from: &DevAccount, to: Address, amount: u64, first_valid: u64, note: &[u8]) -> Vec<u8> {
-    let net = network();
-    let txn = Transaction {
-        sender: from.address(),
-        fee: 1_000,
-        first_valid,
-        last_valid: first_valid + 1_000,
-        note: note.to_vec(),
-        genesis_id: net.genesis_id,
-        genesis_hash: Some(net.genesis_hash),
-        group: None,
-        lease: None,
-        rekey_to: None,
-        kind: TxnKind::Payment { receiver: Some(to), amount, close_to: None },
-    };
-    let sig = from.key.sign(&txn.signing_bytes()).to_bytes();
-    SignedTxn { txn, sig: Some(sig), auth_addr: None }.encode()
+    let kind = TxnKind::Payment { receiver: Some(to), amount, close_to: None };
+    from.sign(transaction(from.address(), first_valid, note.to_vec(), kind)).encode()
 }
 
 #[test]
