@@ -115,11 +115,35 @@ fn address_or_null(a: Option<bitfox_domain::Address>) -> Json {
     a.map_or(Json::Null, |a| json!(a.to_string()))
 }
 
-/// The indexer's JSON for one confirmed transaction.
+/// The indexer's JSON for one confirmed transaction, with its inner transactions.
 pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
-    let txn = &c.stxn.txn;
+    let mut out = body_json(node, c, &c.stxn.txn);
+    if !c.apply.inner.is_empty() {
+        let inner: Vec<Json> = c
+            .apply
+            .inner
+            .iter()
+            .filter_map(|i| crate::apps::from_avm(i).ok().map(|t| (i, t)))
+            .map(|(i, t)| {
+                let mut entry = body_json(node, c, &t);
+                if i.created_asset_id != 0 {
+                    entry["created-asset-index"] = json!(i.created_asset_id);
+                }
+                entry
+            })
+            .collect();
+        out["inner-txns"] = json!(inner);
+    }
+    out
+}
+
+/// The fields of `txn` (the confirmed transaction itself or one of its inner ones).
+fn body_json(node: &Node, c: &Confirmed, txn: &Transaction) -> Json {
+    let top_level = std::ptr::eq(txn, &c.stxn.txn);
     let mut out = Map::new();
-    out.insert("id".into(), json!(txn.id()));
+    if top_level {
+        out.insert("id".into(), json!(txn.id()));
+    }
     out.insert("confirmed-round".into(), json!(c.round));
     out.insert("round-time".into(), json!(node.header(c.round).map_or(0, |h| h.timestamp)));
     out.insert("intra-round-offset".into(), json!(c.index));
@@ -144,16 +168,16 @@ pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
     if let Some(rekey) = txn.rekey_to {
         out.insert("rekey-to".into(), json!(rekey.to_string()));
     }
-    if let Some(sig) = c.stxn.sig {
+    if let Some(sig) = c.stxn.sig.filter(|_| top_level) {
         out.insert("signature".into(), json!({"sig": B64.encode(sig)}));
     }
-    if !c.apply.logs.is_empty() {
+    if top_level && !c.apply.logs.is_empty() {
         out.insert(
             "logs".into(),
             json!(c.apply.logs.iter().map(|l| B64.encode(l)).collect::<Vec<_>>()),
         );
     }
-    if let Some(auth) = c.stxn.auth_addr {
+    if let Some(auth) = c.stxn.auth_addr.filter(|_| top_level) {
         out.insert("auth-addr".into(), json!(auth.to_string()));
     }
     match &txn.kind {
@@ -161,7 +185,7 @@ pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
             out.insert(
                 "payment-transaction".into(),
                 json!({"receiver": address_or_null(*receiver), "amount": amount,
-                       "close-remainder-to": address_or_null(*close_to), "close-amount": c.apply.closing_amount}),
+                       "close-remainder-to": address_or_null(*close_to), "close-amount": if top_level { c.apply.closing_amount } else { 0 }}),
             );
         }
         TxnKind::AssetTransfer { asset_id, amount, asset_sender, receiver, close_to } => {
@@ -169,7 +193,7 @@ pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
                 "asset-transfer-transaction".into(),
                 json!({"asset-id": asset_id, "amount": amount, "sender": address_or_null(*asset_sender),
                        "receiver": address_or_null(*receiver), "close-to": address_or_null(*close_to),
-                       "close-amount": c.apply.asset_closing_amount}),
+                       "close-amount": if top_level { c.apply.asset_closing_amount } else { 0 }}),
             );
         }
         TxnKind::AssetConfig { asset_id, params } => {
@@ -183,7 +207,7 @@ pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
                 "asset-config-transaction".into(),
                 json!({"asset-id": asset_id, "params": params}),
             );
-            if c.apply.config_asset != 0 {
+            if top_level && c.apply.config_asset != 0 {
                 out.insert("created-asset-index".into(), json!(c.apply.config_asset));
             }
         }
@@ -201,7 +225,7 @@ pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
                        "accounts": app.accounts.iter().map(ToString::to_string).collect::<Vec<_>>(),
                        "foreign-apps": app.foreign_apps, "foreign-assets": app.foreign_assets}),
             );
-            if c.apply.application_id != 0 {
+            if top_level && c.apply.application_id != 0 {
                 out.insert("created-application-index".into(), json!(c.apply.application_id));
             }
         }

@@ -91,9 +91,17 @@ fn a_program_keeps_state_boxes_logs_and_pays_through_inner_transactions() {
     for (n, note) in [(1u64, b"one"), (2, b"two")] {
         let txid =
             node.submit(&sign(&alice, call(app_id, b"go"), 2_000, note, 3).encode()).unwrap();
-        let applied = &node.confirmed(&txid).unwrap().apply;
+        let confirmed = node.confirmed(&txid).unwrap();
+        let applied = &confirmed.apply;
         assert_eq!(applied.logs, vec![b"hello".to_vec()]);
         assert_eq!(applied.inner.len(), 1);
+        // The indexer shape the watcher reads: logs and the inner payment.
+        let indexed = bitfox_devnet::indexer::transaction_json(&node, confirmed);
+        assert_eq!(indexed["logs"], serde_json::json!(["aGVsbG8="]));
+        let inner = &indexed["inner-txns"][0];
+        assert_eq!(inner["payment-transaction"]["amount"], 1_000);
+        assert_eq!(inner["sender"], app.to_string());
+        assert!(inner.get("id").is_none(), "inner transactions have no id of their own");
         let global = &node.state().apps[&app_id].global;
         assert_eq!(global.get(b"n".as_slice()), Some(&bitfox_avm::eval::Value::Uint(n)));
     }
