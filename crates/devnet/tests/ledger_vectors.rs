@@ -55,6 +55,9 @@ struct AccountAfter {
     /// For application accounts: the app's boxes (hex name → hex value).
     #[serde(default)]
     boxes: Option<BTreeMap<String, String>>,
+    /// For application accounts: (number of boxes, their bytes), behind the minimum balance.
+    #[serde(default)]
+    box_totals: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -101,6 +104,7 @@ fn snapshot(state: &State, addresses: &[String]) -> BTreeMap<String, AccountAfte
                 auth_addr: account.auth_addr.map(|a| a.to_string()),
                 global: None,
                 boxes: None,
+                box_totals: None,
             };
             (text.clone(), after)
         })
@@ -131,6 +135,7 @@ fn snapshot(state: &State, addresses: &[String]) -> BTreeMap<String, AccountAfte
             auth_addr: None,
             global: Some(global),
             boxes: Some(boxes),
+            box_totals: Some((account.total_boxes, account.total_box_bytes)),
         };
         out.insert(address.to_string(), after);
     }
