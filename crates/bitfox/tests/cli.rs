@@ -210,3 +210,31 @@ fn devnet_serves_algod_with_its_token_and_dev_accounts() {
     let exit = wait_with_timeout(&mut child, Duration::from_secs(20));
     assert!(exit.success(), "bitfox devnet exited with {exit}");
 }
+
+#[test]
+fn deploy_puts_the_contract_on_the_devnet_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut devnet, port) = start(dir.path(), &["devnet"], "Algorand devnet");
+    let url = format!("http://127.0.0.1:{port}");
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["deploy", "--network", "devnet", "--algod-url", &url];
+        args.extend_from_slice(extra);
+        run(dir.path(), &args)
+    };
+    let out = deploy(&["--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("dry run; nothing sent"), "{}", text(&out.stdout));
+    let out = deploy(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("deployed app 1001"), "{}", text(&out.stdout));
+    let manifest =
+        std::fs::read_to_string(dir.path().join("data/deployments/devnet.json")).unwrap();
+    assert!(manifest.contains("\"app_id\": 1001"), "{manifest}");
+    let out = deploy(&[]);
+    assert!(text(&out.stdout).starts_with("already deployed: app 1001"), "{}", text(&out.stdout));
+    let out = run(dir.path(), &["deploy", "--network", "testnet"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--algod-url is required"), "{}", text(&out.stderr));
+    devnet.kill().unwrap();
+    devnet.wait().unwrap();
+}

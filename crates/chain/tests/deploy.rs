@@ -1,0 +1,108 @@
+//! The deployer against the embedded devnet over its algod REST API.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use algonaut::Algod;
+use algonaut::core::AppId;
+use algonaut::transaction::account::Account;
+use bitfox_chain::deploy::{DeployError, Outcome, Plan, app_address, deploy};
+use bitfox_devnet::node::{DevAccount, Node};
+use bitfox_devnet::server::{self, Shared};
+
+const TOKEN: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+async fn devnet() -> Algod {
+    let shared = Shared::new(Node::in_memory(), Some(TOKEN.to_owned()));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::build(shared, listener, 1).unwrap());
+    Algod::new(&url, TOKEN).unwrap()
+}
+
+fn contract(name: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../contracts").join(name),
+    )
+    .unwrap()
+}
+
+fn plan(dir: &std::path::Path) -> Plan {
+    Plan {
+        network: "devnet".into(),
+        approval: contract("bitfox.teal"),
+        clear: contract("clear.teal"),
+        treasury: Account::from_seed(DevAccount::new(9).key.to_bytes()).address(),
+        fee_bps: 250,
+        manifest: dir.join("deployments/devnet.json"),
+        dry_run: false,
+        allow_mainnet: false,
+    }
+}
+
+#[tokio::test]
+async fn deploys_once_funds_the_app_and_writes_the_manifest() {
+    let algod = devnet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Account::from_seed(DevAccount::new(0).key.to_bytes());
+    let mut p = plan(dir.path());
+
+    p.dry_run = true;
+    let Outcome::WouldDeploy(lines) = deploy(&algod, &admin, &p).await.unwrap() else {
+        panic!("dry run")
+    };
+    assert!(lines[0].contains("extra pages 1") && lines[0].contains("fee_bps 250"), "{lines:?}");
+    assert!(!p.manifest.exists(), "a dry run writes nothing");
+    assert_eq!(algod.status().await.unwrap().last_round.0, 0, "a dry run sends nothing");
+
+    p.dry_run = false;
+    let Outcome::Deployed(manifest) = deploy(&algod, &admin, &p).await.unwrap() else {
+        panic!("deployed")
+    };
+    assert_eq!(manifest.app_address, app_address(manifest.app_id).to_string());
+    assert_eq!(manifest.genesis_id, "bitfox-devnet-v1");
+    let app = algod.app(AppId(manifest.app_id)).await.unwrap();
+    assert_eq!(app.params.extra_program_pages, Some(1));
+    let account = algod.account(&app_address(manifest.app_id)).await.unwrap();
+    assert_eq!(account.amount, 100_000, "the app account holds its minimum balance");
+    let written: bitfox_chain::deploy::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(&p.manifest).unwrap()).unwrap();
+    assert_eq!(written, manifest);
+
+    // Again: nothing is sent.
+    let round = algod.status().await.unwrap().last_round.0;
+    assert_eq!(
+        deploy(&algod, &admin, &p).await.unwrap(),
+        Outcome::AlreadyDeployed(manifest.clone())
+    );
+    assert_eq!(algod.status().await.unwrap().last_round.0, round);
+
+    // Another program under the same manifest is refused: the contract is immutable.
+    p.clear = "#pragma version 9\nint 1\nint 1\n&&".into();
+    let err = deploy(&algod, &admin, &p).await.unwrap_err();
+    assert!(
+        matches!(err, DeployError::Different { app_id, .. } if app_id == manifest.app_id),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_manifest_from_another_chain_means_a_new_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Account::from_seed(DevAccount::new(0).key.to_bytes());
+    let p = plan(dir.path());
+    let first = devnet().await;
+    let Outcome::Deployed(old) = deploy(&first, &admin, &p).await.unwrap() else { panic!() };
+    // A fresh chain with the same genesis hash but without the app (a wiped devnet).
+    let second = devnet().await;
+    let Outcome::Deployed(new) = deploy(&second, &admin, &p).await.unwrap() else { panic!() };
+    assert_eq!(new.app_id, old.app_id, "same ids on a fresh chain");
+    let err = deploy(
+        &second,
+        &admin,
+        &Plan { fee_bps: 9_999, ..plan(tempfile::tempdir().unwrap().path()) },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("algod"), "the contract refuses the fee: {err}");
+}
