@@ -50,30 +50,7 @@ enum Command {
     },
     /// Deploy the contract to a network (idempotent; writes
     /// `<data_dir>/deployments/<network>.json`).
-    Deploy {
-        /// `devnet` (the embedded one, which must be running), `localnet`, `testnet` or
-        /// `mainnet`.
-        #[arg(long, default_value = "devnet")]
-        network: String,
-        /// algod URL (default: the devnet's, or LocalNet's http://localhost:4001).
-        #[arg(long)]
-        algod_url: Option<String>,
-        /// algod API token (default: the devnet's, or LocalNet's `a` × 64).
-        #[arg(long)]
-        algod_token: Option<String>,
-        /// Where the platform fee goes (default on devnet: dev account #9).
-        #[arg(long)]
-        treasury: Option<String>,
-        /// Platform fee in basis points (at most 2000).
-        #[arg(long, default_value_t = 250)]
-        fee_bps: u64,
-        /// Print what would be sent, send nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Allow deploying to MainNet.
-        #[arg(long)]
-        allow_mainnet: bool,
-    },
+    Deploy(DeployTarget),
     /// Serve the API and run the job runner (the database must be migrated).
     Api {
         /// Port to listen on (overrides the configuration).
@@ -280,26 +257,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(&settings, command),
-        Command::Deploy {
-            network,
-            algod_url,
-            algod_token,
-            treasury,
-            fee_bps,
-            dry_run,
-            allow_mainnet,
-        } => {
-            let target = DeployTarget {
-                network,
-                algod_url,
-                algod_token,
-                treasury,
-                fee_bps,
-                dry_run,
-                allow_mainnet,
-            };
-            run_async(deploy(settings, target))
-        }
+        Command::Deploy(target) => run_async(deploy(settings, target)),
     }
 }
 
@@ -338,13 +296,29 @@ fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
 }
 
 /// `bitfox deploy` arguments.
+#[derive(Debug, clap::Args)]
 struct DeployTarget {
+    /// `devnet` (the embedded one, which must be running), `localnet`, `testnet` or
+    /// `mainnet`.
+    #[arg(long, default_value = "devnet")]
     network: String,
+    /// algod URL (default: the devnet's, or LocalNet's http://localhost:4001).
+    #[arg(long)]
     algod_url: Option<String>,
+    /// algod API token (default: the devnet's, or LocalNet's `a` × 64).
+    #[arg(long)]
     algod_token: Option<String>,
+    /// Where the platform fee goes (default on devnet: dev account #9).
+    #[arg(long)]
     treasury: Option<String>,
+    /// Platform fee in basis points (at most 2000).
+    #[arg(long, default_value_t = 250)]
     fee_bps: u64,
+    /// Print what would be sent, send nothing.
+    #[arg(long)]
     dry_run: bool,
+    /// Allow deploying to MainNet.
+    #[arg(long)]
     allow_mainnet: bool,
 }
 

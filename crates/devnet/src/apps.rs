@@ -180,6 +180,11 @@ pub(crate) fn from_avm(t: &AvmTxn) -> Result<Transaction, String> {
     })
 }
 
+/// The inner transactions of an application call, each with its transaction form.
+pub(crate) fn inner_transactions(inner: &[AvmTxn]) -> impl Iterator<Item = (&AvmTxn, Transaction)> {
+    inner.iter().filter_map(|i| from_avm(i).ok().map(|t| (i, t)))
+}
+
 /// The AVM's context for a group about to be evaluated in `round`.
 pub fn group_context(
     c: &Consensus,

@@ -119,11 +119,7 @@ fn address_or_null(a: Option<bitfox_domain::Address>) -> Json {
 pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
     let mut out = body_json(node, c, &c.stxn.txn);
     if !c.apply.inner.is_empty() {
-        let inner: Vec<Json> = c
-            .apply
-            .inner
-            .iter()
-            .filter_map(|i| crate::apps::from_avm(i).ok().map(|t| (i, t)))
+        let inner: Vec<Json> = crate::apps::inner_transactions(&c.apply.inner)
             .map(|(i, t)| {
                 let mut entry = body_json(node, c, &t);
                 if i.created_asset_id != 0 {

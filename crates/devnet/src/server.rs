@@ -237,11 +237,7 @@ pub fn pending_json(c: &Confirmed) -> Json {
         );
     }
     if !c.apply.inner.is_empty() {
-        let inner: Vec<Json> = c
-            .apply
-            .inner
-            .iter()
-            .filter_map(|i| crate::apps::from_avm(i).ok().map(|t| (i, t)))
+        let inner: Vec<Json> = crate::apps::inner_transactions(&c.apply.inner)
             .map(|(i, t)| {
                 let mut entry = json!({"pool-error": "", "confirmed-round": c.round,
                                        "txn": {"txn": to_json(&t.to_value(), None)}});

@@ -5,11 +5,10 @@
 use std::path::PathBuf;
 
 use bitfox_avm::eval::{Value, app_address};
-use bitfox_devnet::node::{DevAccount, Node, network};
-use bitfox_devnet::txn::{AppCall, BoxRef, SignedTxn, StateSchema, Transaction, TxnKind, group_id};
+use bitfox_devnet::node::{DevAccount, Node, transaction};
+use bitfox_devnet::txn::{AppCall, BoxRef, StateSchema, Transaction, TxnKind, group_id};
 use bitfox_domain::billing::{self, FeeBps, PricePerMinute};
 use bitfox_domain::{Address, MicroAlgos};
-use ed25519_dalek::Signer;
 use sha2::{Digest, Sha512_256};
 
 const FEE_BPS: u64 = 250;
@@ -45,21 +44,14 @@ struct Chain {
 impl Chain {
     fn txn(&mut self, from: &DevAccount, fee: u64, kind: TxnKind) -> Transaction {
         self.notes += 1;
-        let net = network();
-        let round = self.node.round() + 1;
-        Transaction {
-            sender: from.address(),
-            fee,
-            first_valid: round,
-            last_valid: round + 100,
-            note: self.notes.to_be_bytes().to_vec(),
-            genesis_id: net.genesis_id,
-            genesis_hash: Some(net.genesis_hash),
-            group: None,
-            lease: None,
-            rekey_to: None,
+        let mut txn = transaction(
+            from.address(),
+            self.node.round() + 1,
+            self.notes.to_be_bytes().to_vec(),
             kind,
-        }
+        );
+        txn.fee = fee;
+        txn
     }
 
     /// Groups, signs (each by its sender's dev account) and submits; returns the last
@@ -73,13 +65,7 @@ impl Chain {
                 t.group = Some(gid);
             }
         }
-        let bytes: Vec<u8> = txns
-            .iter()
-            .flat_map(|(t, k)| {
-                let sig = k.key.sign(&t.signing_bytes()).to_bytes();
-                SignedTxn { txn: t.clone(), sig: Some(sig), auth_addr: None }.encode()
-            })
-            .collect();
+        let bytes: Vec<u8> = txns.iter().flat_map(|(t, k)| k.sign(t.clone()).encode()).collect();
         let first = self.node.submit(&bytes).map_err(|e| e.to_string())?;
         let round = self.node.confirmed(&first).unwrap().round;
         let last = self.node.transactions().iter().rev().find(|t| t.round == round).unwrap();
