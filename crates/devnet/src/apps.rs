@@ -270,7 +270,7 @@ pub(crate) fn app_call(
     } else {
         call.app_id
     };
-    let app = o.app(id).ok_or_else(|| format!("application {id} does not exist"))?;
+    let app = o.app(id).cloned().ok_or_else(|| format!("application {id} does not exist"))?;
     if call.on_complete == OnComplete::ClearState {
         return clear_state(o, c, cx, gi, sender, id, &app, ad);
     }
@@ -298,10 +298,9 @@ pub(crate) fn app_call(
         OnComplete::CloseOut => leave(o, sender, id, &app)?,
         OnComplete::UpdateApplication => {
             check_programs(call, &call.approval_program, &call.clear_program, app.extra_pages)?;
-            let mut updated = o.app(id).ok_or("application deleted")?;
+            let updated = o.app_mut(id).ok_or("application deleted")?;
             updated.approval = call.approval_program.clone();
             updated.clear = call.clear_program.clone();
-            o.changes.apps.insert(id, Some(updated));
         }
         OnComplete::DeleteApplication => {
             let mut creator = o.account(&app.creator);
@@ -436,8 +435,8 @@ impl Host for LedgerHost<'_, '_> {
     fn app_params(&self, app: u64) -> Option<AppParams> {
         let app = self.o.app(app)?;
         Some(AppParams {
-            approval_program: app.approval,
-            clear_state_program: app.clear,
+            approval_program: app.approval.clone(),
+            clear_state_program: app.clear.clone(),
             global_num_uint: app.global_schema.num_uint,
             global_num_byte_slice: app.global_schema.num_byte_slice,
             local_num_uint: app.local_schema.num_uint,
@@ -452,17 +451,22 @@ impl Host for LedgerHost<'_, '_> {
     }
 
     fn global_put(&mut self, app: u64, key: &[u8], value: TealValue) -> Result<(), String> {
-        let mut state = self.o.app(app).ok_or_else(|| format!("app {app} does not exist"))?;
-        state.global.insert(key.to_vec(), value);
-        check_schema(&state.global, state.global_schema)?;
-        self.o.changes.apps.insert(app, Some(state));
+        let state = self.o.app_mut(app).ok_or_else(|| format!("app {app} does not exist"))?;
+        let previous = state.global.insert(key.to_vec(), value);
+        if let Err(e) = check_schema(&state.global, state.global_schema) {
+            // A refused write leaves no trace.
+            match previous {
+                Some(old) => state.global.insert(key.to_vec(), old),
+                None => state.global.remove(key),
+            };
+            return Err(e);
+        }
         Ok(())
     }
 
     fn global_del(&mut self, app: u64, key: &[u8]) -> Result<(), String> {
-        let mut state = self.o.app(app).ok_or_else(|| format!("app {app} does not exist"))?;
+        let state = self.o.app_mut(app).ok_or_else(|| format!("app {app} does not exist"))?;
         state.global.remove(key);
-        self.o.changes.apps.insert(app, Some(state));
         Ok(())
     }
 

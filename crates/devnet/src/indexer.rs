@@ -92,7 +92,7 @@ impl Search {
             _ => false,
         });
         let address_ok = self.address.as_ref().is_none_or(|a| involves(txn, a));
-        let txid_ok = self.txid.as_ref().is_none_or(|id| *id == txn.id());
+        let txid_ok = self.txid.as_ref().is_none_or(|id| *id == c.txid);
         round_ok && app_ok && asset_ok && address_ok && txid_ok
     }
 }
@@ -138,7 +138,7 @@ fn body_json(node: &Node, c: &Confirmed, txn: &Transaction) -> Json {
     let top_level = std::ptr::eq(txn, &c.stxn.txn);
     let mut out = Map::new();
     if top_level {
-        out.insert("id".into(), json!(txn.id()));
+        out.insert("id".into(), json!(c.txid));
     }
     out.insert("confirmed-round".into(), json!(c.round));
     out.insert("round-time".into(), json!(node.header(c.round).map_or(0, |h| h.timestamp)));

@@ -249,11 +249,20 @@ impl<'a> Overlay<'a> {
     }
 
     /// The application as changed so far.
-    pub fn app(&self, id: u64) -> Option<App> {
+    pub fn app(&self, id: u64) -> Option<&App> {
         match self.changes.apps.get(&id) {
-            Some(changed) => changed.clone(),
-            None => self.base.apps.get(&id).cloned(),
+            Some(changed) => changed.as_ref(),
+            None => self.base.apps.get(&id),
         }
+    }
+
+    /// The application, to change in place (copied into the overlay on first use).
+    pub(crate) fn app_mut(&mut self, id: u64) -> Option<&mut App> {
+        if !self.changes.apps.contains_key(&id) {
+            let app = self.base.apps.get(&id)?.clone();
+            self.changes.apps.insert(id, Some(app));
+        }
+        self.changes.apps.get_mut(&id)?.as_mut()
     }
 
     /// A box as changed so far.

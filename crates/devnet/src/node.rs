@@ -119,6 +119,8 @@ pub fn network() -> Network {
 /// A transaction as confirmed in a block.
 #[derive(Debug, Clone)]
 pub struct Confirmed {
+    /// The transaction's id.
+    pub txid: String,
     /// The transaction.
     pub stxn: SignedTxn,
     /// What applying it produced.
@@ -322,11 +324,14 @@ impl Node {
     /// transaction's id.
     pub fn submit(&mut self, raw: &[u8]) -> Result<String, EvalError> {
         let group = SignedTxn::decode_group(raw)?;
-        let txid = group.first().map(|s| s.txn.id()).unwrap_or_default();
         let timestamp = self.latest().timestamp.max(wall_clock().saturating_add(self.offset_secs));
-        let round = self.seal(group.clone(), timestamp)?;
+        let first = self.txns.len();
+        let round = self.seal(group, timestamp)?;
+        let txid = self.txns[first].txid.clone();
         if let Some(db) = &mut self.db {
-            let bytes: Vec<u8> = group.iter().flat_map(SignedTxn::encode).collect();
+            // The bytes as received: they decoded into exactly this group, so replaying
+            // them rebuilds it.
+            let bytes = raw.to_vec();
             let stored =
                 diesel::sql_query("INSERT INTO blocks (round, timestamp, txns) VALUES (?, ?, ?)")
                     .bind::<BigInt, _>(i64::try_from(round).unwrap_or(i64::MAX))
@@ -359,8 +364,9 @@ impl Node {
             apply_group_at(&mut self.state, &self.consensus, &self.network, round, latest, &group)?;
         self.headers.push(Header { round, timestamp });
         for (index, (stxn, apply)) in group.into_iter().zip(applied).enumerate() {
-            self.by_id.insert(stxn.txn.id(), self.txns.len());
-            self.txns.push(Confirmed { stxn, apply, round, index });
+            let txid = stxn.txn.id();
+            self.by_id.insert(txid.clone(), self.txns.len());
+            self.txns.push(Confirmed { txid, stxn, apply, round, index });
         }
         Ok(round)
     }
