@@ -183,8 +183,7 @@ impl JobRunner {
                 .store
                 .write(move |c| {
                     let mut rental = rental;
-                    rental.status = RentalStatus::Settling.as_str().to_owned();
-                    rental.updated_at = now_seconds();
+                    service::begin_settling(&mut rental, now_seconds())?;
                     bitfox_store::repo::rental::save(c, &rental)?;
                     Ok::<_, ApiError>(rental)
                 })

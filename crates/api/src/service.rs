@@ -293,16 +293,22 @@ pub fn stop(
             rental.id
         )));
     }
-    let status = rental_status(&rental)?;
-    if status == RentalStatus::Active {
-        rental.status =
-            status.transition(RentalStatus::Settling).map_err(internal)?.as_str().to_owned();
+    if rental_status(&rental)? == RentalStatus::Active {
+        begin_settling(&mut rental, now)?;
     }
     rental.stop_requested_at = Some(now);
     rental.updated_at = now;
     rental::save(conn, &rental)?;
     let job = new_job(conn, "settle", rental.id, now)?;
     Ok((rental, job))
+}
+
+/// Moves an active rental to `settling` (through the state machine).
+pub fn begin_settling(rental: &mut RentalRow, now: i64) -> Result<()> {
+    let next = rental_status(rental)?.transition(RentalStatus::Settling).map_err(internal)?;
+    rental.status = next.as_str().to_owned();
+    rental.updated_at = now;
+    Ok(())
 }
 
 /// Records a confirmed rent: the rental becomes `active`, the GPU `rented`.

@@ -10,9 +10,7 @@ use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::now_seconds;
 use bitfox_store::repo::gpu::{After, Query, Sort};
 
-use super::{
-    ACCEPTED, decode_cursor, encode_cursor, next_link, parse_address, parse_limit, to_json,
-};
+use super::{decode_cursor, encode_cursor, next_link, parse_address, parse_limit, to_json};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::cache::Page;
@@ -329,7 +327,7 @@ where
                 let (rental, job) = op(c, &caller, now)?;
                 let rental = Rental::from_row(rental, Some(job.id), now);
                 let location = rental.links.this.clone();
-                Ok(Saved::new(ACCEPTED, to_json(&rental)?, Some(location)))
+                Ok(Saved::new(StatusCode::ACCEPTED, to_json(&rental)?, Some(location)))
             })
         })
         .await?;

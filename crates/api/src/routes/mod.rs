@@ -5,7 +5,6 @@ pub mod jobs;
 pub mod rentals;
 pub mod system;
 
-use actix_web::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -62,6 +61,3 @@ pub(crate) fn next_link(path: &str, query: &str, cursor: &str) -> String {
     parts.push(&cursor_param);
     format!("<{path}?{}>; rel=\"next\"", parts.join("&"))
 }
-
-/// Status 202 with a body and a `Location`.
-pub(crate) const ACCEPTED: StatusCode = StatusCode::ACCEPTED;
