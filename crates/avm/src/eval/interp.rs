@@ -2299,18 +2299,8 @@ impl Machine<'_> {
         if self.version >= 9 {
             let (addr, _) = self.resolve_account(acct)?;
             let app = self.resolve_app(r);
-            if let Ok(a) = app
-                && self.allows_locals(&addr, a)
-            {
-                return Ok((addr, a));
-            }
-            let ok = self.available_account(&addr);
-            return Err(match (app, ok) {
-                (Err(e), true) => e,
-                (Ok(a), true) => format!("unavailable Local State {} x {a}", hex(&addr)),
-                (Err(e), false) => format!("unavailable Account {}, {e}", hex(&addr)),
-                (Ok(_), false) => format!("unavailable Account {}", hex(&addr)),
-            });
+            let allowed = app.as_ref().is_ok_and(|a| self.allows_locals(&addr, *a));
+            return self.pair_reference(addr, app, allowed, "Local State");
         }
         let (addr, _) = self.account_reference(acct)?;
         let app = self.app_reference(r, false)?;
@@ -2321,22 +2311,33 @@ impl Machine<'_> {
         if self.version >= 9 {
             let (addr, _) = self.resolve_account(acct)?;
             let asset = self.resolve_asset(r);
-            if let Ok(a) = asset
-                && self.allows_holding(&addr, a)
-            {
-                return Ok((addr, a));
-            }
-            let ok = self.available_account(&addr);
-            return Err(match (asset, ok) {
-                (Err(e), true) => e,
-                (Ok(a), true) => format!("unavailable Holding {} x {a}", hex(&addr)),
-                (Err(e), false) => format!("unavailable Account {}, {e}", hex(&addr)),
-                (Ok(_), false) => format!("unavailable Account {}", hex(&addr)),
-            });
+            let allowed = asset.as_ref().is_ok_and(|a| self.allows_holding(&addr, *a));
+            return self.pair_reference(addr, asset, allowed, "Holding");
         }
         let (addr, _) = self.account_reference(acct)?;
         let asset = self.asset_reference(r, false)?;
         Ok((addr, asset))
+    }
+
+    /// The v9 answer for an (account, app or asset) pair: the pair if it is available,
+    /// otherwise go-algorand's error for what is missing (`kind` names the pair).
+    fn pair_reference(
+        &self,
+        addr: Address,
+        id: Result<u64, String>,
+        allowed: bool,
+        kind: &str,
+    ) -> Result<(Address, u64), String> {
+        if let (Ok(id), true) = (&id, allowed) {
+            return Ok((addr, *id));
+        }
+        let ok = self.available_account(&addr);
+        Err(match (id, ok) {
+            (Err(e), true) => e,
+            (Ok(id), true) => format!("unavailable {kind} {} x {id}", hex(&addr)),
+            (Err(e), false) => format!("unavailable Account {}, {e}", hex(&addr)),
+            (Ok(_), false) => format!("unavailable Account {}", hex(&addr)),
+        })
     }
 
     fn mutable_account(&self, acct: &Value) -> Result<Address, String> {
