@@ -6,47 +6,9 @@ use bitfox_devnet::node::{DevAccount, Node, transaction};
 use bitfox_devnet::txn::{AppCall, BoxRef, OnComplete, SignedTxn, StateSchema, TxnKind};
 use bitfox_domain::Address;
 
-const COUNTER: &str = r#"#pragma version 9
-txn ApplicationID
-bz create
-txna ApplicationArgs 0
-byte "fail"
-==
-bnz fail
-byte "n"
-byte "n"
-app_global_get
-int 1
-+
-app_global_put
-byte "b"
-int 8
-box_create
-pop
-itxn_begin
-int pay
-itxn_field TypeEnum
-txn Sender
-itxn_field Receiver
-int 1000
-itxn_field Amount
-int 0
-itxn_field Fee
-itxn_submit
-byte "hello"
-log
-int 1
-return
-create:
-byte "n"
-int 0
-app_global_put
-int 1
-return
-fail:
-int 0
-return
-"#;
+/// Counts calls in global state, keeps a box, pays the caller 1000 through an inner
+/// payment and logs; shared with the go-algorand vectors (`reference/fixtures/ledger_vectors.py`).
+const COUNTER: &str = include_str!("fixtures/counter.teal");
 
 fn sign(from: &DevAccount, kind: TxnKind, fee: u64, note: &[u8], round: u64) -> SignedTxn {
     let mut txn = transaction(from.address(), round.saturating_sub(10).max(1), note.to_vec(), kind);

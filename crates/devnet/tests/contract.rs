@@ -93,6 +93,23 @@ fn call(app_id: u64, args: Vec<Vec<u8>>, accounts: Vec<Address>, boxes: Vec<Vec<
     })
 }
 
+/// The group that rents `listing` for [`MINUTES`] minutes as `who`.
+fn rent_group<'a>(
+    chain: &mut Chain,
+    who: &'a DevAccount,
+    app_id: u64,
+    listing: u64,
+) -> Vec<(Transaction, &'a DevAccount)> {
+    let app = Address::from_public_key(app_address(app_id));
+    let amount = PRICE * MINUTES + RENTAL_MBR;
+    let pay =
+        chain.txn(who, 1_000, TxnKind::Payment { receiver: Some(app), amount, close_to: None });
+    let args = vec![selector("rent(uint64,uint64,pay)uint64"), u64_arg(listing), u64_arg(MINUTES)];
+    let boxes = vec![key(b'l', listing), key(b'r', listing)];
+    let rent = chain.txn(who, 1_000, call(app_id, args, vec![], boxes));
+    vec![(pay, who), (rent, who)]
+}
+
 #[test]
 fn a_rental_settles_on_the_devnet_with_the_domain_amounts() {
     let mut chain = Chain { node: Node::in_memory(), notes: 0 };
@@ -147,40 +164,12 @@ fn a_rental_settles_on_the_devnet_with_the_domain_amounts() {
     // The renter rents it for ten minutes.
     let renter_start = chain.balance(&renter.address());
     let deposit = PRICE * MINUTES;
-    let pay = chain.txn(
-        &renter,
-        1_000,
-        TxnKind::Payment { receiver: Some(app), amount: deposit + RENTAL_MBR, close_to: None },
-    );
-    let rent = chain.txn(
-        &renter,
-        1_000,
-        call(
-            app_id,
-            vec![selector("rent(uint64,uint64,pay)uint64"), u64_arg(listing), u64_arg(MINUTES)],
-            vec![],
-            vec![key(b'l', listing), key(b'r', listing)],
-        ),
-    );
-    let rental = returned(&chain.submit(vec![(pay, &renter), (rent, &renter)]).unwrap())[0];
+    let group = rent_group(&mut chain, &renter, app_id, listing);
+    let rental = returned(&chain.submit(group).unwrap())[0];
     let start = chain.node.header(chain.node.round() - 1).unwrap().timestamp;
     // A second rent of the same GPU is refused by the contract.
-    let pay = chain.txn(
-        &admin,
-        1_000,
-        TxnKind::Payment { receiver: Some(app), amount: deposit + RENTAL_MBR, close_to: None },
-    );
-    let again = chain.txn(
-        &admin,
-        1_000,
-        call(
-            app_id,
-            vec![selector("rent(uint64,uint64,pay)uint64"), u64_arg(listing), u64_arg(MINUTES)],
-            vec![],
-            vec![key(b'l', listing), key(b'r', listing)],
-        ),
-    );
-    assert!(chain.submit(vec![(pay, &admin), (again, &admin)]).is_err());
+    let group = rent_group(&mut chain, &admin, app_id, listing);
+    assert!(chain.submit(group).is_err());
 
     // 61 seconds later (a block stamped then makes it the chain's "now"), the renter stops.
     chain.node.set_offset(61);
