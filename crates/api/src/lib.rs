@@ -209,11 +209,6 @@ impl Application {
         self.port
     }
 
-    /// Shared state (for tests and the binary).
-    pub fn state(&self) -> Data<AppState> {
-        self.state.clone()
-    }
-
     /// Serves until `shutdown` fires, then stops accepting, lets in-flight requests
     /// finish (up to the shutdown timeout) and stops the job runner cleanly. If the
     /// server or the runner dies on its own, the other is stopped too and the error is

@@ -90,13 +90,6 @@ pub fn decode_stream(bytes: &[u8]) -> Result<Vec<Value>, DecodeError> {
     Ok(out)
 }
 
-/// Decodes the first value of `bytes` and returns it with the number of bytes it took.
-pub fn decode_prefix(bytes: &[u8]) -> Result<(Value, usize), DecodeError> {
-    let mut reader = Reader { bytes, pos: 0 };
-    let value = reader.value(0)?;
-    Ok((value, reader.pos))
-}
-
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

@@ -214,6 +214,8 @@ pub mod gpu {
 
 /// Rentals.
 pub mod rental {
+    use bitfox_domain::RentalStatus;
+
     use super::*;
 
     /// A rentals query; newest first.
@@ -244,6 +246,11 @@ pub mod rental {
         rentals::table.find(id).select(RentalRow::as_select()).first(conn).optional()
     }
 
+    /// The statuses of rentals that still hold their GPU.
+    fn live_statuses() -> Vec<&'static str> {
+        RentalStatus::ALL.iter().filter(|s| s.is_live()).map(|s| s.as_str()).collect()
+    }
+
     /// The GPU's live (pending, active or settling) rental, if any.
     pub fn live_for_gpu(
         conn: &mut SqliteConnection,
@@ -251,7 +258,7 @@ pub mod rental {
     ) -> QueryResult<Option<RentalRow>> {
         rentals::table
             .filter(rentals::gpu_id.eq(gpu_id))
-            .filter(rentals::status.eq_any(["pending", "active", "settling"]))
+            .filter(rentals::status.eq_any(live_statuses()))
             .select(RentalRow::as_select())
             .first(conn)
             .optional()
