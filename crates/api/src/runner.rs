@@ -16,11 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
-use bitfox_domain::chain::{ChainError, ChainPort, RentOrder, SettleOrder};
+use bitfox_domain::chain::{
+    ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
+    RentOrder, SettleOrder, SignedGroup, UpdatePriceOrder,
+};
 use bitfox_domain::{Address, GpuId, JobState, MicroAlgos, RentalId, RentalStatus};
 use bitfox_store::diesel::SqliteConnection;
-use bitfox_store::models::{JobRow, RentalRow};
-use bitfox_store::repo::job;
+use bitfox_store::models::{GpuRow, JobRow, RentalRow};
+use bitfox_store::repo::{gpu, job};
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -28,11 +31,6 @@ use tokio_util::sync::CancellationToken;
 use crate::config::JobSettings;
 use crate::error::ApiError;
 use crate::service;
-
-/// Records a chain confirmation on a rental, inside the job's transaction.
-type OnConfirmed<R> = fn(&mut SqliteConnection, &mut RentalRow, &R, i64) -> Result<(), ApiError>;
-/// Records a chain refusal (with its reason) on a rental, inside the job's transaction.
-type OnRefused = fn(&mut SqliteConnection, &mut RentalRow, &str, i64) -> Result<(), ApiError>;
 
 /// What became of one job run, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +125,111 @@ impl JobRunner {
     }
 
     async fn execute(&self, job: JobRow, cancel: &CancellationToken) -> Result<Outcome, ApiError> {
+        match job.kind.as_str() {
+            "register" | "update_price" | "delist" => self.listing_job(job, cancel).await,
+            "rent" | "settle" => self.rental_job(job, cancel).await,
+            kind => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
+        }
+    }
+
+    /// The GPU of a job, with its on-chain listing id; `Err` carries the outcome when the
+    /// listing is not (yet) on chain.
+    async fn listing(&self, job: &JobRow) -> Result<Result<(GpuRow, u64), Outcome>, ApiError> {
+        let gpu_id = job
+            .gpu_id
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {} has no GPU", job.id)))?;
+        let (gpu, register) = self
+            .store
+            .read(move |c| {
+                let gpu = service::find_gpu(c, gpu_id)?;
+                Ok::<_, ApiError>((gpu, job::latest_for_gpu(c, gpu_id, "register")?))
+            })
+            .await?;
+        if let Some(listing) = gpu.listing_id {
+            return Ok(Ok((gpu, u64::try_from(listing).map_err(|e| internal(&e))?)));
+        }
+        match register {
+            Some(r) if r.state == JobState::Failed.as_str() => {
+                let reason = format!(
+                    "GPU {gpu_id} could not be listed on chain: {}",
+                    r.last_error.unwrap_or_default()
+                );
+                Ok(Err(Outcome::Failed(reason)))
+            }
+            _ => {
+                let reason = format!("waiting for GPU {gpu_id} to be listed on chain");
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                Ok(Err(self.requeue(job, &reason, retry).await?))
+            }
+        }
+    }
+
+    async fn listing_job(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome, ApiError> {
+        let journal = StoreJournal::new(self.store.clone(), &job);
+        let gpu_id = job.gpu_id.unwrap_or_default();
+        if job.kind == "register" {
+            let gpu = self.store.read(move |c| service::find_gpu(c, gpu_id)).await?;
+            if gpu.listing_id.is_some() {
+                return self.finish(&job, Ok(())).await;
+            }
+            let order = RegisterOrder {
+                gpu: GpuId(gpu.id),
+                provider: address(&gpu.owner_address, "owner")?,
+                price: price(gpu.price_per_minute)?,
+            };
+            let result = tokio::select! {
+                () = cancel.cancelled() => return self.abandon(&job).await,
+                result = self.chain.register(&order, &journal) => result,
+            };
+            return self
+                .conclude(
+                    &job,
+                    result,
+                    move |c, receipt: RegisterReceipt| {
+                        let listing = i64::try_from(receipt.listing_id).map_err(|e| internal(&e))?;
+                        gpu::set_listing(c, gpu_id, listing, &receipt.txid, now_seconds())?;
+                        Ok(())
+                    },
+                    |_, _| Ok(()),
+                )
+                .await;
+        }
+        let (gpu, listing_id) = match self.listing(&job).await? {
+            Ok(found) => found,
+            Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
+            Err(outcome) => return Ok(outcome),
+        };
+        let provider = address(&gpu.owner_address, "owner")?;
+        let result = if job.kind == "update_price" {
+            let order = UpdatePriceOrder {
+                gpu: GpuId(gpu.id),
+                listing_id,
+                provider,
+                price: price(gpu.price_per_minute)?,
+            };
+            tokio::select! {
+                () = cancel.cancelled() => return self.abandon(&job).await,
+                result = self.chain.update_price(&order, &journal) => result,
+            }
+        } else {
+            let order = DelistOrder { gpu: GpuId(gpu.id), listing_id, provider };
+            tokio::select! {
+                () = cancel.cancelled() => return self.abandon(&job).await,
+                result = self.chain.delist(&order, &journal) => result,
+            }
+        };
+        self.conclude(&job, result, |_, _| Ok(()), |_, _| Ok(())).await
+    }
+
+    async fn rental_job(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome, ApiError> {
         let rental_id = job
             .rental_id
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {} has no rental", job.id)))?;
@@ -136,7 +239,25 @@ impl JobRunner {
             .parse()
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("rental {rental_id}: {e}")))?;
         match (job.kind.as_str(), status) {
-            ("rent", RentalStatus::Pending) => self.rent(job, rental, cancel).await,
+            ("rent", RentalStatus::Pending) => {
+                let listing_id = match self.listing(&job).await? {
+                    Ok((_, listing_id)) => listing_id,
+                    Err(Outcome::Failed(reason)) => {
+                        let message = reason.clone();
+                        let id = job.id;
+                        self.store
+                            .write(move |c| {
+                                let mut rental = rental;
+                                service::rent_rejected(c, &mut rental, &message, now_seconds())?;
+                                set_job(c, id, JobState::Failed, Some(&message))
+                            })
+                            .await?;
+                        return Ok(Outcome::Failed(reason));
+                    }
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.rent(job, rental, listing_id, cancel).await
+            }
             ("rent", other) => self.finish(&job, Err(format!("rental is already {other}"))).await,
             ("settle", RentalStatus::Pending) => {
                 let reason = "waiting for the rental to be confirmed on chain before settling";
@@ -160,14 +281,29 @@ impl JobRunner {
         &self,
         job: JobRow,
         rental: RentalRow,
+        listing_id: u64,
         cancel: &CancellationToken,
     ) -> Result<Outcome, ApiError> {
-        let order = rent_order(&rental)?;
+        let order = rent_order(&rental, listing_id)?;
+        let journal = StoreJournal::new(self.store.clone(), &job);
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
-            result = self.chain.rent(&order) => result,
+            result = self.chain.rent(&order, &journal) => result,
         };
-        self.conclude(&job, rental, result, service::rent_confirmed, service::rent_rejected).await
+        let refused = rental.clone();
+        self.conclude(
+            &job,
+            result,
+            move |c, receipt| {
+                let mut rental = rental;
+                service::rent_confirmed(c, &mut rental, &receipt, now_seconds())
+            },
+            move |c, reason| {
+                let mut rental = refused;
+                service::rent_rejected(c, &mut rental, reason, now_seconds())
+            },
+        )
+        .await
     }
 
     async fn settle(
@@ -189,16 +325,42 @@ impl JobRunner {
                 })
                 .await?;
         }
+        let gpu_id = rental.gpu_id;
+        let gpu = self.store.read(move |c| service::find_gpu(c, gpu_id)).await?;
+        let bad = |what: &str| internal(&format!("rental {} has no {what}", rental.id));
         let order = SettleOrder {
             rental: RentalId(rental.id),
             gpu: GpuId(rental.gpu_id),
-            requested_by: None,
+            listing_id: gpu
+                .listing_id
+                .and_then(|l| u64::try_from(l).ok())
+                .ok_or_else(|| bad("listing id"))?,
+            chain_rental_id: rental
+                .chain_rental_id
+                .and_then(|r| u64::try_from(r).ok())
+                .ok_or_else(|| bad("chain rental id"))?,
+            renter: address(&rental.renter_address, "renter")?,
+            provider: address(&rental.provider_address, "provider")?,
         };
+        let journal = StoreJournal::new(self.store.clone(), &job);
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
-            result = self.chain.settle(&order) => result,
+            result = self.chain.settle(&order, &journal) => result,
         };
-        self.conclude(&job, rental, result, service::settled, service::settle_rejected).await
+        let refused = rental.clone();
+        self.conclude(
+            &job,
+            result,
+            move |c, receipt| {
+                let mut rental = rental;
+                service::settled(c, &mut rental, &receipt, now_seconds())
+            },
+            move |c, reason| {
+                let mut rental = refused;
+                service::settle_rejected(c, &mut rental, reason, now_seconds())
+            },
+        )
+        .await
     }
 
     /// Records what the chain answered: on success `confirmed` and the job's success in
@@ -207,18 +369,17 @@ impl JobRunner {
     async fn conclude<R: Send + 'static>(
         &self,
         job: &JobRow,
-        rental: RentalRow,
         result: Result<R, ChainError>,
-        confirmed: OnConfirmed<R>,
-        refused: OnRefused,
+        confirmed: impl FnOnce(&mut SqliteConnection, R) -> Result<(), ApiError> + Send + 'static,
+        refused: impl FnOnce(&mut SqliteConnection, &str) -> Result<(), ApiError> + Send + 'static,
     ) -> Result<Outcome, ApiError> {
         let id = job.id;
         let reason = match result {
             Ok(receipt) => {
+                crash_point("before-record-outcome");
                 self.store
                     .write(move |c| {
-                        let mut rental = rental;
-                        confirmed(c, &mut rental, &receipt, now_seconds())?;
+                        confirmed(c, receipt)?;
                         set_job(c, id, JobState::Succeeded, None)
                     })
                     .await?;
@@ -243,8 +404,7 @@ impl JobRunner {
         let message = reason.clone();
         self.store
             .write(move |c| {
-                let mut rental = rental;
-                refused(c, &mut rental, &message, now_seconds())?;
+                refused(c, &message)?;
                 set_job(c, id, JobState::Failed, Some(&message))
             })
             .await?;
@@ -328,18 +488,91 @@ fn set_job(
     job::set_state(c, id, state.as_str(), error, None, now_seconds()).map_err(ApiError::from)
 }
 
-fn rent_order(rental: &RentalRow) -> Result<RentOrder, ApiError> {
+fn internal(e: &dyn std::fmt::Display) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("{e}"))
+}
+
+fn address(text: &str, what: &str) -> Result<Address, ApiError> {
+    text.parse::<Address>().map_err(|e| internal(&format!("stored {what} address {text:?}: {e}")))
+}
+
+fn price(stored: i64) -> Result<PricePerMinute, ApiError> {
+    u64::try_from(stored)
+        .ok()
+        .and_then(|p| PricePerMinute::new(p).ok())
+        .ok_or_else(|| internal(&format!("stored price {stored} is not a price")))
+}
+
+/// Fault injection for the crash-safety tests: when `BITFOX_CRASH_AT` names this
+/// point, the process aborts here (as a power cut would), with no clean-up at all.
+fn crash_point(point: &str) {
+    if std::env::var("BITFOX_CRASH_AT").is_ok_and(|at| at == point) {
+        eprintln!("BITFOX_CRASH_AT={point}: aborting");
+        std::process::abort();
+    }
+}
+
+/// The jobs table as the chain port's [`Journal`]: the signed group is committed to
+/// the job's row before it is sent.
+struct StoreJournal {
+    store: Store,
+    job_id: i64,
+    recorded: Option<SignedGroup>,
+}
+
+impl StoreJournal {
+    fn new(store: Store, job: &JobRow) -> Self {
+        let recorded = match (&job.signed_group, &job.signed_txid) {
+            (Some(bytes), Some(txid)) => {
+                Some(SignedGroup { bytes: bytes.clone(), txid: txid.clone() })
+            }
+            _ => None,
+        };
+        Self { store, job_id: job.id, recorded }
+    }
+
+    fn write(&self, group: Option<SignedGroup>) -> PortFuture<'_, ()> {
+        let id = self.job_id;
+        Box::pin(async move {
+            self.store
+                .write(move |c| {
+                    let signed = group.as_ref().map(|g| (g.bytes.as_slice(), g.txid.as_str()));
+                    job::set_journal(c, id, signed, now_seconds()).map_err(ApiError::from)
+                })
+                .await
+                .map_err(|e| ChainError::Unavailable(format!("recording the signed group: {e}")))
+        })
+    }
+}
+
+impl Journal for StoreJournal {
+    fn recorded(&self) -> Option<SignedGroup> {
+        self.recorded.clone()
+    }
+
+    fn record(&self, group: SignedGroup) -> PortFuture<'_, ()> {
+        Box::pin(async move {
+            self.write(Some(group)).await?;
+            crash_point("before-send");
+            Ok(())
+        })
+    }
+
+    fn forget(&self) -> PortFuture<'_, ()> {
+        self.write(None)
+    }
+}
+
+fn rent_order(rental: &RentalRow, listing_id: u64) -> Result<RentOrder, ApiError> {
     let bad =
         |what: &str| ApiError::Internal(anyhow::anyhow!("rental {} has a bad {what}", rental.id));
     Ok(RentOrder {
         rental: RentalId(rental.id),
         gpu: GpuId(rental.gpu_id),
-        renter: rental.renter_address.parse::<Address>().map_err(|_| bad("renter"))?,
-        provider: rental.provider_address.parse::<Address>().map_err(|_| bad("provider"))?,
-        price: u64::try_from(rental.price_per_minute)
-            .ok()
-            .and_then(|p| PricePerMinute::new(p).ok())
-            .ok_or_else(|| bad("price"))?,
+        listing_id,
+        renter: address(&rental.renter_address, "renter")?,
+        provider: address(&rental.provider_address, "provider")?,
+        price: price(rental.price_per_minute)?,
         max_minutes: u64::try_from(rental.max_minutes)
             .ok()
             .and_then(|m| MaxMinutes::new(m).ok())

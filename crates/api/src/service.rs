@@ -111,7 +111,7 @@ pub fn register(
     let region = req.region.as_deref().map(|r| check_region(&mut errors, r));
     finish(errors)?;
     caller.ensure_is(&owner, "owner_address")?;
-    Ok(gpu::insert(
+    let row = gpu::insert(
         conn,
         &NewGpu {
             owner_address: owner,
@@ -124,7 +124,9 @@ pub fn register(
             created_at: now,
             updated_at: now,
         },
-    )?)
+    )?;
+    new_job(conn, "register", row.id, None, now)?;
+    Ok(row)
 }
 
 /// Changes a listing's price or specs; owner only, not while rented.
@@ -156,7 +158,15 @@ pub fn update(
     finish(errors)?;
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
     match gpu_status(&row)? {
-        GpuStatus::Available | GpuStatus::Offline => Ok(gpu::update(conn, id, &changes)?),
+        GpuStatus::Available | GpuStatus::Offline => {
+            let price_changed =
+                changes.price_per_minute.is_some_and(|p| p != row.price_per_minute);
+            let updated = gpu::update(conn, id, &changes)?;
+            if price_changed {
+                new_job(conn, "update_price", id, None, now)?;
+            }
+            Ok(updated)
+        }
         status => {
             Err(ApiError::Conflict(format!("GPU {id} cannot be changed while it is {status}")))
         }
@@ -175,15 +185,24 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: i64, now: i64) -
         ApiError::Conflict(format!("GPU {id} cannot be delisted while it is {status}"))
     })?;
     gpu::set_status(conn, id, status.as_str(), GpuStatus::Delisted.as_str(), now)?;
+    new_job(conn, "delist", id, None, now)?;
     find_gpu(conn, id)
 }
 
-fn new_job(conn: &mut SqliteConnection, kind: &str, rental_id: i64, now: i64) -> Result<JobRow> {
+/// Queues a job of `kind` for GPU `gpu_id` (and its rental, for rental jobs).
+pub fn new_job(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    gpu_id: i64,
+    rental_id: Option<i64>,
+    now: i64,
+) -> Result<JobRow> {
     Ok(job::insert(
         conn,
         &NewJob {
             kind: kind.to_owned(),
-            rental_id: Some(rental_id),
+            rental_id,
+            gpu_id: Some(gpu_id),
             state: JobState::Queued.as_str().to_owned(),
             run_after: now,
             created_at: now,
@@ -253,7 +272,7 @@ pub fn rent(
             updated_at: now,
         },
     )?;
-    let job = new_job(conn, "rent", rental.id, now)?;
+    let job = new_job(conn, "rent", id, Some(rental.id), now)?;
     Ok((rental, job))
 }
 
@@ -299,7 +318,7 @@ pub fn stop(
     rental.stop_requested_at = Some(now);
     rental.updated_at = now;
     rental::save(conn, &rental)?;
-    let job = new_job(conn, "settle", rental.id, now)?;
+    let job = new_job(conn, "settle", id, Some(rental.id), now)?;
     Ok((rental, job))
 }
 
@@ -322,6 +341,7 @@ pub fn rent_confirmed(
     rental.status = next.as_str().to_owned();
     rental.started_at = Some(i64::try_from(receipt.started_at).map_err(internal)?);
     rental.rent_txid = Some(receipt.txid.clone());
+    rental.chain_rental_id = Some(i64::try_from(receipt.chain_rental_id).map_err(internal)?);
     rental.updated_at = now;
     rental::save(conn, rental)?;
     move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Rented, now)

@@ -142,6 +142,11 @@ pub struct Gpu {
     pub region: Option<String>,
     /// Track record.
     pub reliability: Reliability,
+    /// The listing id in the contract; `null` until the listing is confirmed on chain
+    /// (a rent waits for it).
+    pub listing_id: Option<u64>,
+    /// The transaction that created the on-chain listing.
+    pub listing_txid: Option<String>,
     /// When listed (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).
@@ -166,6 +171,8 @@ impl From<GpuRow> for Gpu {
                 completed_rentals: u32::try_from(row.completed_rentals).unwrap_or(0),
                 failed_rentals: u32::try_from(row.failed_rentals).unwrap_or(0),
             },
+            listing_id: row.listing_id.and_then(|l| u64::try_from(l).ok()),
+            listing_txid: row.register_txid,
             created_at: rfc3339(row.created_at),
             updated_at: rfc3339(row.updated_at),
         }
@@ -222,6 +229,8 @@ pub struct Rental {
     pub settlement: Option<SettlementAmounts>,
     /// Why the chain refused the rental or its settlement.
     pub failure_reason: Option<String>,
+    /// The rental id in the contract, once confirmed on chain.
+    pub chain_rental_id: Option<u64>,
     /// On-chain transaction ids.
     pub transactions: RentalTransactions,
     /// When requested (RFC 3339).
@@ -277,6 +286,7 @@ impl Rental {
             cost_so_far,
             settlement,
             failure_reason: row.failure_reason,
+            chain_rental_id: row.chain_rental_id.and_then(|r| u64::try_from(r).ok()),
             transactions: RentalTransactions { rent: row.rent_txid, settle: row.settle_txid },
             created_at: rfc3339(row.created_at),
             started_at: row.started_at.map(rfc3339),
@@ -290,7 +300,7 @@ impl Rental {
 pub struct Job {
     /// Job id.
     pub id: i64,
-    /// `rent` or `settle`.
+    /// `register`, `update_price`, `delist`, `rent` or `settle`.
     pub kind: String,
     /// `queued`, `running`, `succeeded` or `failed`.
     pub state: String,
@@ -298,8 +308,13 @@ pub struct Job {
     pub attempts: u32,
     /// Why the last attempt did not finish (or why the job waits).
     pub last_error: Option<String>,
-    /// The rental it serves.
+    /// The GPU it serves.
+    pub gpu_id: Option<i64>,
+    /// The rental it serves (rent and settle jobs).
     pub rental_id: Option<i64>,
+    /// The transaction id of the signed group, once signed (it is stored before it is
+    /// sent, so a retry sends the very same transaction).
+    pub txid: Option<String>,
     /// Earliest time of the next attempt (RFC 3339).
     pub run_after: String,
     /// When created (RFC 3339).
@@ -316,6 +331,7 @@ impl From<JobRow> for Job {
             links: Links {
                 this: format!("/jobs/{}", row.id),
                 rental: row.rental_id.map(|id| format!("/rentals/{id}")),
+                gpu: row.gpu_id.map(|id| format!("/gpus/{id}")),
                 ..Links::default()
             },
             id: row.id,
@@ -323,7 +339,9 @@ impl From<JobRow> for Job {
             state: row.state,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             last_error: row.last_error,
+            gpu_id: row.gpu_id,
             rental_id: row.rental_id,
+            txid: row.signed_txid,
             run_after: rfc3339(row.run_after),
             created_at: rfc3339(row.created_at),
             updated_at: rfc3339(row.updated_at),

@@ -2,8 +2,15 @@
 //!
 //! The API never talks to a chain inside a request: it records intent and a job, and
 //! the job runner calls a [`ChainPort`]. Implementations live outside the domain crate
-//! (the Algorand client); [`Unconfigured`] is the honest default while none is wired in:
-//! it refuses every call with [`ChainError::Unavailable`], which keeps jobs queued.
+//! (`bitfox-chain` for Algorand); [`Unconfigured`] is the honest default while none is
+//! wired in: it refuses every call with [`ChainError::Unavailable`], which keeps jobs
+//! queued.
+//!
+//! Every call gets a [`Journal`]: the job's durable record of the signed group it sent.
+//! An implementation records the signed bytes *before* sending them and, when the
+//! journal already holds a group (a retry, or a restart after a crash), sends exactly
+//! those bytes again instead of signing anew: the same transaction id, so at most one
+//! of them is ever committed.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +38,58 @@ pub enum ChainError {
     Rejected(String),
 }
 
+/// What a register job asks the chain to do: create the GPU's on-chain listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterOrder {
+    /// The GPU listed.
+    pub gpu: GpuId,
+    /// Its provider, who pays the listing's minimum balance and is paid for its use.
+    pub provider: Address,
+    /// The price to list at.
+    pub price: PricePerMinute,
+}
+
+/// The chain's confirmation of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterReceipt {
+    /// Transaction id of the registration's app call.
+    pub txid: String,
+    /// The listing id the contract handed out.
+    pub listing_id: u64,
+}
+
+/// What an update job asks the chain to do: set a listing's price for future rentals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatePriceOrder {
+    /// The GPU.
+    pub gpu: GpuId,
+    /// Its on-chain listing id.
+    pub listing_id: u64,
+    /// Its provider (the only one who may change it).
+    pub provider: Address,
+    /// The new price.
+    pub price: PricePerMinute,
+}
+
+/// What a delist job asks the chain to do: remove a listing (its minimum balance goes
+/// back to the provider).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelistOrder {
+    /// The GPU.
+    pub gpu: GpuId,
+    /// Its on-chain listing id.
+    pub listing_id: u64,
+    /// Its provider.
+    pub provider: Address,
+}
+
+/// The chain's confirmation of a call with nothing to report but its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxReceipt {
+    /// Transaction id of the app call.
+    pub txid: String,
+}
+
 /// What a rent job asks the chain to do: lock `deposit` in escrow for the rental.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RentOrder {
@@ -38,6 +97,8 @@ pub struct RentOrder {
     pub rental: RentalId,
     /// The GPU rented.
     pub gpu: GpuId,
+    /// The GPU's on-chain listing id.
+    pub listing_id: u64,
     /// Who pays the deposit.
     pub renter: Address,
     /// Who is paid for the use.
@@ -57,6 +118,8 @@ pub struct RentReceipt {
     pub txid: String,
     /// Block timestamp at which billing starts (seconds).
     pub started_at: u64,
+    /// The rental id the contract handed out.
+    pub chain_rental_id: u64,
 }
 
 /// What a settle job asks the chain to do.
@@ -66,8 +129,14 @@ pub struct SettleOrder {
     pub rental: RentalId,
     /// Its GPU.
     pub gpu: GpuId,
-    /// The address that asked for the stop.
-    pub requested_by: Option<Address>,
+    /// The GPU's on-chain listing id.
+    pub listing_id: u64,
+    /// The rental's on-chain id.
+    pub chain_rental_id: u64,
+    /// Who is refunded.
+    pub renter: Address,
+    /// Who is paid.
+    pub provider: Address,
 }
 
 /// The chain's settlement of a rental.
@@ -81,14 +150,54 @@ pub struct SettleReceipt {
     pub settlement: Settlement,
 }
 
-/// A blockchain, as the job runner sees it.
+/// A signed transaction group as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedGroup {
+    /// The group's signed transactions, concatenated as they are sent to a node.
+    pub bytes: Vec<u8>,
+    /// The transaction id whose confirmation decides the outcome (the app call).
+    pub txid: String,
+}
+
+/// A job's durable record of what it signed (see the module docs).
+pub trait Journal: Send + Sync {
+    /// The group recorded by an earlier attempt, if any.
+    fn recorded(&self) -> Option<SignedGroup>;
+    /// Records `group` durably; only after this returns may the group be sent.
+    fn record(&self, group: SignedGroup) -> PortFuture<'_, ()>;
+    /// Forgets the recorded group: it can never be committed any more (its validity
+    /// window has passed without it), so the next attempt builds a new one.
+    fn forget(&self) -> PortFuture<'_, ()>;
+}
+
+/// A blockchain, as the job runner sees it. Every call waits for confirmation.
 pub trait ChainPort: Send + Sync {
     /// A short name for logs and `/health` ("algorand devnet", "unconfigured", ...).
     fn name(&self) -> &str;
-    /// Lock a rental's deposit in escrow and wait for confirmation.
-    fn rent(&self, order: &RentOrder) -> PortFuture<'_, RentReceipt>;
-    /// Settle a rental and wait for confirmation.
-    fn settle(&self, order: &SettleOrder) -> PortFuture<'_, SettleReceipt>;
+    /// Create a GPU's listing.
+    fn register<'a>(
+        &'a self,
+        order: &'a RegisterOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RegisterReceipt>;
+    /// Change a listing's price.
+    fn update_price<'a>(
+        &'a self,
+        order: &'a UpdatePriceOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, TxReceipt>;
+    /// Remove a listing.
+    fn delist<'a>(&'a self, order: &'a DelistOrder, journal: &'a dyn Journal)
+    -> PortFuture<'a, TxReceipt>;
+    /// Lock a rental's deposit in escrow.
+    fn rent<'a>(&'a self, order: &'a RentOrder, journal: &'a dyn Journal)
+    -> PortFuture<'a, RentReceipt>;
+    /// Settle a rental.
+    fn settle<'a>(
+        &'a self,
+        order: &'a SettleOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, SettleReceipt>;
 }
 
 /// The chain port used while no chain backend is configured. Every call is refused
@@ -100,7 +209,11 @@ pub struct Unconfigured;
 impl Unconfigured {
     /// The message jobs carry while they wait.
     pub const REASON: &'static str =
-        "no chain backend is configured: on-chain settlement is not built yet";
+        "no chain backend is configured (run `bitfox up`, or configure [chain])";
+
+    fn refuse<'a, T: 'a>() -> PortFuture<'a, T> {
+        Box::pin(async { Err(ChainError::Unavailable(Self::REASON.to_owned())) })
+    }
 }
 
 impl ChainPort for Unconfigured {
@@ -108,11 +221,43 @@ impl ChainPort for Unconfigured {
         "unconfigured"
     }
 
-    fn rent(&self, _order: &RentOrder) -> PortFuture<'_, RentReceipt> {
-        Box::pin(async { Err(ChainError::Unavailable(Self::REASON.to_owned())) })
+    fn register<'a>(
+        &'a self,
+        _order: &'a RegisterOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RegisterReceipt> {
+        Self::refuse()
     }
 
-    fn settle(&self, _order: &SettleOrder) -> PortFuture<'_, SettleReceipt> {
-        Box::pin(async { Err(ChainError::Unavailable(Self::REASON.to_owned())) })
+    fn update_price<'a>(
+        &'a self,
+        _order: &'a UpdatePriceOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, TxReceipt> {
+        Self::refuse()
+    }
+
+    fn delist<'a>(
+        &'a self,
+        _order: &'a DelistOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, TxReceipt> {
+        Self::refuse()
+    }
+
+    fn rent<'a>(
+        &'a self,
+        _order: &'a RentOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RentReceipt> {
+        Self::refuse()
+    }
+
+    fn settle<'a>(
+        &'a self,
+        _order: &'a SettleOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, SettleReceipt> {
+        Self::refuse()
     }
 }

@@ -21,6 +21,9 @@ pub struct GpuRow {
     pub last_heartbeat_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The listing id in the contract, once registered on chain.
+    pub listing_id: Option<i64>,
+    pub register_txid: Option<String>,
 }
 
 /// A new GPU listing.
@@ -74,6 +77,8 @@ pub struct RentalRow {
     pub settle_txid: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The rental id in the contract, once confirmed on chain.
+    pub chain_rental_id: Option<i64>,
 }
 
 /// A new rental.
@@ -98,10 +103,14 @@ pub struct JobRow {
     pub id: i64,
     pub kind: String,
     pub rental_id: Option<i64>,
+    pub gpu_id: Option<i64>,
     pub state: String,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub run_after: i64,
+    /// The journal: the signed group this job sent (or is about to send).
+    pub signed_group: Option<Vec<u8>>,
+    pub signed_txid: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -112,6 +121,7 @@ pub struct JobRow {
 pub struct NewJob {
     pub kind: String,
     pub rental_id: Option<i64>,
+    pub gpu_id: Option<i64>,
     pub state: String,
     pub run_after: i64,
     pub created_at: i64,

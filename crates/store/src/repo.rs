@@ -103,6 +103,24 @@ pub mod gpu {
         Ok(n == 1)
     }
 
+    /// Records the on-chain listing id of GPU `id` and the transaction that created it.
+    pub fn set_listing(
+        conn: &mut SqliteConnection,
+        id: i64,
+        listing_id: i64,
+        txid: &str,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id))
+            .set((
+                gpus::listing_id.eq(listing_id),
+                gpus::register_txid.eq(txid),
+                gpus::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// Counts one finished rental in the listing's reliability figures.
     pub fn record_outcome(
         conn: &mut SqliteConnection,
@@ -279,6 +297,7 @@ pub mod rental {
                 rentals::failure_reason.eq(&row.failure_reason),
                 rentals::rent_txid.eq(&row.rent_txid),
                 rentals::settle_txid.eq(&row.settle_txid),
+                rentals::chain_rental_id.eq(row.chain_rental_id),
                 rentals::updated_at.eq(row.updated_at),
             ))
             .execute(conn)?;
@@ -382,6 +401,38 @@ pub mod job {
             diesel::update(jobs::table.find(id)).set(jobs::run_after.eq(at)).execute(conn)?;
         }
         Ok(())
+    }
+
+    /// Stores (or, with `None`, clears) the signed group job `id` sends.
+    pub fn set_journal(
+        conn: &mut SqliteConnection,
+        id: i64,
+        signed: Option<(&[u8], &str)>,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::signed_group.eq(signed.map(|(bytes, _)| bytes)),
+                jobs::signed_txid.eq(signed.map(|(_, txid)| txid)),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The most recent job of `kind` for GPU `gpu_id`, if any.
+    pub fn latest_for_gpu(
+        conn: &mut SqliteConnection,
+        gpu_id: i64,
+        kind: &str,
+    ) -> QueryResult<Option<JobRow>> {
+        jobs::table
+            .filter(jobs::gpu_id.eq(gpu_id))
+            .filter(jobs::kind.eq(kind))
+            .order(jobs::id.desc())
+            .select(JobRow::as_select())
+            .first(conn)
+            .optional()
     }
 
     /// Gives an attempt back: a job claimed but not finished (the process stopped

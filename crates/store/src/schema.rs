@@ -16,6 +16,8 @@ diesel::table! {
         last_heartbeat_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        listing_id -> Nullable<BigInt>,
+        register_txid -> Nullable<Text>,
     }
 }
 
@@ -41,6 +43,7 @@ diesel::table! {
         settle_txid -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        chain_rental_id -> Nullable<BigInt>,
     }
 }
 
@@ -49,10 +52,13 @@ diesel::table! {
         id -> BigInt,
         kind -> Text,
         rental_id -> Nullable<BigInt>,
+        gpu_id -> Nullable<BigInt>,
         state -> Text,
         attempts -> Integer,
         last_error -> Nullable<Text>,
         run_after -> BigInt,
+        signed_group -> Nullable<Binary>,
+        signed_txid -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
     }
@@ -83,4 +89,5 @@ diesel::table! {
 
 diesel::joinable!(rentals -> gpus (gpu_id));
 diesel::joinable!(jobs -> rentals (rental_id));
+diesel::joinable!(jobs -> gpus (gpu_id));
 diesel::allow_tables_to_appear_in_same_query!(gpus, rentals, jobs, api_keys, idempotency_keys);

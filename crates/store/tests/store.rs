@@ -105,7 +105,7 @@ fn down_migrations_undo_up_migrations() {
     store.revert_all().unwrap();
     assert_eq!(objects(&store), Vec::<String>::new());
     // And up again from scratch.
-    assert_eq!(store.migrate().unwrap().len(), 1);
+    assert_eq!(store.migrate().unwrap().len(), 2);
     assert_eq!(objects(&store), tables);
 }
 
@@ -141,6 +141,7 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
     let job_at = |run_after| NewJob {
         kind: "rent".to_owned(),
         rental_id: Some(r.id),
+        gpu_id: Some(g.id),
         state: "queued".to_owned(),
         run_after,
         created_at: 1,

@@ -5,8 +5,9 @@ use bitfox_api::Application;
 use bitfox_api::config::{Mode, Settings};
 use bitfox_api::runner::{JobRunner, Outcome};
 use bitfox_domain::chain::{
-    ChainError, ChainPort, PortFuture, RentOrder, RentReceipt, SettleOrder, SettleReceipt,
-    Unconfigured,
+    ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
+    RentOrder, RentReceipt, SettleOrder, SettleReceipt, TxReceipt, Unconfigured,
+    UpdatePriceOrder,
 };
 use bitfox_store::Store;
 use reqwest::{Method, Response, StatusCode};
@@ -29,8 +30,20 @@ pub fn stranger() -> String {
 pub struct ScriptedChain {
     pub rents: Mutex<VecDeque<Result<RentReceipt, ChainError>>>,
     pub settles: Mutex<VecDeque<Result<SettleReceipt, ChainError>>>,
+    /// Answers to registrations; when empty, a registration succeeds with listing id
+    /// `100 + gpu id`.
+    pub registers: Mutex<VecDeque<Result<RegisterReceipt, ChainError>>>,
+    pub register_orders: Mutex<Vec<RegisterOrder>>,
     pub rent_orders: Mutex<Vec<RentOrder>>,
     pub settle_orders: Mutex<Vec<SettleOrder>>,
+    /// Price updates and delistings, as (listing id, new price or `None` for a delist).
+    pub listing_calls: Mutex<Vec<(u64, Option<u64>)>>,
+}
+
+fn scripted<T: Send + 'static>(next: Option<Result<T, ChainError>>) -> PortFuture<'static, T> {
+    Box::pin(async move {
+        next.unwrap_or_else(|| Err(ChainError::Unavailable("script ran out".into())))
+    })
 }
 
 impl ChainPort for ScriptedChain {
@@ -38,20 +51,53 @@ impl ChainPort for ScriptedChain {
         "scripted"
     }
 
-    fn rent(&self, order: &RentOrder) -> PortFuture<'_, RentReceipt> {
-        self.rent_orders.lock().unwrap().push(order.clone());
-        let next = self.rents.lock().unwrap().pop_front();
-        Box::pin(async move {
-            next.unwrap_or_else(|| Err(ChainError::Unavailable("script ran out".into())))
-        })
+    fn register<'a>(
+        &'a self,
+        order: &'a RegisterOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RegisterReceipt> {
+        self.register_orders.lock().unwrap().push(order.clone());
+        let next = self.registers.lock().unwrap().pop_front().unwrap_or_else(|| {
+            let listing_id = 100 + u64::try_from(order.gpu.0).unwrap();
+            Ok(RegisterReceipt { txid: format!("REGISTER{listing_id}"), listing_id })
+        });
+        scripted(Some(next))
     }
 
-    fn settle(&self, order: &SettleOrder) -> PortFuture<'_, SettleReceipt> {
+    fn update_price<'a>(
+        &'a self,
+        order: &'a UpdatePriceOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, TxReceipt> {
+        self.listing_calls.lock().unwrap().push((order.listing_id, Some(order.price.get())));
+        scripted(Some(Ok(TxReceipt { txid: "UPDATETXID".into() })))
+    }
+
+    fn delist<'a>(
+        &'a self,
+        order: &'a DelistOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, TxReceipt> {
+        self.listing_calls.lock().unwrap().push((order.listing_id, None));
+        scripted(Some(Ok(TxReceipt { txid: "DELISTTXID".into() })))
+    }
+
+    fn rent<'a>(
+        &'a self,
+        order: &'a RentOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RentReceipt> {
+        self.rent_orders.lock().unwrap().push(order.clone());
+        scripted(self.rents.lock().unwrap().pop_front())
+    }
+
+    fn settle<'a>(
+        &'a self,
+        order: &'a SettleOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, SettleReceipt> {
         self.settle_orders.lock().unwrap().push(order.clone());
-        let next = self.settles.lock().unwrap().pop_front();
-        Box::pin(async move {
-            next.unwrap_or_else(|| Err(ChainError::Unavailable("script ran out".into())))
-        })
+        scripted(self.settles.lock().unwrap().pop_front())
     }
 }
 
@@ -160,6 +206,20 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_i64().unwrap()
+    }
+
+    /// Lists a GPU and runs its registration job through `runner` (which must be idle).
+    pub async fn list_on_chain(
+        &self,
+        runner: &JobRunner,
+        owner: &str,
+        model: &str,
+        price: u64,
+    ) -> i64 {
+        let id = self.list_gpu(owner, model, price).await;
+        let (_, outcome) = step(runner).await.expect("a register job");
+        assert_eq!(outcome, Outcome::Succeeded);
+        id
     }
 
     /// A job runner over this app's database, for stepping jobs by hand.

@@ -7,13 +7,13 @@ use bitfox_api::runner::Outcome;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::{FeeBps, PricePerMinute, Settlement};
 use bitfox_domain::chain::{ChainError, RentReceipt, SettleReceipt, Unconfigured};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
 
 fn receipt(started_at: u64) -> Result<RentReceipt, ChainError> {
-    Ok(RentReceipt { txid: "RENTTXID".to_owned(), started_at })
+    Ok(RentReceipt { txid: "RENTTXID".to_owned(), started_at, chain_rental_id: 1 })
 }
 
 #[tokio::test]
@@ -21,7 +21,7 @@ async fn rent_confirm_stop_settle_records_exact_amounts() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let id = app.list_gpu(PROVIDER, "RTX 4090", 1000).await;
+    let id = app.list_on_chain(&runner, PROVIDER, "RTX 4090", 1000).await;
     let (_, rental) = app
         .post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER, "max_minutes": 10}))
         .await;
@@ -77,7 +77,7 @@ async fn a_rejected_rent_fails_the_rental_with_the_chain_reason() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let id = app.list_gpu(PROVIDER, "A10", 300).await;
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     chain
@@ -112,14 +112,17 @@ async fn without_a_chain_jobs_stay_visibly_queued() {
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let (_, outcome) = step(&runner).await.unwrap();
+    assert_eq!(outcome, Outcome::Requeued(Unconfigured::REASON.to_owned()), "the registration");
     let (job_id, outcome) = step(&runner).await.unwrap();
-    assert_eq!(outcome, Outcome::Requeued(Unconfigured::REASON.to_owned()));
+    assert_eq!(outcome, Outcome::Requeued(format!("waiting for GPU {id} to be listed on chain")));
+    assert!(step(&runner).await.is_none(), "both wait");
+    let job_id = job_id - 1;
     let (_, job) = app.get(&format!("/jobs/{job_id}")).await;
     assert_eq!(job["state"], "queued");
     assert_eq!(job["attempts"], 0, "waiting for a chain is not a failed attempt");
     assert_eq!(job["last_error"], Unconfigured::REASON);
     assert!(job["run_after"].as_str().unwrap() > job["updated_at"].as_str().unwrap(), "{job}");
-    assert!(step(&runner).await.is_none(), "not due again before the retry delay");
     assert_eq!(app.get(rental["links"]["self"].as_str().unwrap()).await.1["status"], "pending");
 }
 
@@ -136,7 +139,7 @@ async fn transient_errors_retry_with_backoff_then_fail() {
         settings,
         Default::default(),
     );
-    let id = app.list_gpu(PROVIDER, "A10", 300).await;
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     chain.rents.lock().unwrap().extend([
@@ -158,7 +161,7 @@ async fn a_stop_requested_while_pending_settles_after_confirmation() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let id = app.list_gpu(PROVIDER, "A10", 600).await;
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 600).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let (status, pending) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
@@ -192,7 +195,7 @@ async fn a_refused_settlement_leaves_the_rental_live_and_stoppable() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let id = app.list_gpu(PROVIDER, "A10", 600).await;
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 600).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     chain.rents.lock().unwrap().push_back(receipt(1_000));
@@ -215,6 +218,7 @@ async fn the_background_runner_picks_up_jobs_at_once() {
     chain.rents.lock().unwrap().push_back(receipt(5));
     let app =
         spawn_with(Options { runner: true, chain: chain.clone(), ..Options::default() }).await;
+    // The runner registers the listing, then confirms the rent.
     let id = app.list_gpu(PROVIDER, "A10", 600).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
@@ -252,4 +256,42 @@ async fn data_and_queued_jobs_survive_a_restart() {
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await.0,
         StatusCode::CONFLICT
     );
+}
+
+#[tokio::test]
+async fn a_rent_fails_when_the_listing_could_not_be_registered() {
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    chain.registers.lock().unwrap().push_back(Err(ChainError::Rejected("overspend".into())));
+    let id = app.list_gpu(PROVIDER, "A10", 300).await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Failed("overspend".into()));
+    let reason = format!("GPU {id} could not be listed on chain: overspend");
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Failed(reason.clone()));
+    let (_, failed) = app.get(rental["links"]["self"].as_str().unwrap()).await;
+    assert_eq!((failed["status"].as_str(), failed["failure_reason"].as_str()), (Some("failed"), Some(reason.as_str())));
+    assert!(chain.rent_orders.lock().unwrap().is_empty(), "nothing was sent");
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
+}
+
+#[tokio::test]
+async fn price_changes_and_delistings_go_to_the_listing_on_chain() {
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
+    let listing = 100 + u64::try_from(id).unwrap();
+    assert_eq!(chain.register_orders.lock().unwrap()[0].price.get(), 300);
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["listing_id"], listing);
+    let path = format!("/gpus/{id}");
+    let response = app.request(Method::PATCH, &path, Some(json!({"gpu_model": "A10G"})), &[]);
+    assert_eq!(response.await.status(), StatusCode::OK);
+    assert!(step(&runner).await.is_none(), "a spec change stays off chain");
+    app.request(Method::PATCH, &path, Some(json!({"price_per_minute": 450})), &[]).await;
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
+    app.request(Method::DELETE, &path, None, &[]).await;
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
+    assert_eq!(*chain.listing_calls.lock().unwrap(), vec![(listing, Some(450)), (listing, None)]);
 }

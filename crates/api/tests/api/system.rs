@@ -36,7 +36,7 @@ async fn metrics_count_requests_and_report_gauges() {
         "bitfox_http_requests_total{method=\"GET\",route=\"/gpus/{id}\",status=\"404\"} 1",
         "bitfox_gpus{status=\"renting\"} 1",
         "bitfox_rentals{status=\"pending\"} 1",
-        "bitfox_jobs{state=\"queued\"} 1",
+        "bitfox_jobs{state=\"queued\"} 2",
         "# TYPE bitfox_http_request_duration_seconds histogram",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
