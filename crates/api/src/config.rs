@@ -13,7 +13,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables with the `BITFOX_` prefix that are not configuration keys.
-const ENV_NOT_CONFIG: &[&str] = &["config", "log", "venv", "algojig", "deployer_mnemonic"];
+const ENV_NOT_CONFIG: &[&str] =
+    &["config", "log", "venv", "algojig", "deployer_mnemonic", "operator_mnemonic", "crash_at"];
 
 /// How the server treats callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +65,31 @@ pub struct Settings {
     pub log: LogSettings,
     /// The embedded Algorand devnet.
     pub devnet: DevnetSettings,
+    /// The chain the jobs settle on.
+    pub chain: ChainSettings,
+}
+
+/// The chain jobs settle on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChainSettings {
+    /// `devnet` (the embedded one: deployed automatically, dev accounts signed for),
+    /// `localnet`, `testnet` or `mainnet` (the contract deployed with `bitfox deploy`;
+    /// the operator key from `BITFOX_OPERATOR_MNEMONIC`), or `none` (no chain: jobs
+    /// stay queued).
+    pub network: String,
+    /// algod URL; defaults to the devnet's, or LocalNet's `http://localhost:4001`.
+    pub algod_url: Option<String>,
+    /// algod API token; defaults to the devnet's, or LocalNet's `a` × 64.
+    pub algod_token: Option<String>,
+    /// Platform fee of a devnet deployment, in basis points.
+    pub fee_bps: u64,
+}
+
+impl Default for ChainSettings {
+    fn default() -> Self {
+        Self { network: "devnet".to_owned(), algod_url: None, algod_token: None, fee_bps: 250 }
+    }
 }
 
 /// The embedded Algorand devnet (`bitfox devnet`, and `bitfox up` when enabled).
@@ -160,6 +186,7 @@ impl Default for Settings {
             jobs: JobSettings::default(),
             log: LogSettings::default(),
             devnet: DevnetSettings::default(),
+            chain: ChainSettings::default(),
         }
     }
 }
@@ -220,6 +247,11 @@ impl Settings {
     /// The devnet's chain file.
     pub fn devnet_path(&self) -> PathBuf {
         self.devnet.path.clone().unwrap_or_else(|| self.data_dir.join("devnet.db"))
+    }
+
+    /// The deployment manifest of `network`.
+    pub fn manifest_path(&self, network: &str) -> PathBuf {
+        self.data_dir.join("deployments").join(format!("{network}.json"))
     }
 
     /// The database file.

@@ -190,7 +190,8 @@ impl JobRunner {
                     &job,
                     result,
                     move |c, receipt: RegisterReceipt| {
-                        let listing = i64::try_from(receipt.listing_id).map_err(|e| internal(&e))?;
+                        let listing =
+                            i64::try_from(receipt.listing_id).map_err(|e| internal(&e))?;
                         gpu::set_listing(c, gpu_id, listing, &receipt.txid, now_seconds())?;
                         Ok(())
                     },

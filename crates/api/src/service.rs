@@ -159,8 +159,7 @@ pub fn update(
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
     match gpu_status(&row)? {
         GpuStatus::Available | GpuStatus::Offline => {
-            let price_changed =
-                changes.price_per_minute.is_some_and(|p| p != row.price_per_minute);
+            let price_changed = changes.price_per_minute.is_some_and(|p| p != row.price_per_minute);
             let updated = gpu::update(conn, id, &changes)?;
             if price_changed {
                 new_job(conn, "update_price", id, None, now)?;

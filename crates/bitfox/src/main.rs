@@ -13,10 +13,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bitfox_api::config::{LogFormat, Mode, Settings};
 use bitfox_api::{Application, auth};
+use bitfox_chain::client::Contract;
+use bitfox_chain::port::AlgorandChain;
+use bitfox_chain::signer::Keyring;
 use bitfox_devnet::node::{DEV_ACCOUNTS, DevAccount, Node};
 use bitfox_devnet::server::{self as devnet_server, Shared};
 use bitfox_domain::Address;
-use bitfox_domain::chain::Unconfigured;
+use bitfox_domain::chain::{ChainPort, Unconfigured};
 use bitfox_store::{MIGRATIONS, Store, now_seconds};
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -116,7 +119,7 @@ fn dev_mode_banner(settings: &Settings) {
 
 /// Opens the devnet's chain and binds its algod API; prints where it is and the dev
 /// accounts.
-fn start_devnet(settings: &Settings) -> anyhow::Result<actix_web::dev::Server> {
+fn start_devnet(settings: &Settings) -> anyhow::Result<(actix_web::dev::Server, String)> {
     let path = settings.devnet_path();
     let node = Node::open(&path)
         .with_context(|| format!("opening the devnet chain {}", path.display()))?;
@@ -140,7 +143,7 @@ fn start_devnet(settings: &Settings) -> anyhow::Result<actix_web::dev::Server> {
     }
     eprintln!("  dispenser       {}", DevAccount::dispenser().address());
     eprintln!();
-    Ok(server)
+    Ok((server, url))
 }
 
 /// Runs `server` until `shutdown` fires.
@@ -170,18 +173,19 @@ fn shutdown_on_signal() -> CancellationToken {
 }
 
 async fn devnet_only(settings: Settings) -> anyhow::Result<()> {
-    let server = start_devnet(&settings)?;
+    let (server, _) = start_devnet(&settings)?;
     run_until(server, shutdown_on_signal()).await
 }
 
 async fn serve(settings: Settings, store: Store, with_devnet: bool) -> anyhow::Result<()> {
     let shutdown = shutdown_on_signal();
-    let devnet = if with_devnet && settings.devnet.enabled {
-        Some(tokio::spawn(run_until(start_devnet(&settings)?, shutdown.clone())))
+    let (devnet, devnet_url) = if with_devnet && settings.devnet.enabled {
+        let (server, url) = start_devnet(&settings)?;
+        (Some(tokio::spawn(run_until(server, shutdown.clone()))), Some(url))
     } else {
-        None
+        (None, None)
     };
-    let chain = Arc::new(Unconfigured);
+    let chain = connect_chain(&settings, devnet_url).await?;
     let app = Application::build(settings.clone(), store, chain)?;
     let url = format!("http://{}:{}", settings.http.host, app.port());
     dev_mode_banner(&settings);
@@ -189,8 +193,7 @@ async fn serve(settings: Settings, store: Store, with_devnet: bool) -> anyhow::R
     eprintln!("  API docs        {url}/docs/");
     eprintln!("  OpenAPI         {url}/openapi.json");
     eprintln!("  database        {}", settings.database_path().display());
-    eprintln!("  settlement      not built yet: rent and stop jobs stay queued until on-chain");
-    eprintln!("                  settlement is built (see GET /jobs/{{id}})\n");
+    eprintln!();
     tracing::info!(%url, mode = settings.mode.as_str(), "serving");
     let result = app.run(shutdown.clone()).await;
     // The API ended (shutdown or failure): stop the devnet too.
@@ -199,6 +202,107 @@ async fn serve(settings: Settings, store: Store, with_devnet: bool) -> anyhow::R
         devnet.await??;
     }
     result
+}
+
+/// The algod endpoint of `network`: the given URL and token, or the defaults (the
+/// devnet's own, LocalNet's well-known ones).
+fn endpoint(
+    settings: &Settings,
+    network: &str,
+    url: Option<&str>,
+    token: Option<&str>,
+) -> anyhow::Result<(String, String)> {
+    let url = match (url, network) {
+        (Some(url), _) => url.to_owned(),
+        (None, "devnet") => format!("http://{}:{}", settings.devnet.host, settings.devnet.port),
+        (None, "localnet") => "http://localhost:4001".to_owned(),
+        (None, other) => {
+            bail!("an algod URL is required for network {other:?} (--algod-url or chain.algod_url)")
+        }
+    };
+    let token = match (token, network) {
+        (Some(token), _) => token.to_owned(),
+        (None, "devnet") => settings.devnet.token.clone(),
+        (None, _) => "a".repeat(64),
+    };
+    Ok((url, token))
+}
+
+fn dev_account(index: u8) -> algonaut::transaction::account::Account {
+    algonaut::transaction::account::Account::from_seed(DevAccount::new(index).key.to_bytes())
+}
+
+fn mnemonic_account(variable: &str) -> anyhow::Result<algonaut::transaction::account::Account> {
+    let mnemonic = std::env::var(variable)
+        .with_context(|| format!("set {variable} to the account's 25-word mnemonic"))?;
+    algonaut::transaction::account::Account::from_mnemonic(&mnemonic)
+        .map_err(|e| anyhow::anyhow!("{variable}: {e:?}"))
+}
+
+/// The chain port of `settings.chain`: on the devnet the contract is deployed once
+/// (idempotently) and the dev accounts are signed for; elsewhere the deployment
+/// manifest written by `bitfox deploy` names the app and the operator key signs.
+async fn connect_chain(
+    settings: &Settings,
+    devnet_url: Option<String>,
+) -> anyhow::Result<Arc<dyn ChainPort>> {
+    use bitfox_chain::deploy::{self, Outcome, Plan};
+
+    let network = settings.chain.network.as_str();
+    if network == "none" {
+        eprintln!(
+            "  chain           none: rent and stop jobs stay queued (chain.network = \"none\")"
+        );
+        return Ok(Arc::new(Unconfigured));
+    }
+    let url = settings.chain.algod_url.clone().or(devnet_url);
+    let (url, token) =
+        endpoint(settings, network, url.as_deref(), settings.chain.algod_token.as_deref())?;
+    let algod = algonaut::Algod::new(&url, &token).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let manifest_path = settings.manifest_path(network);
+    let mut keys = Keyring::new();
+    let (manifest, operator) = if network == "devnet" {
+        let admin = dev_account(0);
+        let plan = Plan {
+            network: network.to_owned(),
+            approval: deploy::APPROVAL_TEAL.to_owned(),
+            clear: deploy::CLEAR_TEAL.to_owned(),
+            treasury: dev_account(9).address(),
+            fee_bps: settings.chain.fee_bps,
+            manifest: manifest_path.clone(),
+            dry_run: false,
+            allow_mainnet: false,
+        };
+        let manifest = match deploy::deploy(&algod, &admin, &plan)
+            .await
+            .with_context(|| format!("deploying the contract to the devnet at {url}"))?
+        {
+            Outcome::Deployed(m) | Outcome::AlreadyDeployed(m) => m,
+            Outcome::WouldDeploy(_) => bail!("a dry run cannot serve"),
+        };
+        for index in 0..DEV_ACCOUNTS {
+            keys.insert(dev_account(index));
+        }
+        (manifest, keys.insert(admin))
+    } else {
+        let manifest = deploy::read_manifest(&manifest_path)?.with_context(|| {
+            format!(
+                "no deployment manifest at {}: run `bitfox deploy --network {network}` first",
+                manifest_path.display()
+            )
+        })?;
+        (manifest, keys.insert(mnemonic_account("BITFOX_OPERATOR_MNEMONIC")?))
+    };
+    eprintln!(
+        "  contract        app {} ({}) on {network}, fee {} bps; manifest {}",
+        manifest.app_id,
+        manifest.app_address,
+        manifest.fee_bps,
+        manifest_path.display()
+    );
+    eprintln!("  operator        {operator} signs settlements");
+    let contract = Contract::new(algod, manifest.app_id);
+    Ok(Arc::new(AlgorandChain::new(format!("algorand {network}"), contract, keys, operator)))
 }
 
 fn pending_migrations(store: &Store) -> anyhow::Result<usize> {
@@ -323,34 +427,22 @@ struct DeployTarget {
 }
 
 async fn deploy(settings: Settings, target: DeployTarget) -> anyhow::Result<()> {
-    use algonaut::transaction::account::Account;
     use bitfox_chain::deploy::{self, Outcome, Plan};
 
     let devnet = target.network == "devnet";
-    let url = match (&target.algod_url, target.network.as_str()) {
-        (Some(url), _) => url.clone(),
-        (None, "devnet") => format!("http://{}:{}", settings.devnet.host, settings.devnet.port),
-        (None, "localnet") => "http://localhost:4001".to_owned(),
-        (None, other) => bail!("--algod-url is required for network {other:?}"),
-    };
-    let token = match (&target.algod_token, devnet) {
-        (Some(token), _) => token.clone(),
-        (None, true) => settings.devnet.token.clone(),
-        (None, false) => "a".repeat(64),
-    };
+    let (url, token) = endpoint(
+        &settings,
+        &target.network,
+        target.algod_url.as_deref(),
+        target.algod_token.as_deref(),
+    )?;
     // The deployer's key: a devnet dev account, or a mnemonic from the environment that
-    // is never printed.
-    let admin = if devnet {
-        Account::from_seed(DevAccount::new(0).key.to_bytes())
-    } else {
-        let mnemonic = std::env::var("BITFOX_DEPLOYER_MNEMONIC")
-            .context("set BITFOX_DEPLOYER_MNEMONIC to the deployer's 25-word mnemonic")?;
-        Account::from_mnemonic(&mnemonic)
-            .map_err(|e| anyhow::anyhow!("BITFOX_DEPLOYER_MNEMONIC: {e:?}"))?
-    };
+    // is never printed. The deployer becomes the contract's admin, which signs
+    // settlements: give `bitfox up` the same key as BITFOX_OPERATOR_MNEMONIC.
+    let admin = if devnet { dev_account(0) } else { mnemonic_account("BITFOX_DEPLOYER_MNEMONIC")? };
     let treasury = match (&target.treasury, devnet) {
         (Some(text), _) => text.parse().map_err(|e| anyhow::anyhow!("--treasury: {e:?}"))?,
-        (None, true) => Account::from_seed(DevAccount::new(9).key.to_bytes()).address(),
+        (None, true) => dev_account(9).address(),
         (None, false) => bail!("--treasury is required outside the devnet"),
     };
     let plan = Plan {
@@ -359,7 +451,7 @@ async fn deploy(settings: Settings, target: DeployTarget) -> anyhow::Result<()> 
         clear: deploy::CLEAR_TEAL.to_owned(),
         treasury,
         fee_bps: target.fee_bps,
-        manifest: settings.data_dir.join("deployments").join(format!("{}.json", target.network)),
+        manifest: settings.manifest_path(&target.network),
         dry_run: target.dry_run,
         allow_mainnet: target.allow_mainnet,
     };

@@ -1,95 +1,23 @@
 //! The `bitfox` binary as a user runs it: a fresh data directory, real processes,
 //! real signals.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-fn bitfox(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bitfox"));
-    command
-        .current_dir(dir)
-        .env_remove("BITFOX_CONFIG")
-        .env("BITFOX_DATA_DIR", dir.join("data"))
-        .env("BITFOX_DEVNET__PORT", "0")
-        .env("BITFOX_LOG", "warn");
-    command
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    bitfox(dir).args(args).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// One HTTP/1.1 request over a fresh connection; returns the status line and body.
-fn http(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.lines().next().unwrap_or("").to_owned();
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-    (status, body)
-}
-
-/// Starts `bitfox up --port 0` and returns the child and the API's port.
-fn start_up(dir: &Path) -> (Child, u16) {
-    start(dir, &["up", "--port", "0"], "BitFox API")
-}
-
-/// Starts `bitfox ARGS` and returns the child and the port of the URL printed after
-/// `label`.
-fn start(dir: &Path, args: &[&str], label: &str) -> (Child, u16) {
-    let mut child = bitfox(dir).args(args).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(rest) = line.trim().strip_prefix(label) {
-            let url = rest.split_whitespace().next().unwrap();
-            let port = url.rsplit(':').next().unwrap().parse().unwrap();
-            // Keep draining stderr so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            return (child, port);
-        }
-        seen.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("bitfox up printed no URL:\n{}", seen.join("\n"));
-}
-
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the process did not exit in time");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::*;
 
 #[test]
 fn up_serves_the_seed_flow_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, port) = start_up(dir.path());
+    // Without a chain the rent stays pending, whatever the timing: this test is about
+    // the process (the chain is in tests/e2e.rs).
+    let no_chain = [("BITFOX_CHAIN__NETWORK", "none")];
+    let (mut child, port, _) =
+        start_with(dir.path(), &["up", "--port", "0"], "BitFox API", &no_chain);
     let (status, body) = http(port, "GET", "/health", "");
     assert!(status.contains("200"), "{status} {body}");
     assert!(body.contains("\"mode\":\"dev\""), "{body}");
@@ -110,7 +38,8 @@ fn up_serves_the_seed_flow_and_stops_cleanly_on_sigterm() {
     assert!(exit.success(), "bitfox up exited with {exit}");
 
     // The data survived: a second start sees the listing and the live rental.
-    let (mut child, port) = start_up(dir.path());
+    let (mut child, port, _) =
+        start_with(dir.path(), &["up", "--port", "0"], "BitFox API", &no_chain);
     let (_, body) = http(port, "GET", "/gpus/1", "");
     assert!(body.contains("\"status\":\"renting\""), "{body}");
     child.kill().unwrap();
@@ -234,7 +163,7 @@ fn deploy_puts_the_contract_on_the_devnet_once() {
     assert!(text(&out.stdout).starts_with("already deployed: app 1001"), "{}", text(&out.stdout));
     let out = run(dir.path(), &["deploy", "--network", "testnet"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("--algod-url is required"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("algod URL is required"), "{}", text(&out.stderr));
     devnet.kill().unwrap();
     devnet.wait().unwrap();
 }

@@ -22,6 +22,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512_256};
 
+use crate::abi::selector;
+
 /// The contract's approval program, as shipped with this build.
 pub const APPROVAL_TEAL: &str = include_str!("../../../contracts/bitfox.teal");
 /// The contract's clear-state program.
@@ -126,11 +128,6 @@ fn hash_hex(bytes: &[u8]) -> String {
     Sha512_256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The ARC-4 selector of a method signature.
-pub fn selector(signature: &str) -> Vec<u8> {
-    Sha512_256::digest(signature.as_bytes())[..4].to_vec()
-}
-
 /// The address of application `app_id`'s account.
 pub fn app_address(app_id: u64) -> Address {
     let mut hasher = Sha512_256::new();
@@ -139,7 +136,8 @@ pub fn app_address(app_id: u64) -> Address {
     Address(hasher.finalize().into())
 }
 
-fn read_manifest(path: &Path) -> Result<Option<Manifest>, DeployError> {
+/// Reads the manifest at `path`; `None` when there is none.
+pub fn read_manifest(path: &Path) -> Result<Option<Manifest>, DeployError> {
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| DeployError::Manifest {
             path: path.display().to_string(),
@@ -202,7 +200,7 @@ pub async fn deploy(algod: &Algod, admin: &Account, plan: &Plan) -> Result<Outco
         }
     }
 
-    let mut args = vec![selector("create(address,uint64)void"), plan.treasury.0.to_vec()];
+    let mut args = vec![selector("create(address,uint64)void").to_vec(), plan.treasury.0.to_vec()];
     args.push(plan.fee_bps.to_be_bytes().to_vec());
     if plan.dry_run {
         return Ok(Outcome::WouldDeploy(vec![

@@ -1,7 +1,14 @@
 //! BitFox on Algorand.
 //!
-//! Built so far: [`deploy`], which puts the contract on a network through any algod
-//! (the embedded devnet, LocalNet, TestNet, MainNet). The typed contract client, the
-//! signers and the keystore come with on-chain settlement.
+//! * [`deploy`] puts the contract on a network through any algod (the embedded devnet,
+//!   LocalNet, TestNet, MainNet).
+//! * [`abi`] knows the contract's methods and decodes its ARC-28 events.
+//! * [`client`] builds each method's exact transaction group and sends signed groups.
+//! * [`signer`] holds the keys the server may sign with.
+//! * [`port`] is the job runner's chain port on Algorand.
 
+pub mod abi;
+pub mod client;
 pub mod deploy;
+pub mod port;
+pub mod signer;

@@ -187,11 +187,17 @@ pub trait ChainPort: Send + Sync {
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, TxReceipt>;
     /// Remove a listing.
-    fn delist<'a>(&'a self, order: &'a DelistOrder, journal: &'a dyn Journal)
-    -> PortFuture<'a, TxReceipt>;
+    fn delist<'a>(
+        &'a self,
+        order: &'a DelistOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, TxReceipt>;
     /// Lock a rental's deposit in escrow.
-    fn rent<'a>(&'a self, order: &'a RentOrder, journal: &'a dyn Journal)
-    -> PortFuture<'a, RentReceipt>;
+    fn rent<'a>(
+        &'a self,
+        order: &'a RentOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RentReceipt>;
     /// Settle a rental.
     fn settle<'a>(
         &'a self,

@@ -6,8 +6,7 @@ use bitfox_api::config::{Mode, Settings};
 use bitfox_api::runner::{JobRunner, Outcome};
 use bitfox_domain::chain::{
     ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
-    RentOrder, RentReceipt, SettleOrder, SettleReceipt, TxReceipt, Unconfigured,
-    UpdatePriceOrder,
+    RentOrder, RentReceipt, SettleOrder, SettleReceipt, TxReceipt, Unconfigured, UpdatePriceOrder,
 };
 use bitfox_store::Store;
 use reqwest::{Method, Response, StatusCode};

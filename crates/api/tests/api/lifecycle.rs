@@ -271,7 +271,10 @@ async fn a_rent_fails_when_the_listing_could_not_be_registered() {
     let reason = format!("GPU {id} could not be listed on chain: overspend");
     assert_eq!(step(&runner).await.unwrap().1, Outcome::Failed(reason.clone()));
     let (_, failed) = app.get(rental["links"]["self"].as_str().unwrap()).await;
-    assert_eq!((failed["status"].as_str(), failed["failure_reason"].as_str()), (Some("failed"), Some(reason.as_str())));
+    assert_eq!(
+        (failed["status"].as_str(), failed["failure_reason"].as_str()),
+        (Some("failed"), Some(reason.as_str()))
+    );
     assert!(chain.rent_orders.lock().unwrap().is_empty(), "nothing was sent");
     assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
 }

@@ -1,0 +1,255 @@
+//! End to end on the embedded devnet, as a user runs it: `bitfox up` on a fresh data
+//! directory, the seed's HTTP flow with dev accounts, and the money checked by reading
+//! balances and the app's state from the node.
+
+mod common;
+
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bitfox_devnet::node::DevAccount;
+use bitfox_domain::MicroAlgos;
+use bitfox_domain::billing::{FeeBps, PricePerMinute, Settlement};
+use serde_json::{Value, json};
+
+use common::*;
+
+const PRICE: u64 = 1_000;
+const MINUTES: u64 = 10;
+const FEE_BPS: u16 = 250;
+const LISTING_MBR: u64 = 28_500;
+const RENTAL_MBR: u64 = 38_100;
+const MIN_FEE: u64 = 1_000;
+const APP_ID: u64 = 1001;
+
+/// A running `bitfox up`.
+struct Stack {
+    child: Child,
+    api: u16,
+    algod: u16,
+}
+
+fn up(dir: &Path, envs: &[(&str, &str)]) -> Stack {
+    let (child, api, banner) = start_with(dir, &["up", "--port", "0"], "BitFox API", envs);
+    let devnet = banner.iter().find(|l| l.contains("Algorand devnet")).expect("a devnet URL");
+    Stack { child, api, algod: port_of(devnet) }
+}
+
+fn json_body(status: &str, body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{status}: {e}: {body:?}"))
+}
+
+impl Stack {
+    fn get(&self, path: &str) -> Value {
+        let (status, body) = http(self.api, "GET", path, "");
+        assert!(status.contains("200"), "GET {path}: {status} {body}");
+        json_body(&status, &body)
+    }
+
+    fn post(&self, path: &str, body: Value) -> (String, Value) {
+        let (status, body) = http(self.api, "POST", path, &body.to_string());
+        let value = json_body(&status, &body);
+        (status, value)
+    }
+
+    fn algod(&self, method: &str, path: &str, body: &str) -> Value {
+        let token = "a".repeat(64);
+        let (status, body) =
+            http_with(self.algod, method, path, body, &[("X-Algo-API-Token", &token)]);
+        assert!(status.contains("200"), "{method} {path}: {status} {body}");
+        json_body(&status, &body)
+    }
+
+    fn balance(&self, account: &DevAccount) -> u64 {
+        let info = self.algod("GET", &format!("/v2/accounts/{}", account.address()), "");
+        info["amount"].as_u64().unwrap()
+    }
+
+    fn global(&self, key: &str) -> u64 {
+        let app = self.algod("GET", &format!("/v2/applications/{APP_ID}"), "");
+        let wanted = B64.encode(key);
+        app["params"]["global-state"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|kv| kv["key"] == wanted.as_str())
+            .map_or(0, |kv| kv["value"]["uint"].as_u64().unwrap())
+    }
+
+    /// Moves the chain's clock `seconds` ahead and makes a block, so that the contract
+    /// (which reads the latest block's timestamp) sees the new time.
+    fn advance(&self, seconds: u64) {
+        self.algod("POST", &format!("/v2/devmode/blocks/offset/{seconds}"), "");
+        let someone = DevAccount::new(7).address().to_string();
+        self.algod(
+            "POST",
+            "/v2/devnet/fund",
+            &json!({"address": someone, "amount": 1}).to_string(),
+        );
+    }
+
+    /// Polls `path` until `done` holds for its body.
+    fn wait_for(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let body = self.get(path);
+            if done(&body) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "{path} never got there: {body}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn list(&self, provider: &DevAccount) -> i64 {
+        let (status, gpu) = self.post(
+            "/gpus",
+            json!({"owner_address": provider.address().to_string(), "gpu_model": "RTX 4090", "price_per_minute": PRICE}),
+        );
+        assert!(status.contains("201"), "{status} {gpu}");
+        let id = gpu["id"].as_i64().unwrap();
+        self.wait_for(&format!("/gpus/{id}"), |g| g["listing_id"].is_u64());
+        id
+    }
+
+    fn rent(&self, gpu: i64, renter: &DevAccount) -> String {
+        let body = json!({"renter_address": renter.address().to_string(), "max_minutes": MINUTES});
+        let (status, rental) = self.post(&format!("/gpus/{gpu}/rent"), body);
+        assert!(status.contains("202"), "{status} {rental}");
+        rental["links"]["self"].as_str().unwrap().to_owned()
+    }
+
+    fn stop(self) {
+        drop(self);
+    }
+
+    /// Waits for the process to end by itself (an injected crash).
+    fn crashed(mut self) {
+        let status = wait_with_timeout(&mut self.child, Duration::from_secs(30));
+        assert!(!status.success(), "the injected crash should end the process: {status}");
+    }
+}
+
+impl Drop for Stack {
+    /// Kills the process (a failing test must not leave it running).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The exact amounts design.md prescribes for a rental that ran from `start` to `end`.
+fn expected(start: u64, end: u64) -> Settlement {
+    Settlement::compute(
+        PricePerMinute::new(PRICE).unwrap(),
+        MicroAlgos(PRICE * MINUTES),
+        end - start,
+        FeeBps::new(FEE_BPS).unwrap(),
+    )
+}
+
+fn timestamp(value: &Value) -> u64 {
+    let text = value.as_str().unwrap();
+    let parsed = humantime::parse_rfc3339(text).unwrap();
+    parsed.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[test]
+fn the_seed_flow_settles_on_chain_with_the_exact_amounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[]);
+    let (provider, renter) = (DevAccount::new(1), DevAccount::new(2));
+    let (provider_before, renter_before) = (stack.balance(&provider), stack.balance(&renter));
+
+    let gpu = stack.list(&provider);
+    assert_eq!(stack.balance(&provider), provider_before - LISTING_MBR - 2 * MIN_FEE);
+    let listed = stack.get("/gpus");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    let rental = stack.rent(gpu, &renter);
+    let active = stack.wait_for(&rental, |r| r["status"] == "active");
+    let deposit = PRICE * MINUTES;
+    assert_eq!(active["deposit"], deposit);
+    assert_eq!(stack.balance(&renter), renter_before - deposit - RENTAL_MBR - 2 * MIN_FEE);
+    assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "rented");
+    let (status, again) = stack.post(
+        &format!("/gpus/{gpu}/rent"),
+        json!({"renter_address": DevAccount::new(3).address().to_string()}),
+    );
+    assert!(status.contains("409"), "a rented GPU is refused: {status} {again}");
+
+    stack.advance(125);
+    let (status, stopping) = stack.post(&format!("/gpus/{gpu}/stop"), json!({}));
+    assert!(status.contains("202"), "{status} {stopping}");
+    let settled = stack.wait_for(&rental, |r| r["status"] == "settled");
+
+    let (start, end) = (timestamp(&settled["started_at"]), timestamp(&settled["ended_at"]));
+    assert!(end - start >= 125, "{settled}");
+    let want = expected(start, end);
+    assert_eq!(
+        settled["settlement"],
+        json!({
+            "cost": want.cost.get(),
+            "paid_to_provider": want.provider.get(),
+            "platform_fee": want.fee.get(),
+            "refunded": want.refund.get(),
+        })
+    );
+    assert!(want.cost.get() > 0 && want.refund.get() > 0, "{want:?}");
+    // The node agrees to the microAlgo: the provider got cost - fee, the renter paid
+    // only the cost and two fees, the fee accrues in the app for the treasury.
+    assert_eq!(
+        stack.balance(&provider),
+        provider_before - LISTING_MBR - 2 * MIN_FEE + want.provider.get()
+    );
+    assert_eq!(stack.balance(&renter), renter_before - want.cost.get() - 2 * MIN_FEE);
+    assert_eq!(stack.global("fees_owed"), want.fee.get());
+    assert_eq!(stack.global("n_rental"), 1);
+    assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "available");
+    assert!(settled["transactions"]["settle"].is_string(), "{settled}");
+    stack.stop();
+}
+
+#[test]
+fn a_crash_before_sending_or_before_recording_sends_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (provider, renter) = (DevAccount::new(4), DevAccount::new(5));
+    let stack = up(dir.path(), &[]);
+    let gpu = stack.list(&provider);
+    let (provider_before, renter_before) = (stack.balance(&provider), stack.balance(&renter));
+    stack.stop();
+
+    // 1. The rent group is signed and journalled, then the process dies before
+    //    sending it.
+    let stack = up(dir.path(), &[("BITFOX_CRASH_AT", "before-send")]);
+    let rental = stack.rent(gpu, &renter);
+    stack.crashed();
+    let stack = up(dir.path(), &[]);
+    let active = stack.wait_for(&rental, |r| r["status"] == "active");
+    let deposit = PRICE * MINUTES;
+    assert_eq!(stack.balance(&renter), renter_before - deposit - RENTAL_MBR - 2 * MIN_FEE);
+    assert_eq!(stack.global("n_rental"), 1, "exactly one rental on chain");
+    let job = stack.get(active["links"]["job"].as_str().unwrap());
+    assert_eq!(job["txid"], active["transactions"]["rent"], "the journalled group was sent");
+    stack.advance(30);
+    stack.stop();
+
+    // 2. The stop is sent and confirmed on chain, then the process dies before
+    //    recording the outcome.
+    let stack = up(dir.path(), &[("BITFOX_CRASH_AT", "before-record-outcome")]);
+    let (status, _) = stack.post(&format!("/gpus/{gpu}/stop"), json!({}));
+    assert!(status.contains("202"), "{status}");
+    stack.crashed();
+    let stack = up(dir.path(), &[]);
+    let settled = stack.wait_for(&rental, |r| r["status"] == "settled");
+    let want = expected(timestamp(&settled["started_at"]), timestamp(&settled["ended_at"]));
+    assert_eq!(settled["settlement"]["paid_to_provider"], want.provider.get());
+    assert_eq!(stack.balance(&provider), provider_before + want.provider.get(), "paid once");
+    assert_eq!(stack.balance(&renter), renter_before - want.cost.get() - 2 * MIN_FEE);
+    let listed: Vec<Value> = stack.get("/rentals").as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "exactly one rental: {listed:?}");
+    stack.stop();
+}

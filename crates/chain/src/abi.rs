@@ -1,0 +1,380 @@
+//! The contract's ARC-4 interface: method selectors, return values and the ARC-28
+//! events it logs (`contracts/README.md` lists them all; `contracts/bitfox.arc56.json`
+//! is the source). Decoding is strict: a log whose selector is known but whose body has
+//! the wrong length is an error, never a guess.
+
+use bitfox_domain::Address;
+use sha2::{Digest, Sha512_256};
+
+/// The prefix of an ARC-4 return value log.
+pub const RETURN_PREFIX: [u8; 4] = [0x15, 0x1f, 0x7c, 0x75];
+
+/// Method signatures.
+pub mod method {
+    pub const REGISTER_LISTING: &str = "register_listing(uint64,uint64,pay)uint64";
+    pub const UPDATE_PRICE: &str = "update_price(uint64,uint64)void";
+    pub const DELIST: &str = "delist(uint64)void";
+    pub const RENT: &str = "rent(uint64,uint64,pay)uint64";
+    pub const EXTEND: &str = "extend(uint64,uint64,uint64,pay)void";
+    pub const STOP: &str = "stop(uint64,uint64)(uint64,uint64,uint64,uint64)";
+    pub const WITHDRAW_FEES: &str = "withdraw_fees()void";
+}
+
+/// The 4-byte ARC-4 selector of a method or event signature.
+pub fn selector(signature: &str) -> [u8; 4] {
+    let digest = Sha512_256::digest(signature.as_bytes());
+    [digest[0], digest[1], digest[2], digest[3]]
+}
+
+/// The return value of an ARC-4 call: the last log, without its prefix.
+pub fn return_value(logs: &[Vec<u8>]) -> Option<&[u8]> {
+    logs.last().and_then(|log| log.strip_prefix(&RETURN_PREFIX[..]))
+}
+
+/// An event the contract logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Initialized { admin: Address, treasury: Address, fee_bps: u64 },
+    ListingRegistered { listing_id: u64, provider: Address, price_per_minute: u64, cluster_id: u64 },
+    ListingPriceUpdated { listing_id: u64, price_per_minute: u64 },
+    ListingDelisted { listing_id: u64, provider: Address, refund: u64 },
+    RentalStarted(RentalStarted),
+    RentalExtended { rental_id: u64, listing_id: u64, added: u64, deposit: u64, max_end: u64 },
+    RentalSettled(RentalSettled),
+    FeeChanged { fee_bps: u64 },
+    TreasuryChanged { treasury: Address },
+    PauseChanged { paused: bool },
+    AdminChanged { admin: Address },
+    FeesWithdrawn { treasury: Address, amount: u64 },
+    ClusterCreated(ClusterCreated),
+    ClusterJoined { cluster_id: u64, holder: Address },
+    SharesBought { cluster_id: u64, buyer: Address, count: u64, paid: u64 },
+    SharesTransferred { cluster_id: u64, from: Address, to: Address, count: u64 },
+    ClusterRevenue { cluster_id: u64, rental_id: u64, amount: u64, acc: u128 },
+    RevenueClaimed { cluster_id: u64, holder: Address, paid_to: Address, amount: u64 },
+    PayoutForfeited { rental_id: u64, payee: Address, amount: u64 },
+}
+
+/// `RentalStarted`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RentalStarted {
+    pub rental_id: u64,
+    pub listing_id: u64,
+    pub renter: Address,
+    pub provider: Address,
+    pub price_per_minute: u64,
+    pub deposit: u64,
+    pub start: u64,
+    pub max_end: u64,
+    pub fee_bps: u64,
+    pub cluster_id: u64,
+}
+
+/// `RentalSettled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RentalSettled {
+    pub rental_id: u64,
+    pub listing_id: u64,
+    pub renter: Address,
+    pub provider: Address,
+    pub settled_by: Address,
+    pub end: u64,
+    pub elapsed: u64,
+    pub cost: u64,
+    pub fee: u64,
+    pub provider_amount: u64,
+    pub refund: u64,
+    pub cluster_id: u64,
+}
+
+/// `ClusterCreated`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterCreated {
+    pub cluster_id: u64,
+    pub asset_id: u64,
+    pub operator: Address,
+    pub total_shares: u64,
+    pub price_per_share: u64,
+    pub url: String,
+}
+
+/// A log that names a known event but does not decode as one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {event} event ({len} bytes)")]
+pub struct EventError {
+    pub event: &'static str,
+    pub len: usize,
+}
+
+/// Event signatures, as in the ARC-56 spec.
+const EVENTS: [(&str, &str); 19] = [
+    ("Initialized", "Initialized(address,address,uint64)"),
+    ("ListingRegistered", "ListingRegistered(uint64,address,uint64,uint64)"),
+    ("ListingPriceUpdated", "ListingPriceUpdated(uint64,uint64)"),
+    ("ListingDelisted", "ListingDelisted(uint64,address,uint64)"),
+    (
+        "RentalStarted",
+        "RentalStarted(uint64,uint64,address,address,uint64,uint64,uint64,uint64,uint64,uint64)",
+    ),
+    ("RentalExtended", "RentalExtended(uint64,uint64,uint64,uint64,uint64)"),
+    (
+        "RentalSettled",
+        "RentalSettled(uint64,uint64,address,address,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64)",
+    ),
+    ("FeeChanged", "FeeChanged(uint64)"),
+    ("TreasuryChanged", "TreasuryChanged(address)"),
+    ("PauseChanged", "PauseChanged(bool)"),
+    ("AdminChanged", "AdminChanged(address)"),
+    ("FeesWithdrawn", "FeesWithdrawn(address,uint64)"),
+    ("ClusterCreated", "ClusterCreated(uint64,uint64,address,uint64,uint64,string)"),
+    ("ClusterJoined", "ClusterJoined(uint64,address)"),
+    ("SharesBought", "SharesBought(uint64,address,uint64,uint64)"),
+    ("SharesTransferred", "SharesTransferred(uint64,address,address,uint64)"),
+    ("ClusterRevenue", "ClusterRevenue(uint64,uint64,uint64,uint128)"),
+    ("RevenueClaimed", "RevenueClaimed(uint64,address,address,uint64)"),
+    ("PayoutForfeited", "PayoutForfeited(uint64,address,uint64)"),
+];
+
+/// Reads a static ARC-4 tuple field by field.
+struct Fields<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let slice = self.body.get(self.at..self.at + n)?;
+        self.at += n;
+        Some(slice)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8).map(|b| u64::from_be_bytes(b.try_into().unwrap_or_default()))
+    }
+
+    fn u128(&mut self) -> Option<u128> {
+        self.take(16).map(|b| u128::from_be_bytes(b.try_into().unwrap_or_default()))
+    }
+
+    fn address(&mut self) -> Option<Address> {
+        self.take(32).map(|b| Address::from_public_key(b.try_into().unwrap_or_default()))
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        match self.take(1)? {
+            [0x00] => Some(false),
+            [0x80] => Some(true),
+            _ => None,
+        }
+    }
+
+    /// A dynamic `string` whose 2-byte head offset is read now (relative to the tuple).
+    fn string(&mut self) -> Option<String> {
+        let offset = usize::from(u16::from_be_bytes(self.take(2)?.try_into().ok()?));
+        let len =
+            usize::from(u16::from_be_bytes(self.body.get(offset..offset + 2)?.try_into().ok()?));
+        let text = self.body.get(offset + 2..offset + 2 + len)?;
+        // The string's bytes end the tuple.
+        (offset + 2 + len == self.body.len()).then_some(())?;
+        self.at = self.body.len();
+        String::from_utf8(text.to_vec()).ok()
+    }
+
+    fn done(&self) -> Option<()> {
+        (self.at == self.body.len()).then_some(())
+    }
+}
+
+fn decode_body(name: &'static str, body: &[u8]) -> Option<Event> {
+    let mut f = Fields { body, at: 0 };
+    let event = match name {
+        "Initialized" => {
+            Event::Initialized { admin: f.address()?, treasury: f.address()?, fee_bps: f.u64()? }
+        }
+        "ListingRegistered" => Event::ListingRegistered {
+            listing_id: f.u64()?,
+            provider: f.address()?,
+            price_per_minute: f.u64()?,
+            cluster_id: f.u64()?,
+        },
+        "ListingPriceUpdated" => {
+            Event::ListingPriceUpdated { listing_id: f.u64()?, price_per_minute: f.u64()? }
+        }
+        "ListingDelisted" => Event::ListingDelisted {
+            listing_id: f.u64()?,
+            provider: f.address()?,
+            refund: f.u64()?,
+        },
+        "RentalStarted" => Event::RentalStarted(RentalStarted {
+            rental_id: f.u64()?,
+            listing_id: f.u64()?,
+            renter: f.address()?,
+            provider: f.address()?,
+            price_per_minute: f.u64()?,
+            deposit: f.u64()?,
+            start: f.u64()?,
+            max_end: f.u64()?,
+            fee_bps: f.u64()?,
+            cluster_id: f.u64()?,
+        }),
+        "RentalExtended" => Event::RentalExtended {
+            rental_id: f.u64()?,
+            listing_id: f.u64()?,
+            added: f.u64()?,
+            deposit: f.u64()?,
+            max_end: f.u64()?,
+        },
+        "RentalSettled" => Event::RentalSettled(RentalSettled {
+            rental_id: f.u64()?,
+            listing_id: f.u64()?,
+            renter: f.address()?,
+            provider: f.address()?,
+            settled_by: f.address()?,
+            end: f.u64()?,
+            elapsed: f.u64()?,
+            cost: f.u64()?,
+            fee: f.u64()?,
+            provider_amount: f.u64()?,
+            refund: f.u64()?,
+            cluster_id: f.u64()?,
+        }),
+        "FeeChanged" => Event::FeeChanged { fee_bps: f.u64()? },
+        "TreasuryChanged" => Event::TreasuryChanged { treasury: f.address()? },
+        "PauseChanged" => Event::PauseChanged { paused: f.bool()? },
+        "AdminChanged" => Event::AdminChanged { admin: f.address()? },
+        "FeesWithdrawn" => Event::FeesWithdrawn { treasury: f.address()?, amount: f.u64()? },
+        "ClusterCreated" => Event::ClusterCreated(ClusterCreated {
+            cluster_id: f.u64()?,
+            asset_id: f.u64()?,
+            operator: f.address()?,
+            total_shares: f.u64()?,
+            price_per_share: f.u64()?,
+            url: f.string()?,
+        }),
+        "ClusterJoined" => Event::ClusterJoined { cluster_id: f.u64()?, holder: f.address()? },
+        "SharesBought" => Event::SharesBought {
+            cluster_id: f.u64()?,
+            buyer: f.address()?,
+            count: f.u64()?,
+            paid: f.u64()?,
+        },
+        "SharesTransferred" => Event::SharesTransferred {
+            cluster_id: f.u64()?,
+            from: f.address()?,
+            to: f.address()?,
+            count: f.u64()?,
+        },
+        "ClusterRevenue" => Event::ClusterRevenue {
+            cluster_id: f.u64()?,
+            rental_id: f.u64()?,
+            amount: f.u64()?,
+            acc: f.u128()?,
+        },
+        "RevenueClaimed" => Event::RevenueClaimed {
+            cluster_id: f.u64()?,
+            holder: f.address()?,
+            paid_to: f.address()?,
+            amount: f.u64()?,
+        },
+        "PayoutForfeited" => {
+            Event::PayoutForfeited { rental_id: f.u64()?, payee: f.address()?, amount: f.u64()? }
+        }
+        _ => return None,
+    };
+    f.done()?;
+    Some(event)
+}
+
+/// Decodes one log line: `None` when it is not an event of this contract (a return
+/// value, say), an error when it names an event but does not decode as one.
+pub fn decode_event(log: &[u8]) -> Option<Result<Event, EventError>> {
+    let (head, body) = log.split_at_checked(4)?;
+    let (name, _) = EVENTS.iter().find(|(_, signature)| selector(signature) == head)?;
+    Some(decode_body(name, body).ok_or(EventError { event: name, len: body.len() }))
+}
+
+/// Every event in `logs`, in order.
+pub fn events(logs: &[Vec<u8>]) -> Result<Vec<Event>, EventError> {
+    logs.iter().filter_map(|log| decode_event(log)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_match_the_contract_readme() {
+        for (signature, hex) in [
+            (method::REGISTER_LISTING, "b0512ade"),
+            (method::RENT, "84ad7f5a"),
+            (method::STOP, "a9714d96"),
+            (method::DELIST, "c97dbb2e"),
+            (method::UPDATE_PRICE, "318f668d"),
+            (method::EXTEND, "487c70d6"),
+            (EVENTS[4].1, "fe24661f"),
+            (EVENTS[6].1, "a29d566f"),
+            (EVENTS[12].1, "08ef756e"),
+        ] {
+            let got: String = selector(signature).iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(got, hex, "{signature}");
+        }
+    }
+
+    fn log(event: &str, fields: &[&[u8]]) -> Vec<u8> {
+        let (_, signature) = EVENTS.iter().find(|(name, _)| *name == event).unwrap();
+        let mut log = selector(signature).to_vec();
+        for field in fields {
+            log.extend_from_slice(field);
+        }
+        log
+    }
+
+    #[test]
+    fn events_decode_field_by_field_and_refuse_bad_lengths() {
+        let a = Address::from_public_key([1; 32]);
+        let b = Address::from_public_key([2; 32]);
+        let line = log(
+            "ListingDelisted",
+            &[&7u64.to_be_bytes(), a.public_key(), &28_500u64.to_be_bytes()],
+        );
+        assert_eq!(
+            decode_event(&line),
+            Some(Ok(Event::ListingDelisted { listing_id: 7, provider: a, refund: 28_500 }))
+        );
+        assert_eq!(
+            decode_event(&line[..line.len() - 1]),
+            Some(Err(EventError { event: "ListingDelisted", len: 47 }))
+        );
+        let mut url = vec![0, 66, 0, 3];
+        url.extend_from_slice(b"abc");
+        let created = log(
+            "ClusterCreated",
+            &[
+                &1u64.to_be_bytes(),
+                &900u64.to_be_bytes(),
+                b.public_key(),
+                &100u64.to_be_bytes(),
+                &5u64.to_be_bytes(),
+                &url,
+            ],
+        );
+        assert_eq!(
+            decode_event(&created),
+            Some(Ok(Event::ClusterCreated(ClusterCreated {
+                cluster_id: 1,
+                asset_id: 900,
+                operator: b,
+                total_shares: 100,
+                price_per_share: 5,
+                url: "abc".into(),
+            })))
+        );
+        let paused = log("PauseChanged", &[&[0x80]]);
+        assert_eq!(decode_event(&paused), Some(Ok(Event::PauseChanged { paused: true })));
+        assert!(matches!(decode_event(&log("PauseChanged", &[&[0x01]])), Some(Err(_))));
+        let mut ret = RETURN_PREFIX.to_vec();
+        ret.extend_from_slice(&9u64.to_be_bytes());
+        assert_eq!(decode_event(&ret), None, "a return value is no event");
+        assert_eq!(return_value(&[line, ret]), Some(&9u64.to_be_bytes()[..]));
+    }
+}

@@ -1,0 +1,340 @@
+//! The typed contract client: builds the exact transaction groups each method needs
+//! (`contracts/README.md`, *Methods*), with the pooled fee, the minimum-balance payment
+//! and the box and account references; sends signed groups and waits for them.
+//!
+//! Built on algonaut_transaction's builders (fee, boxes and accounts are set on each
+//! transaction; the typed `contract!` builders cannot set fees, which fee pooling needs).
+
+use algonaut::Algod;
+use algonaut::core::{Address as AlgoAddress, AppId, MicroAlgos, Round, TransactionId};
+use algonaut::error::{RequestError, RequestErrorDetails};
+use algonaut::model::algod::SuggestedParams;
+use algonaut::transaction::transaction::BoxReference;
+use algonaut::transaction::{CallApplication, Pay, Transaction};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bitfox_domain::Address;
+
+use crate::abi::{method, selector};
+use crate::deploy::app_address;
+
+/// Minimum balance of a listing box, paid with `register_listing`.
+pub const LISTING_MBR: u64 = 28_500;
+/// Minimum balance of a rental box, paid inside the rent payment.
+pub const RENTAL_MBR: u64 = 38_100;
+/// The network's minimum fee per transaction.
+pub const MIN_FEE: u64 = 1_000;
+/// How many rounds to wait for a confirmation before giving up (the group stays
+/// journalled and is sent again on the next attempt).
+const CONFIRM_ROUNDS: u64 = 20;
+
+/// Why a send did not confirm.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The node refused the group (logic error, overspend, ...): final.
+    #[error("{0}")]
+    Rejected(String),
+    /// The group's validity window has passed without it being committed: it never
+    /// will be, a new group must be built.
+    #[error("{0}")]
+    Expired(String),
+    /// The node could not be reached, or did not confirm in time; try again later.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A confirmed transaction of interest (the group's app call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub txid: String,
+    pub round: u64,
+    pub logs: Vec<Vec<u8>>,
+}
+
+/// The contract on one network.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    algod: Algod,
+    app_id: u64,
+}
+
+/// Converts a domain address.
+pub fn algo_address(address: &Address) -> AlgoAddress {
+    AlgoAddress(*address.public_key())
+}
+
+fn box_ref(prefix: u8, id: u64) -> BoxReference {
+    let mut name = vec![prefix];
+    name.extend_from_slice(&id.to_be_bytes());
+    BoxReference { app_id: None, name }
+}
+
+fn u64_arg(n: u64) -> Vec<u8> {
+    n.to_be_bytes().to_vec()
+}
+
+fn describe(e: &algonaut::Error) -> String {
+    match e {
+        algonaut::Error::Request(RequestError {
+            details: RequestErrorDetails::Http { message, .. },
+            ..
+        }) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Contract {
+    /// The app `app_id` reached through `algod`.
+    pub fn new(algod: Algod, app_id: u64) -> Self {
+        Self { algod, app_id }
+    }
+
+    /// The application id.
+    pub fn app_id(&self) -> u64 {
+        self.app_id
+    }
+
+    /// The node client.
+    pub fn algod(&self) -> &Algod {
+        &self.algod
+    }
+
+    /// Current transaction parameters.
+    pub async fn params(&self) -> Result<SuggestedParams, SendError> {
+        self.algod.suggested_params().await.map_err(|e| SendError::Unavailable(describe(&e)))
+    }
+
+    /// An integer from the app's global state (0 when unset, as the AVM reads it).
+    pub async fn global_uint(&self, key: &str) -> Result<u64, SendError> {
+        let app = self
+            .algod
+            .app(AppId(self.app_id))
+            .await
+            .map_err(|e| SendError::Unavailable(describe(&e)))?;
+        let wanted = B64.encode(key);
+        Ok(app
+            .params
+            .global_state
+            .unwrap_or_default()
+            .into_iter()
+            .find(|kv| kv.key == wanted)
+            .map_or(0, |kv| kv.value.uint))
+    }
+
+    fn call(
+        &self,
+        params: &SuggestedParams,
+        sender: &Address,
+        fee: u64,
+        args: Vec<Vec<u8>>,
+        boxes: Vec<BoxReference>,
+        accounts: Vec<AlgoAddress>,
+    ) -> Result<Transaction, SendError> {
+        let mut call = CallApplication::new(algo_address(sender), AppId(self.app_id))
+            .app_arguments(args)
+            .boxes(boxes)
+            .fee(MicroAlgos(fee));
+        if !accounts.is_empty() {
+            call = call.accounts(accounts);
+        }
+        call.build(params).map_err(|e| SendError::Rejected(format!("building the call: {e}")))
+    }
+
+    fn payment(
+        &self,
+        params: &SuggestedParams,
+        sender: &Address,
+        amount: u64,
+    ) -> Result<Transaction, SendError> {
+        Pay::new(algo_address(sender), app_address(self.app_id), MicroAlgos(amount))
+            .fee(MicroAlgos(MIN_FEE))
+            .build(params)
+            .map_err(|e| SendError::Rejected(format!("building the payment: {e}")))
+    }
+
+    /// `[pay 28 500 → app, register_listing(price, cluster)]`; `listing_id` is the id the
+    /// call will be handed (`n_listing + 1`), named in the box reference.
+    pub fn register_listing(
+        &self,
+        params: &SuggestedParams,
+        provider: &Address,
+        price_per_minute: u64,
+        cluster_id: u64,
+        listing_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let mut boxes = vec![box_ref(b'l', listing_id)];
+        if cluster_id != 0 {
+            boxes.push(box_ref(b'c', cluster_id));
+        }
+        let args = vec![
+            selector(method::REGISTER_LISTING).to_vec(),
+            u64_arg(price_per_minute),
+            u64_arg(cluster_id),
+        ];
+        Ok(vec![
+            self.payment(params, provider, LISTING_MBR)?,
+            self.call(params, provider, MIN_FEE, args, boxes, vec![])?,
+        ])
+    }
+
+    /// `update_price(listing, price)`, alone.
+    pub fn update_price(
+        &self,
+        params: &SuggestedParams,
+        provider: &Address,
+        listing_id: u64,
+        price_per_minute: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let args = vec![
+            selector(method::UPDATE_PRICE).to_vec(),
+            u64_arg(listing_id),
+            u64_arg(price_per_minute),
+        ];
+        Ok(vec![self.call(
+            params,
+            provider,
+            MIN_FEE,
+            args,
+            vec![box_ref(b'l', listing_id)],
+            vec![],
+        )?])
+    }
+
+    /// `delist(listing)`, alone, fee 2000 (one inner payment refunds the box's minimum
+    /// balance).
+    pub fn delist(
+        &self,
+        params: &SuggestedParams,
+        provider: &Address,
+        listing_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let args = vec![selector(method::DELIST).to_vec(), u64_arg(listing_id)];
+        Ok(vec![self.call(
+            params,
+            provider,
+            2 * MIN_FEE,
+            args,
+            vec![box_ref(b'l', listing_id)],
+            vec![],
+        )?])
+    }
+
+    /// `[pay price·minutes + 38 100 → app, rent(listing, minutes)]`.
+    pub fn rent(
+        &self,
+        params: &SuggestedParams,
+        renter: &Address,
+        listing_id: u64,
+        deposit: u64,
+        max_minutes: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let payment = deposit
+            .checked_add(RENTAL_MBR)
+            .ok_or_else(|| SendError::Rejected("the deposit overflows".into()))?;
+        let args = vec![selector(method::RENT).to_vec(), u64_arg(listing_id), u64_arg(max_minutes)];
+        let boxes = vec![box_ref(b'l', listing_id), box_ref(b'r', listing_id)];
+        Ok(vec![
+            self.payment(params, renter, payment)?,
+            self.call(params, renter, MIN_FEE, args, boxes, vec![])?,
+        ])
+    }
+
+    /// `[pay top-up → app, extend(listing, rental, extra minutes)]`.
+    pub fn extend(
+        &self,
+        params: &SuggestedParams,
+        renter: &Address,
+        listing_id: u64,
+        rental_id: u64,
+        top_up: u64,
+        extra_minutes: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let args = vec![
+            selector(method::EXTEND).to_vec(),
+            u64_arg(listing_id),
+            u64_arg(rental_id),
+            u64_arg(extra_minutes),
+        ];
+        Ok(vec![
+            self.payment(params, renter, top_up)?,
+            self.call(params, renter, MIN_FEE, args, vec![box_ref(b'r', listing_id)], vec![])?,
+        ])
+    }
+
+    /// `stop(listing, rental)`, alone, fee 3000 (two inner payments); the renter and the
+    /// provider in the accounts array; the cluster's box for a cluster GPU.
+    #[allow(clippy::too_many_arguments)]
+    pub fn stop(
+        &self,
+        params: &SuggestedParams,
+        sender: &Address,
+        listing_id: u64,
+        rental_id: u64,
+        renter: &Address,
+        provider: &Address,
+        cluster_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let args = vec![selector(method::STOP).to_vec(), u64_arg(listing_id), u64_arg(rental_id)];
+        let mut boxes = vec![box_ref(b'r', listing_id), box_ref(b'l', listing_id)];
+        if cluster_id != 0 {
+            boxes.push(box_ref(b'c', cluster_id));
+        }
+        let accounts = vec![algo_address(renter), algo_address(provider)];
+        Ok(vec![self.call(params, sender, 3 * MIN_FEE, args, boxes, accounts)?])
+    }
+
+    /// Sends a signed group (again, if it was sent before) and waits until `txid` is
+    /// committed. A group the node already has in its ledger counts as sent.
+    pub async fn send(&self, signed: &[u8], txid: &str) -> Result<Confirmed, SendError> {
+        if let Err(e) = self.algod.send_raw(signed).await {
+            let message = describe(&e);
+            match &e {
+                algonaut::Error::Request(RequestError {
+                    details: RequestErrorDetails::Http { status: 400, .. },
+                    ..
+                }) => {
+                    if message.contains("already in ledger") {
+                        // Sent by an earlier attempt: look it up below.
+                    } else if message.contains("txn dead") {
+                        return Err(SendError::Expired(message));
+                    } else {
+                        return Err(SendError::Rejected(message));
+                    }
+                }
+                _ => return Err(SendError::Unavailable(message)),
+            }
+        }
+        self.confirmation(txid).await
+    }
+
+    async fn confirmation(&self, txid: &str) -> Result<Confirmed, SendError> {
+        let id = TransactionId(txid.to_owned());
+        let mut round = None;
+        for _ in 0..CONFIRM_ROUNDS {
+            let pending = self.algod.pending_transaction(&id).await.map_err(|e| {
+                SendError::Unavailable(format!("looking up {txid}: {}", describe(&e)))
+            })?;
+            if let Some(confirmed) = pending.confirmed_round.filter(|r| *r > 0) {
+                return Ok(Confirmed {
+                    txid: txid.to_owned(),
+                    round: confirmed,
+                    logs: pending.logs.unwrap_or_default().into_iter().map(|b| b.0).collect(),
+                });
+            }
+            if !pending.pool_error.is_empty() {
+                return Err(SendError::Rejected(pending.pool_error));
+            }
+            let last = match round {
+                Some(r) => r,
+                None => self.params().await?.last_round.0,
+            };
+            let status = self
+                .algod
+                .status_after_block(Round(last))
+                .await
+                .map_err(|e| SendError::Unavailable(describe(&e)))?;
+            round = Some(status.last_round.0);
+        }
+        Err(SendError::Unavailable(format!("{txid} not confirmed after {CONFIRM_ROUNDS} rounds")))
+    }
+}
