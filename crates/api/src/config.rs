@@ -84,11 +84,29 @@ pub struct ChainSettings {
     pub algod_token: Option<String>,
     /// Platform fee of a devnet deployment, in basis points.
     pub fee_bps: u64,
+    /// Indexer URL; defaults to the devnet's (it serves the indexer's search too), or
+    /// LocalNet's `http://localhost:8980`.
+    pub indexer_url: Option<String>,
+    /// Indexer API token; defaults to the devnet's, or LocalNet's `a` × 64.
+    pub indexer_token: Option<String>,
+    /// Whether `bitfox up` runs the watcher.
+    pub watch: bool,
+    /// How often the watcher asks the indexer for new rounds, in milliseconds.
+    pub watch_interval_ms: u64,
 }
 
 impl Default for ChainSettings {
     fn default() -> Self {
-        Self { network: "devnet".to_owned(), algod_url: None, algod_token: None, fee_bps: 250 }
+        Self {
+            network: "devnet".to_owned(),
+            algod_url: None,
+            algod_token: None,
+            fee_bps: 250,
+            indexer_url: None,
+            indexer_token: None,
+            watch: true,
+            watch_interval_ms: 500,
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //!   the embedded Algorand devnet, the API and the job runner in one process.
 //! * `bitfox devnet` — the embedded Algorand devnet on its own.
 //! * `bitfox api` — the API and job runner against an already migrated database.
+//! * `bitfox watch` — the watcher alone: mirrors the contract's events into the database.
 //! * `bitfox migrate` — applies database migrations.
 //! * `bitfox keys create|list|revoke` — API keys bound to Algorand addresses.
 
@@ -21,6 +22,8 @@ use bitfox_devnet::server::{self as devnet_server, Shared};
 use bitfox_domain::Address;
 use bitfox_domain::chain::{ChainPort, Unconfigured};
 use bitfox_store::{MIGRATIONS, Store, now_seconds};
+use bitfox_watcher::Watcher;
+use bitfox_watcher::indexer::Indexer;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -54,6 +57,16 @@ enum Command {
     /// Deploy the contract to a network (idempotent; writes
     /// `<data_dir>/deployments/<network>.json`).
     Deploy(DeployTarget),
+    /// Follow the contract through the indexer and mirror its events into the database
+    /// (`bitfox up` runs the same watcher in-process).
+    Watch {
+        /// Resync from this round (events already mirrored are skipped).
+        #[arg(long)]
+        from_round: Option<u64>,
+        /// Catch up once and exit.
+        #[arg(long)]
+        once: bool,
+    },
     /// Serve the API and run the job runner (the database must be migrated).
     Api {
         /// Port to listen on (overrides the configuration).
@@ -185,8 +198,26 @@ async fn serve(settings: Settings, store: Store, with_devnet: bool) -> anyhow::R
     } else {
         (None, None)
     };
-    let chain = connect_chain(&settings, devnet_url).await?;
-    let app = Application::build(settings.clone(), store, chain)?;
+    let connected = connect_chain(&settings, devnet_url.clone()).await?;
+    let watcher = match connected.app_id {
+        Some(app_id) if settings.chain.watch => {
+            let watcher = watcher_for(&settings, store.clone(), app_id, devnet_url.as_deref())?;
+            let interval =
+                std::time::Duration::from_millis(settings.chain.watch_interval_ms.max(10));
+            let (cancel, failed) = (shutdown.clone(), shutdown.clone());
+            Some(tokio::spawn(async move {
+                let result = watcher.run(interval, cancel).await;
+                if let Err(e) = &result {
+                    // A dead watcher must not leave a half-working process behind.
+                    tracing::error!(error = %e, "watcher failed; shutting down");
+                    failed.cancel();
+                }
+                result
+            }))
+        }
+        _ => None,
+    };
+    let app = Application::build(settings.clone(), store, connected.port)?;
     let url = format!("http://{}:{}", settings.http.host, app.port());
     dev_mode_banner(&settings);
     eprintln!("  BitFox API      {url}");
@@ -196,8 +227,11 @@ async fn serve(settings: Settings, store: Store, with_devnet: bool) -> anyhow::R
     eprintln!();
     tracing::info!(%url, mode = settings.mode.as_str(), "serving");
     let result = app.run(shutdown.clone()).await;
-    // The API ended (shutdown or failure): stop the devnet too.
+    // The API ended (shutdown or failure): stop the watcher and the devnet too.
     shutdown.cancel();
+    if let Some(watcher) = watcher {
+        watcher.await??;
+    }
     if let Some(devnet) = devnet {
         devnet.await??;
     }
@@ -239,13 +273,79 @@ fn mnemonic_account(variable: &str) -> anyhow::Result<algonaut::transaction::acc
         .map_err(|e| anyhow::anyhow!("{variable}: {e:?}"))
 }
 
+/// A chain port, and the app it calls (none without a chain).
+struct Connected {
+    port: Arc<dyn ChainPort>,
+    app_id: Option<u64>,
+}
+
+/// The watcher of `app_id`, through the configured indexer (by default the devnet's
+/// own search, or LocalNet's indexer).
+fn watcher_for(
+    settings: &Settings,
+    store: Store,
+    app_id: u64,
+    devnet_url: Option<&str>,
+) -> anyhow::Result<Watcher> {
+    let network = settings.chain.network.as_str();
+    let url = match (&settings.chain.indexer_url, network) {
+        (Some(url), _) => url.clone(),
+        (None, "devnet") => endpoint(settings, network, devnet_url, None)?.0,
+        (None, "localnet") => "http://localhost:8980".to_owned(),
+        (None, other) => bail!("chain.indexer_url is required for network {other:?}"),
+    };
+    let token = match (&settings.chain.indexer_token, network) {
+        (Some(token), _) => token.clone(),
+        (None, "devnet") => settings.devnet.token.clone(),
+        (None, _) => "a".repeat(64),
+    };
+    eprintln!("  watcher         indexer {url}, app {app_id}");
+    Ok(Watcher::new(store, Indexer::new(&url, &token), app_id))
+}
+
+/// `bitfox watch`: the watcher on its own, against the deployment in the manifest.
+async fn watch(
+    settings: Settings,
+    store: Store,
+    from_round: Option<u64>,
+    once: bool,
+) -> anyhow::Result<()> {
+    let network = settings.chain.network.clone();
+    let manifest_path = settings.manifest_path(&network);
+    let manifest = bitfox_chain::deploy::read_manifest(&manifest_path)?.with_context(|| {
+        format!("no deployment manifest at {}: deploy first", manifest_path.display())
+    })?;
+    let watcher = watcher_for(&settings, store, manifest.app_id, None)?;
+    if let Some(round) = from_round {
+        watcher.rewind_to(round).await?;
+        eprintln!("resyncing from round {round}");
+    }
+    let progress = watcher
+        .sync(|p| {
+            eprintln!(
+                "mirrored up to round {} of {} ({} events)",
+                p.round, p.chain_round, p.applied
+            )
+        })
+        .await?;
+    eprintln!(
+        "caught up: round {} ({} events applied, {} already mirrored)",
+        progress.round, progress.applied, progress.skipped
+    );
+    if once {
+        return Ok(());
+    }
+    let interval = std::time::Duration::from_millis(settings.chain.watch_interval_ms.max(10));
+    Ok(watcher.run(interval, shutdown_on_signal()).await?)
+}
+
 /// The chain port of `settings.chain`: on the devnet the contract is deployed once
 /// (idempotently) and the dev accounts are signed for; elsewhere the deployment
 /// manifest written by `bitfox deploy` names the app and the operator key signs.
 async fn connect_chain(
     settings: &Settings,
     devnet_url: Option<String>,
-) -> anyhow::Result<Arc<dyn ChainPort>> {
+) -> anyhow::Result<Connected> {
     use bitfox_chain::deploy::{self, Outcome, Plan};
 
     let network = settings.chain.network.as_str();
@@ -253,7 +353,7 @@ async fn connect_chain(
         eprintln!(
             "  chain           none: rent and stop jobs stay queued (chain.network = \"none\")"
         );
-        return Ok(Arc::new(Unconfigured));
+        return Ok(Connected { port: Arc::new(Unconfigured), app_id: None });
     }
     let url = settings.chain.algod_url.clone().or(devnet_url);
     let (url, token) =
@@ -302,7 +402,8 @@ async fn connect_chain(
     );
     eprintln!("  operator        {operator} signs settlements");
     let contract = Contract::new(algod, manifest.app_id);
-    Ok(Arc::new(AlgorandChain::new(format!("algorand {network}"), contract, keys, operator)))
+    let port = AlgorandChain::new(format!("algorand {network}"), contract, keys, operator);
+    Ok(Connected { port: Arc::new(port), app_id: Some(manifest.app_id) })
 }
 
 fn pending_migrations(store: &Store) -> anyhow::Result<usize> {
@@ -361,6 +462,11 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(&settings, command),
+        Command::Watch { from_round, once } => {
+            let store = open_store(&settings)?;
+            store.migrate()?;
+            run_async(watch(settings, store, from_round, once))
+        }
         Command::Deploy(target) => run_async(deploy(settings, target)),
     }
 }

@@ -210,7 +210,135 @@ fn the_seed_flow_settles_on_chain_with_the_exact_amounts() {
     assert_eq!(stack.global("n_rental"), 1);
     assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "available");
     assert!(settled["transactions"]["settle"].is_string(), "{settled}");
+
+    // The watcher's mirror equals the chain (and the API) once it has caught up.
+    let mirror = Mirror::open(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mirror.settled_rentals() < 1 {
+        assert!(Instant::now() < deadline, "the watcher never mirrored the settlement");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let listing = stack.algod(
+        "GET",
+        &format!("/v2/applications/{APP_ID}/box?name=b64:{}", B64.encode(key(b'l', 1))),
+        "",
+    );
+    let value = B64.decode(listing["value"].as_str().unwrap()).unwrap();
+    let word = |at: usize| u64::from_be_bytes(value[at..at + 8].try_into().unwrap());
+    assert_eq!(
+        mirror.listing(1),
+        (provider.address().to_string(), word(32) as i64, word(40) as i64, word(48) as i64, false)
+    );
+    assert_eq!(&value[..32], provider.address().public_key());
+    let rental = mirror.rental(1);
+    assert_eq!(rental.0, settled["transactions"]["rent"].as_str().unwrap());
+    assert_eq!(rental.1.as_deref(), settled["transactions"]["settle"].as_str());
+    assert_eq!(
+        (rental.2, rental.3, rental.4, rental.5),
+        (
+            Some(want.cost.get() as i64),
+            Some(want.fee.get() as i64),
+            Some(want.provider.get() as i64),
+            Some(want.refund.get() as i64)
+        )
+    );
+    assert_eq!((rental.6, rental.7), (start as i64, Some(end as i64)));
+    assert_eq!(mirror.fees() as u64, stack.global("fees_owed"), "mirrored fees = the app's");
+    let events = mirror.events();
+    assert_eq!(events, ["Initialized", "ListingRegistered", "RentalStarted", "RentalSettled"]);
+
+    // A resync from round 1 replays every round and changes nothing.
+    let indexer = format!("http://127.0.0.1:{}", stack.algod);
+    let out = bitfox(dir.path())
+        .env("BITFOX_CHAIN__INDEXER_URL", &indexer)
+        .args(["watch", "--once", "--from-round", "1"])
+        .output()
+        .unwrap();
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("0 events applied, 4 already mirrored"), "{said}");
+    assert_eq!(mirror.events(), events);
+    assert_eq!(mirror.rental(1), rental);
     stack.stop();
+}
+
+fn key(prefix: u8, id: u64) -> Vec<u8> {
+    let mut key = vec![prefix];
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The watcher's tables, read from the database file.
+struct Mirror {
+    store: bitfox_store::Store,
+}
+
+type RentalMirror =
+    (String, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64, Option<i64>);
+
+impl Mirror {
+    fn open(dir: &Path) -> Self {
+        Self { store: bitfox_store::Store::open(&dir.join("data/bitfox.db"), 1).unwrap() }
+    }
+
+    fn settled_rentals(&self) -> i64 {
+        use bitfox_store::diesel::prelude::*;
+        use bitfox_store::schema::chain_rentals as r;
+        r::table
+            .filter(r::settle_txid.is_not_null())
+            .count()
+            .get_result(&mut self.store.conn().unwrap())
+            .unwrap()
+    }
+
+    fn listing(&self, id: i64) -> (String, i64, i64, i64, bool) {
+        use bitfox_store::diesel::prelude::*;
+        use bitfox_store::schema::chain_listings as l;
+        l::table
+            .filter(l::listing_id.eq(id))
+            .select((
+                l::provider,
+                l::price_per_minute,
+                l::cluster_id,
+                l::active_rental_id,
+                l::delisted,
+            ))
+            .first(&mut self.store.conn().unwrap())
+            .unwrap()
+    }
+
+    fn rental(&self, id: i64) -> RentalMirror {
+        use bitfox_store::diesel::prelude::*;
+        use bitfox_store::schema::chain_rentals as r;
+        r::table
+            .filter(r::rental_id.eq(id))
+            .select((
+                r::rent_txid,
+                r::settle_txid,
+                r::cost,
+                r::fee,
+                r::provider_amount,
+                r::refund,
+                r::start,
+                r::ended_at,
+            ))
+            .first(&mut self.store.conn().unwrap())
+            .unwrap()
+    }
+
+    fn events(&self) -> Vec<String> {
+        use bitfox_store::diesel::prelude::*;
+        use bitfox_store::schema::chain_events as e;
+        e::table.order(e::id).select(e::name).load(&mut self.store.conn().unwrap()).unwrap()
+    }
+
+    fn fees(&self) -> i64 {
+        use bitfox_store::diesel::prelude::*;
+        use bitfox_store::schema::chain_rentals as r;
+        let fees: Vec<Option<i64>> =
+            r::table.select(r::fee).load(&mut self.store.conn().unwrap()).unwrap();
+        fees.into_iter().flatten().sum()
+    }
 }
 
 #[test]

@@ -31,8 +31,8 @@ pub fn return_value(logs: &[Vec<u8>]) -> Option<&[u8]> {
     logs.last().and_then(|log| log.strip_prefix(&RETURN_PREFIX[..]))
 }
 
-/// An event the contract logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An event the contract logged (serialised externally tagged: `{"RentalStarted": {…}}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Event {
     Initialized { admin: Address, treasury: Address, fee_bps: u64 },
     ListingRegistered { listing_id: u64, provider: Address, price_per_minute: u64, cluster_id: u64 },
@@ -56,7 +56,7 @@ pub enum Event {
 }
 
 /// `RentalStarted`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RentalStarted {
     pub rental_id: u64,
     pub listing_id: u64,
@@ -71,7 +71,7 @@ pub struct RentalStarted {
 }
 
 /// `RentalSettled`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RentalSettled {
     pub rental_id: u64,
     pub listing_id: u64,
@@ -88,7 +88,7 @@ pub struct RentalSettled {
 }
 
 /// `ClusterCreated`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ClusterCreated {
     pub cluster_id: u64,
     pub asset_id: u64,
@@ -291,6 +291,33 @@ pub fn decode_event(log: &[u8]) -> Option<Result<Event, EventError>> {
     let (head, body) = log.split_at_checked(4)?;
     let (name, _) = EVENTS.iter().find(|(_, signature)| selector(signature) == head)?;
     Some(decode_body(name, body).ok_or(EventError { event: name, len: body.len() }))
+}
+
+impl Event {
+    /// The event's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Initialized { .. } => "Initialized",
+            Event::ListingRegistered { .. } => "ListingRegistered",
+            Event::ListingPriceUpdated { .. } => "ListingPriceUpdated",
+            Event::ListingDelisted { .. } => "ListingDelisted",
+            Event::RentalStarted(_) => "RentalStarted",
+            Event::RentalExtended { .. } => "RentalExtended",
+            Event::RentalSettled(_) => "RentalSettled",
+            Event::FeeChanged { .. } => "FeeChanged",
+            Event::TreasuryChanged { .. } => "TreasuryChanged",
+            Event::PauseChanged { .. } => "PauseChanged",
+            Event::AdminChanged { .. } => "AdminChanged",
+            Event::FeesWithdrawn { .. } => "FeesWithdrawn",
+            Event::ClusterCreated(_) => "ClusterCreated",
+            Event::ClusterJoined { .. } => "ClusterJoined",
+            Event::SharesBought { .. } => "SharesBought",
+            Event::SharesTransferred { .. } => "SharesTransferred",
+            Event::ClusterRevenue { .. } => "ClusterRevenue",
+            Event::RevenueClaimed { .. } => "RevenueClaimed",
+            Event::PayoutForfeited { .. } => "PayoutForfeited",
+        }
+    }
 }
 
 /// Every event in `logs`, in order.

@@ -91,3 +91,87 @@ diesel::joinable!(rentals -> gpus (gpu_id));
 diesel::joinable!(jobs -> rentals (rental_id));
 diesel::joinable!(jobs -> gpus (gpu_id));
 diesel::allow_tables_to_appear_in_same_query!(gpus, rentals, jobs, api_keys, idempotency_keys);
+diesel::allow_tables_to_appear_in_same_query!(chain_listings, chain_rentals);
+
+diesel::table! {
+    chain_cursors (app_id) {
+        app_id -> BigInt,
+        round -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chain_events (id) {
+        id -> BigInt,
+        app_id -> BigInt,
+        round -> BigInt,
+        txid -> Text,
+        log_index -> Integer,
+        name -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    chain_listings (app_id, listing_id) {
+        app_id -> BigInt,
+        listing_id -> BigInt,
+        provider -> Text,
+        price_per_minute -> BigInt,
+        cluster_id -> BigInt,
+        active_rental_id -> BigInt,
+        delisted -> Bool,
+        updated_round -> BigInt,
+    }
+}
+
+diesel::table! {
+    chain_rentals (app_id, rental_id) {
+        app_id -> BigInt,
+        rental_id -> BigInt,
+        listing_id -> BigInt,
+        renter -> Text,
+        provider -> Text,
+        price_per_minute -> BigInt,
+        deposit -> BigInt,
+        start -> BigInt,
+        max_end -> BigInt,
+        fee_bps -> BigInt,
+        cluster_id -> BigInt,
+        rent_txid -> Text,
+        settled_round -> Nullable<BigInt>,
+        settle_txid -> Nullable<Text>,
+        settled_by -> Nullable<Text>,
+        ended_at -> Nullable<BigInt>,
+        elapsed -> Nullable<BigInt>,
+        cost -> Nullable<BigInt>,
+        fee -> Nullable<BigInt>,
+        provider_amount -> Nullable<BigInt>,
+        refund -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    chain_clusters (app_id, cluster_id) {
+        app_id -> BigInt,
+        cluster_id -> BigInt,
+        asset_id -> BigInt,
+        operator -> Text,
+        total_shares -> BigInt,
+        price_per_share -> BigInt,
+        url -> Text,
+        revenue -> BigInt,
+        acc -> Text,
+    }
+}
+
+diesel::table! {
+    chain_holdings (app_id, cluster_id, holder) {
+        app_id -> BigInt,
+        cluster_id -> BigInt,
+        holder -> Text,
+        shares -> BigInt,
+        claimed -> BigInt,
+    }
+}

@@ -105,7 +105,7 @@ fn down_migrations_undo_up_migrations() {
     store.revert_all().unwrap();
     assert_eq!(objects(&store), Vec::<String>::new());
     // And up again from scratch.
-    assert_eq!(store.migrate().unwrap().len(), 2);
+    assert_eq!(store.migrate().unwrap().len(), 3);
     assert_eq!(objects(&store), tables);
 }
 
