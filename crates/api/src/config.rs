@@ -182,6 +182,14 @@ pub struct JobSettings {
     pub retry_base_secs: u64,
     /// Delay before retrying while no chain is available, in seconds.
     pub unavailable_retry_secs: u64,
+    /// How often the keeper looks for used-up deposits and silent GPUs, in milliseconds.
+    pub keeper_interval_ms: u64,
+    /// Seconds past a rental's paid-for end before the keeper settles it (block
+    /// timestamps may trail the server's clock by a few seconds).
+    pub expiry_grace_secs: u64,
+    /// A GPU that has sent heartbeats goes `offline` when none came for this long, in
+    /// seconds (GPUs that never sent one are not tracked).
+    pub heartbeat_timeout_secs: u64,
 }
 
 /// Logging settings.
@@ -236,6 +244,9 @@ impl Default for JobSettings {
             max_attempts: 8,
             retry_base_secs: 2,
             unavailable_retry_secs: 30,
+            keeper_interval_ms: 1_000,
+            expiry_grace_secs: 5,
+            heartbeat_timeout_secs: 120,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod keeper;
 pub mod metrics;
 pub mod routes;
 pub mod runner;
@@ -42,6 +43,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
+use crate::keeper::Keeper;
 use crate::metrics::Metrics;
 use crate::runner::JobRunner;
 
@@ -114,6 +116,7 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(gpus::get_gpu)
         .service(gpus::update_gpu)
         .service(gpus::delete_gpu)
+        .service(gpus::heartbeat)
         .service(gpus::rent_gpu)
         .service(gpus::stop_gpu)
         .service(rentals::list_rentals)
@@ -152,6 +155,7 @@ pub struct Application {
     port: u16,
     server: Server,
     runner: Option<JobRunner>,
+    keeper: Option<Keeper>,
     state: Data<AppState>,
 }
 
@@ -197,11 +201,14 @@ impl Application {
         if let Some(workers) = settings.http.workers {
             server = server.workers(workers.max(1));
         }
+        let keeper = settings.jobs.enabled.then(|| {
+            Keeper::new(store.clone(), chain.clone(), settings.jobs.clone(), wake.clone())
+        });
         let runner = settings
             .jobs
             .enabled
             .then(|| JobRunner::new(store, chain, settings.jobs.clone(), wake));
-        Ok(Self { port, server: server.run(), runner, state })
+        Ok(Self { port, server: server.run(), runner, keeper, state })
     }
 
     /// The port the server listens on.
@@ -218,6 +225,9 @@ impl Application {
         let tracker = TaskTracker::new();
         let server = tracker.spawn(self.server);
         let runner = self.runner.map(|r| tracker.spawn(r.run(shutdown.child_token())));
+        if let Some(keeper) = self.keeper {
+            tracker.spawn(keeper.run(shutdown.child_token()));
+        }
         let store = self.state.store.clone();
         let stop = shutdown.child_token();
         tracker.spawn(async move {

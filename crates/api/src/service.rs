@@ -321,6 +321,40 @@ pub fn stop(
     Ok((rental, job))
 }
 
+/// Records a heartbeat from the GPU's provider; an `offline` GPU is available again.
+pub fn heartbeat(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    id: i64,
+    now: i64,
+) -> Result<GpuRow> {
+    let row = find_gpu(conn, id)?;
+    caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
+    let status = gpu_status(&row)?;
+    if status == GpuStatus::Delisted {
+        return Err(ApiError::Conflict(format!("GPU {id} is delisted")));
+    }
+    gpu::heartbeat(conn, id, now)?;
+    if status == GpuStatus::Offline {
+        move_gpu(conn, id, GpuStatus::Offline, GpuStatus::Available, now)?;
+    }
+    find_gpu(conn, id)
+}
+
+/// The keeper's stop of a rental whose deposit is used up: like a stop, without a
+/// caller. Returns the settle job.
+pub fn expire(conn: &mut SqliteConnection, rental: &mut RentalRow, now: i64) -> Result<JobRow> {
+    begin_settling(rental, now)?;
+    rental.stop_requested_at = Some(now);
+    rental::save(conn, rental)?;
+    new_job(conn, "settle", rental.gpu_id, Some(rental.id), now)
+}
+
+/// Marks a silent GPU `offline` (it no longer shows in the default listing).
+pub fn go_offline(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<()> {
+    move_gpu(conn, id, GpuStatus::Available, GpuStatus::Offline, now)
+}
+
 /// Moves an active rental to `settling` (through the state machine).
 pub fn begin_settling(rental: &mut RentalRow, now: i64) -> Result<()> {
     let next = rental_status(rental)?.transition(RentalStatus::Settling).map_err(internal)?;
@@ -362,14 +396,17 @@ pub fn rent_rejected(
     move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Available, now)
 }
 
-/// Records a settlement: exact amounts, the rental `settled`, the GPU available again.
+/// Records a settlement: exact amounts, the rental `settled` — or `expired` when the
+/// whole deposit was used —, the GPU available again.
 pub fn settled(
     conn: &mut SqliteConnection,
     rental: &mut RentalRow,
     receipt: &SettleReceipt,
     now: i64,
 ) -> Result<()> {
-    let next = rental_status(rental)?.transition(RentalStatus::Settled).map_err(internal)?;
+    let used_up = i64::try_from(receipt.settlement.cost.get()).ok() == Some(rental.deposit);
+    let outcome = if used_up { RentalStatus::Expired } else { RentalStatus::Settled };
+    let next = rental_status(rental)?.transition(outcome).map_err(internal)?;
     let amount = |m: bitfox_domain::MicroAlgos| i64::try_from(m.get()).map_err(internal);
     rental.status = next.as_str().to_owned();
     rental.ended_at = Some(i64::try_from(receipt.ended_at).map_err(internal)?);

@@ -381,3 +381,30 @@ fn a_crash_before_sending_or_before_recording_sends_exactly_once() {
     assert_eq!(listed.len(), 1, "exactly one rental: {listed:?}");
     stack.stop();
 }
+
+#[test]
+fn the_keeper_settles_a_used_up_deposit_and_the_rental_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[("BITFOX_JOBS__KEEPER_INTERVAL_MS", "50")]);
+    let (provider, renter) = (DevAccount::new(6), DevAccount::new(8));
+    let gpu = stack.list(&provider);
+    let (provider_before, renter_before) = (stack.balance(&provider), stack.balance(&renter));
+    let body = json!({"renter_address": renter.address().to_string(), "max_minutes": 1});
+    let (status, rental) = stack.post(&format!("/gpus/{gpu}/rent"), body);
+    assert!(status.contains("202"), "{status} {rental}");
+    let path = rental["links"]["self"].as_str().unwrap().to_owned();
+    stack.wait_for(&path, |r| r["status"] == "active");
+
+    // The chain's clock passes the paid minute (and the keeper's grace); nobody stops.
+    stack.advance(70);
+    let expired = stack.wait_for(&path, |r| r["status"] == "expired");
+    let fee = PRICE * u64::from(FEE_BPS) / 10_000;
+    assert_eq!(
+        expired["settlement"],
+        json!({"cost": PRICE, "paid_to_provider": PRICE - fee, "platform_fee": fee, "refunded": 0})
+    );
+    assert_eq!(timestamp(&expired["ended_at"]) - timestamp(&expired["started_at"]), 60);
+    assert_eq!(stack.balance(&provider), provider_before + PRICE - fee);
+    assert_eq!(stack.balance(&renter), renter_before - PRICE - 2 * MIN_FEE);
+    assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "available");
+}

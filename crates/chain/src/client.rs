@@ -104,6 +104,17 @@ impl Contract {
         self.algod.suggested_params().await.map_err(|e| SendError::Unavailable(describe(&e)))
     }
 
+    /// The latest block's timestamp (the contract's `global LatestTimestamp`).
+    pub async fn latest_timestamp(&self) -> Result<u64, SendError> {
+        let unavailable = |e: algonaut::Error| SendError::Unavailable(describe(&e));
+        let round = self.algod.status().await.map_err(unavailable)?.last_round.0;
+        let block = self.algod.block(round).await.map_err(unavailable)?;
+        block
+            .block
+            .timestamp
+            .ok_or_else(|| SendError::Unavailable(format!("block {round} has no timestamp")))
+    }
+
     /// An integer from the app's global state (0 when unset, as the AVM reads it).
     pub async fn global_uint(&self, key: &str) -> Result<u64, SendError> {
         let app = self

@@ -103,6 +103,10 @@ impl ChainPort for AlgorandChain {
         &self.name
     }
 
+    fn now(&self) -> PortFuture<'_, u64> {
+        Box::pin(async move { Ok(self.contract.latest_timestamp().await?) })
+    }
+
     fn register<'a>(
         &'a self,
         order: &'a RegisterOrder,

@@ -115,6 +115,7 @@ pub fn build(
             .route("/v2/status", web::get().to(status))
             .route("/v2/status/wait-for-block-after/{round}", web::get().to(wait_for_block))
             .route("/v2/transactions/params", web::get().to(params))
+            .route("/v2/blocks/{round}", web::get().to(block))
             .route("/v2/transactions", web::post().to(submit))
             .route("/v2/transactions", web::get().to(search_transactions))
             .route("/v2/transactions/pending/{txid}", web::get().to(pending))
@@ -180,6 +181,24 @@ async fn wait_for_block(req: HttpRequest, shared: Data<Shared>, round: Path<Stri
     let mut rounds = shared.rounds.subscribe();
     let _ = tokio::time::timeout(WAIT_LIMIT, rounds.wait_for(|r| *r > round)).await;
     Ok(HttpResponse::Ok().json(status_json(&shared.node())))
+}
+
+/// A block's header in algod's JSON shape (`{"block": {"rnd", "ts", "gen", ...}}`); the
+/// devnet's blocks carry no payset here (the indexer search serves the transactions).
+async fn block(req: HttpRequest, shared: Data<Shared>, round: Path<String>) -> Reply {
+    authorised(&req, &shared)?;
+    let Ok(round) = round.parse::<u64>() else {
+        return Err(error(StatusCode::BAD_REQUEST, "round must be an unsigned integer"));
+    };
+    let node = shared.node();
+    let header = node
+        .header(round)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no block for round {round}")))?;
+    Ok(HttpResponse::Ok().json(json!({"block": {
+        "gen": node.network().genesis_id,
+        "rnd": header.round,
+        "ts": header.timestamp,
+    }})))
 }
 
 async fn params(req: HttpRequest, shared: Data<Shared>) -> Reply {

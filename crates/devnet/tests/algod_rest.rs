@@ -37,6 +37,13 @@ async fn algonaut_reads_status_and_params() {
     assert_eq!(params.genesis_hash.0.to_vec(), shared.node().network().genesis_hash.to_vec());
     assert_eq!(params.min_fee, MicroAlgos(1_000));
 
+    let genesis = algod.block(0).await.unwrap().block;
+    assert_eq!(
+        (genesis.round, genesis.timestamp),
+        (Some(0), Some(shared.node().latest().timestamp))
+    );
+    assert!(algod.block(1).await.is_err(), "no block 1 yet");
+
     let wrong = Algod::new(&url, &"b".repeat(64)).unwrap();
     assert!(wrong.status().await.is_err(), "a wrong token is refused");
 }

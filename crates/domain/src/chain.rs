@@ -174,6 +174,8 @@ pub trait Journal: Send + Sync {
 pub trait ChainPort: Send + Sync {
     /// A short name for logs and `/health` ("algorand devnet", "unconfigured", ...).
     fn name(&self) -> &str;
+    /// The chain's clock: the latest block's timestamp, which the contract bills by.
+    fn now(&self) -> PortFuture<'_, u64>;
     /// Create a GPU's listing.
     fn register<'a>(
         &'a self,
@@ -225,6 +227,10 @@ impl Unconfigured {
 impl ChainPort for Unconfigured {
     fn name(&self) -> &str {
         "unconfigured"
+    }
+
+    fn now(&self) -> PortFuture<'_, u64> {
+        Self::refuse()
     }
 
     fn register<'a>(

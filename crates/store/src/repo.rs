@@ -103,6 +103,23 @@ pub mod gpu {
         Ok(n == 1)
     }
 
+    /// Records a heartbeat of GPU `id`.
+    pub fn heartbeat(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id))
+            .set((gpus::last_heartbeat_at.eq(now), gpus::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Ids of available GPUs whose last heartbeat is older than `before`.
+    pub fn silent_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<i64>> {
+        gpus::table
+            .filter(gpus::status.eq("available"))
+            .filter(gpus::last_heartbeat_at.lt(before))
+            .select(gpus::id)
+            .load(conn)
+    }
+
     /// Records the on-chain listing id of GPU `id` and the transaction that created it.
     pub fn set_listing(
         conn: &mut SqliteConnection,
@@ -280,6 +297,15 @@ pub mod rental {
             .select(RentalRow::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Active rentals with no stop requested (the keeper checks their deposits).
+    pub fn running(conn: &mut SqliteConnection) -> QueryResult<Vec<RentalRow>> {
+        rentals::table
+            .filter(rentals::status.eq("active"))
+            .filter(rentals::stop_requested_at.is_null())
+            .select(RentalRow::as_select())
+            .load(conn)
     }
 
     /// Saves every field of `row` (by id).

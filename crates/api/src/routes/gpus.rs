@@ -267,6 +267,31 @@ pub async fn delete_gpu(
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
+/// Heartbeat from the GPU's provider (owner only): a GPU that sends heartbeats goes
+/// `offline` when they stop for `jobs.heartbeat_timeout_secs`, and comes back with the
+/// next one.
+#[utoipa::path(
+    tag = "gpus",
+    params(("id" = i64, Path, description = "GPU id")),
+    responses(
+        (status = 200, description = "Recorded", body = Gpu),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Delisted", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/gpus/{id}/heartbeat")]
+pub async fn heartbeat(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let row = state.store.write(move |c| service::heartbeat(c, &caller, id, now_seconds())).await?;
+    Ok(HttpResponse::Ok().json(Gpu::from(row)))
+}
+
 /// Rent a GPU.
 ///
 /// Records the rental and a job that locks the deposit (`price_per_minute *

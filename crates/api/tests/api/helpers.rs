@@ -50,6 +50,10 @@ impl ChainPort for ScriptedChain {
         "scripted"
     }
 
+    fn now(&self) -> PortFuture<'_, u64> {
+        scripted(None)
+    }
+
     fn register<'a>(
         &'a self,
         order: &'a RegisterOrder,

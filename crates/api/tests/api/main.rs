@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod gpus;
 mod idempotency;
+mod keeper;
 mod lifecycle;
 mod listing;
 mod openapi;

@@ -42,6 +42,7 @@ async fn every_route_is_documented() {
         ("/gpus/{id}", "delete"),
         ("/gpus/{id}/rent", "post"),
         ("/gpus/{id}/stop", "post"),
+        ("/gpus/{id}/heartbeat", "post"),
         ("/rentals", "get"),
         ("/rentals/{id}", "get"),
         ("/jobs/{id}", "get"),
@@ -53,7 +54,7 @@ async fn every_route_is_documented() {
             "{method} {path} undocumented"
         );
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 12);
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 13);
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let rent = &doc["paths"]["/gpus/{id}/rent"]["post"]["responses"];
     assert!(rent["202"].is_object() && rent["409"].is_object(), "{rent}");

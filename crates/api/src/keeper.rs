@@ -1,0 +1,123 @@
+//! The keeper: housekeeping that no request triggers.
+//!
+//! * A rental whose deposit is used up (`start + paid seconds`, plus a grace for block
+//!   timestamps that trail real time) by the chain's clock is stopped: a settle job is queued, and
+//!   the rental ends `expired` once the chain settles the whole deposit.
+//! * A GPU whose provider sent heartbeats (`POST /gpus/{id}/heartbeat`) and then went
+//!   silent for `heartbeat_timeout_secs` goes `offline`; its next heartbeat brings it
+//!   back. GPUs that never sent a heartbeat are not tracked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitfox_domain::MicroAlgos;
+use bitfox_domain::billing::{self, PricePerMinute};
+use bitfox_domain::chain::ChainPort;
+use bitfox_store::repo::{gpu, rental};
+use bitfox_store::{Store, now_seconds};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::JobSettings;
+use crate::error::ApiError;
+use crate::service;
+
+/// What one keeper pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Report {
+    /// Rentals stopped because their deposit is used up.
+    pub expired: usize,
+    /// GPUs marked offline.
+    pub offline: usize,
+}
+
+/// Runs the housekeeping passes.
+#[derive(Clone)]
+pub struct Keeper {
+    store: Store,
+    chain: Arc<dyn ChainPort>,
+    settings: JobSettings,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Keeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keeper").field("chain", &self.chain.name()).finish_non_exhaustive()
+    }
+}
+
+impl Keeper {
+    /// A keeper over `store`, reading the time from `chain`; `wake` tells the job
+    /// runner about new settle jobs.
+    pub fn new(
+        store: Store,
+        chain: Arc<dyn ChainPort>,
+        settings: JobSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self { store, chain, settings, wake }
+    }
+
+    /// One pass: deposits are judged by `chain_now` (the chain's clock, which bills),
+    /// heartbeats by `now` (the server's clock, which stamped them); Unix seconds.
+    pub async fn run_once(&self, chain_now: i64, now: i64) -> Result<Report, ApiError> {
+        let grace = i64::try_from(self.settings.expiry_grace_secs).unwrap_or(i64::MAX);
+        let silence = i64::try_from(self.settings.heartbeat_timeout_secs).unwrap_or(i64::MAX);
+        let report = self
+            .store
+            .write(move |c| {
+                let mut report = Report::default();
+                for mut row in rental::running(c)? {
+                    let (Some(start), Ok(price), Ok(deposit)) = (
+                        row.started_at.and_then(|s| u64::try_from(s).ok()),
+                        u64::try_from(row.price_per_minute)
+                            .map_err(|_| ())
+                            .and_then(|p| PricePerMinute::new(p).map_err(|_| ())),
+                        u64::try_from(row.deposit),
+                    ) else {
+                        continue;
+                    };
+                    let end = billing::max_end(start, price, MicroAlgos(deposit));
+                    let due = i64::try_from(end).unwrap_or(i64::MAX).saturating_add(grace);
+                    if chain_now >= due {
+                        service::expire(c, &mut row, now)?;
+                        report.expired += 1;
+                    }
+                }
+                for id in gpu::silent_since(c, now.saturating_sub(silence))? {
+                    service::go_offline(c, id, now)?;
+                    report.offline += 1;
+                }
+                Ok::<_, ApiError>(report)
+            })
+            .await?;
+        if report.expired > 0 {
+            self.wake.notify_one();
+        }
+        Ok(report)
+    }
+
+    /// Runs a pass every `keeper_interval_ms` until `cancel` fires.
+    pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
+        let interval = Duration::from_millis(self.settings.keeper_interval_ms.max(10));
+        loop {
+            // Without the chain's clock (no chain, node down) the server's stands in.
+            let now = now_seconds();
+            let chain_now = match self.chain.now().await {
+                Ok(t) => i64::try_from(t).unwrap_or(i64::MAX),
+                Err(_) => now,
+            };
+            match self.run_once(chain_now, now).await {
+                Ok(report) if report != Report::default() => {
+                    tracing::info!(expired = report.expired, offline = report.offline, "keeper");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "keeper pass failed"),
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return Ok(()),
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The keeper: used-up deposits are settled, silent GPUs go offline and come back.
+
+use std::sync::Arc;
+
+use bitfox_api::keeper::{Keeper, Report};
+use bitfox_api::runner::Outcome;
+use bitfox_domain::MicroAlgos;
+use bitfox_domain::billing::Settlement;
+use bitfox_domain::chain::{RentReceipt, SettleReceipt};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_used_up_deposit_is_settled_and_the_rental_expires() {
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let keeper = Keeper::new(
+        app.store.clone(),
+        chain.clone(),
+        app.settings.jobs.clone(),
+        Default::default(),
+    );
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
+    let (_, rental) = app
+        .post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER, "max_minutes": 2}))
+        .await;
+    let path = rental["links"]["self"].as_str().unwrap().to_owned();
+    let receipt = RentReceipt { txid: "RENT".into(), started_at: 1_000, chain_rental_id: 1 };
+    chain.rents.lock().unwrap().push_back(Ok(receipt));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
+
+    // Paid until 1_120; the default grace is 5 seconds.
+    assert_eq!(keeper.run_once(1_124, 0).await.unwrap(), Report::default());
+    assert_eq!(app.get(&path).await.1["status"], "active");
+    assert_eq!(keeper.run_once(1_125, 0).await.unwrap(), Report { expired: 1, offline: 0 });
+    let (_, settling) = app.get(&path).await;
+    assert_eq!(
+        (settling["status"].as_str(), settling["stop_requested"].as_bool()),
+        (Some("settling"), Some(true))
+    );
+    assert_eq!(keeper.run_once(1_200, 0).await.unwrap(), Report::default(), "stopped once");
+
+    let used_up = Settlement {
+        cost: MicroAlgos(600),
+        fee: MicroAlgos(15),
+        provider: MicroAlgos(585),
+        refund: MicroAlgos(0),
+    };
+    chain.settles.lock().unwrap().push_back(Ok(SettleReceipt {
+        txid: "STOP".into(),
+        ended_at: 1_120,
+        settlement: used_up,
+    }));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
+    let (_, expired) = app.get(&path).await;
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(expired["settlement"]["paid_to_provider"], 585);
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
+}
+
+#[tokio::test]
+async fn silent_gpus_go_offline_and_come_back_with_a_heartbeat() {
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let keeper =
+        Keeper::new(app.store.clone(), chain, app.settings.jobs.clone(), Default::default());
+    let tracked = app.list_gpu(PROVIDER, "A10", 300).await;
+    let untracked = app.list_gpu(PROVIDER, "L4", 200).await;
+    let (status, gpu) = app.post(&format!("/gpus/{tracked}/heartbeat"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{gpu}");
+    let now = bitfox_store::now_seconds();
+    assert_eq!(keeper.run_once(0, now + 60).await.unwrap(), Report::default());
+    assert_eq!(keeper.run_once(0, now + 121).await.unwrap(), Report { expired: 0, offline: 1 });
+    assert_eq!(app.get(&format!("/gpus/{tracked}")).await.1["status"], "offline");
+    assert_eq!(app.get(&format!("/gpus/{untracked}")).await.1["status"], "available");
+    let (_, listed) = app.get("/gpus").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "offline GPUs are not listed: {listed}");
+
+    let (_, back) = app.post(&format!("/gpus/{tracked}/heartbeat"), json!({})).await;
+    assert_eq!(back["status"], "available");
+    let (status, missing) = app.post("/gpus/999/heartbeat", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+}
