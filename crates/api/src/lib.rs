@@ -65,6 +65,18 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The name of the chain backend.
     pub chain_name: String,
+    /// The chain backend (it checks signed groups sent back by wallets).
+    pub chain: ChainHandle,
+}
+
+/// The chain port, shown by name in debug output.
+#[derive(Clone)]
+pub struct ChainHandle(pub Arc<dyn ChainPort>);
+
+impl std::fmt::Debug for ChainHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
 }
 
 /// The document-level part of the OpenAPI description; paths and schemas are collected
@@ -117,6 +129,7 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(gpus::update_gpu)
         .service(gpus::delete_gpu)
         .service(gpus::heartbeat)
+        .service(jobs::sign_job)
         .service(gpus::rent_gpu)
         .service(gpus::stop_gpu)
         .service(rentals::list_rentals)
@@ -179,6 +192,7 @@ impl Application {
             )),
             wake: wake.clone(),
             chain_name: chain.name().to_owned(),
+            chain: ChainHandle(chain.clone()),
         });
         let limit = settings.http.body_limit_bytes;
         let app_state = state.clone();

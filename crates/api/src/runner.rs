@@ -41,6 +41,8 @@ pub enum Outcome {
     Failed(String),
     /// The job went back to the queue for this reason.
     Requeued(String),
+    /// The job waits for a wallet to sign its group.
+    AwaitingSignature,
 }
 
 /// Claims and runs jobs.
@@ -389,6 +391,25 @@ impl JobRunner {
             Err(ChainError::Rejected(reason)) => reason,
             Err(ChainError::Unavailable(reason)) => {
                 return self.requeue(job, &reason, self.settings.unavailable_retry_secs).await;
+            }
+            Err(ChainError::NeedsSignature(group)) => {
+                let reason = format!(
+                    "waiting for a signature from {}: sign the group shown here and POST it to \
+                     /jobs/{id}/signature",
+                    group.signers().join(", ")
+                );
+                let unsigned =
+                    serde_json::to_string(&group).map_err(|e| ApiError::Internal(e.into()))?;
+                self.store
+                    .write(move |c| {
+                        JobState::Running
+                            .transition(JobState::AwaitingSignature)
+                            .map_err(|e| ApiError::Internal(e.into()))?;
+                        job::await_signature(c, id, &unsigned, &reason, now_seconds())
+                            .map_err(ApiError::from)
+                    })
+                    .await?;
+                return Ok(Outcome::AwaitingSignature);
             }
             Err(ChainError::Transient(reason)) => {
                 let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);

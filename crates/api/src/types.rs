@@ -302,7 +302,7 @@ pub struct Job {
     pub id: i64,
     /// `register`, `update_price`, `delist`, `rent` or `settle`.
     pub kind: String,
-    /// `queued`, `running`, `succeeded` or `failed`.
+    /// `queued`, `running`, `awaiting_signature`, `succeeded` or `failed`.
     pub state: String,
     /// Attempts made so far.
     pub attempts: u32,
@@ -312,6 +312,10 @@ pub struct Job {
     pub gpu_id: Option<i64>,
     /// The rental it serves (rent and settle jobs).
     pub rental_id: Option<i64>,
+    /// While `awaiting_signature`: the group to sign, in order. Sign each transaction
+    /// whose `signer` you hold (`txn` is its base64 msgpack, signed with the `TX`
+    /// prefix as every Algorand wallet does) and POST them to `/jobs/{id}/signature`.
+    pub unsigned_group: Option<Vec<UnsignedTransaction>>,
     /// The transaction id of the signed group, once signed (it is stored before it is
     /// sent, so a retry sends the very same transaction).
     pub txid: Option<String>,
@@ -327,6 +331,14 @@ pub struct Job {
 
 impl From<JobRow> for Job {
     fn from(row: JobRow) -> Self {
+        let unsigned_group = row
+            .unsigned_group
+            .as_deref()
+            .filter(|_| row.state == "awaiting_signature")
+            .and_then(|json| serde_json::from_str(json).ok())
+            .map(|g: bitfox_domain::chain::UnsignedGroup| {
+                g.transactions.into_iter().map(UnsignedTransaction::from).collect()
+            });
         Self {
             links: Links {
                 this: format!("/jobs/{}", row.id),
@@ -341,12 +353,41 @@ impl From<JobRow> for Job {
             last_error: row.last_error,
             gpu_id: row.gpu_id,
             rental_id: row.rental_id,
+            unsigned_group,
             txid: row.signed_txid,
             run_after: rfc3339(row.run_after),
             created_at: rfc3339(row.created_at),
             updated_at: rfc3339(row.updated_at),
         }
     }
+}
+
+/// A transaction a wallet is asked to sign.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnsignedTransaction {
+    /// The unsigned transaction, base64 of its canonical msgpack.
+    pub txn: String,
+    /// Its transaction id.
+    pub txid: String,
+    /// The address that must sign it.
+    pub signer: String,
+    /// What it does.
+    pub description: String,
+}
+
+impl From<bitfox_domain::chain::UnsignedTxn> for UnsignedTransaction {
+    fn from(t: bitfox_domain::chain::UnsignedTxn) -> Self {
+        Self { txn: t.txn, txid: t.txid, signer: t.signer.to_string(), description: t.description }
+    }
+}
+
+/// Body of `POST /jobs/{id}/signature`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedGroupBody {
+    /// The signed transactions, one per transaction of `unsigned_group` and in its
+    /// order, each base64 of the signed msgpack envelope (what wallets return).
+    pub signed_transactions: Vec<String>,
 }
 
 /// Query parameters of `GET /gpus`.

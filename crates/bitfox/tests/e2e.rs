@@ -408,3 +408,85 @@ fn the_keeper_settles_a_used_up_deposit_and_the_rental_expires() {
     assert_eq!(stack.balance(&renter), renter_before - PRICE - 2 * MIN_FEE);
     assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "available");
 }
+
+/// A wallet: a key only this test holds. It signs as every Algorand wallet does —
+/// ed25519 over `"TX" ‖ msgpack(txn)` — and wraps the signature and the transaction in
+/// the canonical signed envelope `{"sig": …, "txn": …}`.
+struct Wallet {
+    key: ed25519_dalek::SigningKey,
+}
+
+impl Wallet {
+    fn address(&self) -> String {
+        bitfox_domain::Address::from_public_key(self.key.verifying_key().to_bytes()).to_string()
+    }
+
+    fn sign(&self, unsigned_b64: &str) -> String {
+        use ed25519_dalek::Signer;
+        let txn = B64.decode(unsigned_b64).unwrap();
+        let mut message = b"TX".to_vec();
+        message.extend_from_slice(&txn);
+        let sig = self.key.sign(&message).to_bytes();
+        let mut envelope = vec![0x82, 0xa3, b's', b'i', b'g', 0xc4, 0x40];
+        envelope.extend_from_slice(&sig);
+        envelope.extend_from_slice(&[0xa3, b't', b'x', b'n']);
+        envelope.extend_from_slice(&txn);
+        B64.encode(envelope)
+    }
+}
+
+#[test]
+fn a_renter_whose_key_the_server_never_sees_signs_the_deposit_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[]);
+    let wallet = Wallet { key: ed25519_dalek::SigningKey::from_bytes(&[42; 32]) };
+    let intruder = Wallet { key: ed25519_dalek::SigningKey::from_bytes(&[43; 32]) };
+    let funding = json!({"address": wallet.address(), "amount": 5_000_000}).to_string();
+    stack.algod("POST", "/v2/devnet/fund", &funding);
+    let provider = DevAccount::new(1);
+    let gpu = stack.list(&provider);
+    let balance = |address: &str| {
+        stack.algod("GET", &format!("/v2/accounts/{address}"), "")["amount"].as_u64().unwrap()
+    };
+    let before = balance(&wallet.address());
+
+    let body = json!({"renter_address": wallet.address(), "max_minutes": MINUTES});
+    let (status, rental) = stack.post(&format!("/gpus/{gpu}/rent"), body);
+    assert!(status.contains("202"), "{status} {rental}");
+    let rental_path = rental["links"]["self"].as_str().unwrap().to_owned();
+    let job_path = rental["links"]["job"].as_str().unwrap().to_owned();
+    let job = stack.wait_for(&job_path, |j| j["state"] == "awaiting_signature");
+    let group = job["unsigned_group"].as_array().unwrap().clone();
+    assert_eq!(group.len(), 2, "payment and app call: {job}");
+    assert!(group.iter().all(|t| t["signer"] == wallet.address().as_str()), "{job}");
+    assert!(group[0]["description"].as_str().unwrap().contains("pay 48100 microAlgos"), "{job}");
+    assert!(group[1]["description"].as_str().unwrap().contains("call rent"), "{job}");
+
+    // A signature by another key is refused and changes nothing.
+    let forged: Vec<String> =
+        group.iter().map(|t| intruder.sign(t["txn"].as_str().unwrap())).collect();
+    let (status, problem) =
+        stack.post(&format!("{job_path}/signature"), json!({"signed_transactions": forged}));
+    assert!(status.contains("422"), "{status} {problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("signature is not"), "{problem}");
+    assert_eq!(stack.get(&job_path)["state"], "awaiting_signature");
+
+    let signed: Vec<String> =
+        group.iter().map(|t| wallet.sign(t["txn"].as_str().unwrap())).collect();
+    let (status, accepted) =
+        stack.post(&format!("{job_path}/signature"), json!({"signed_transactions": signed}));
+    assert!(status.contains("202"), "{status} {accepted}");
+    let active = stack.wait_for(&rental_path, |r| r["status"] == "active");
+    assert_eq!(active["transactions"]["rent"], group[1]["txid"], "the wallet's group was sent");
+    let deposit = PRICE * MINUTES;
+    assert_eq!(balance(&wallet.address()), before - deposit - RENTAL_MBR - 2 * MIN_FEE);
+
+    // The stop needs no wallet: the operator settles, the refund reaches the wallet.
+    stack.advance(61);
+    let (status, _) = stack.post(&format!("/gpus/{gpu}/stop"), json!({}));
+    assert!(status.contains("202"), "{status}");
+    let settled = stack.wait_for(&rental_path, |r| r["status"] == "settled");
+    let want = expected(timestamp(&settled["started_at"]), timestamp(&settled["ended_at"]));
+    assert_eq!(settled["settlement"]["refunded"], want.refund.get());
+    assert_eq!(balance(&wallet.address()), before - want.cost.get() - 2 * MIN_FEE);
+}

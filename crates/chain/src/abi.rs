@@ -26,6 +26,22 @@ pub fn selector(signature: &str) -> [u8; 4] {
     [digest[0], digest[1], digest[2], digest[3]]
 }
 
+/// The name of the contract method whose selector is `head`.
+pub fn method_name(head: &[u8]) -> Option<&'static str> {
+    [
+        method::REGISTER_LISTING,
+        method::UPDATE_PRICE,
+        method::DELIST,
+        method::RENT,
+        method::EXTEND,
+        method::STOP,
+        method::WITHDRAW_FEES,
+    ]
+    .into_iter()
+    .find(|signature| selector(signature)[..] == *head)
+    .and_then(|signature| signature.split('(').next())
+}
+
 /// The return value of an ARC-4 call: the last log, without its prefix.
 pub fn return_value(logs: &[Vec<u8>]) -> Option<&[u8]> {
     logs.last().and_then(|log| log.strip_prefix(&RETURN_PREFIX[..]))

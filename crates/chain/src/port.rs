@@ -8,13 +8,14 @@
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{
     ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
-    RentOrder, RentReceipt, SettleOrder, SettleReceipt, TxReceipt, UpdatePriceOrder,
+    RentOrder, RentReceipt, SettleOrder, SettleReceipt, SignedGroup, TxReceipt, UnsignedGroup,
+    UpdatePriceOrder,
 };
 use bitfox_domain::{Address, MicroAlgos};
 
 use crate::abi::{self, Event};
 use crate::client::{Confirmed, Contract, SendError};
-use crate::signer::{Keyring, SignError};
+use crate::signer::{self, Keyring, SignError};
 
 /// The contract on a network, signing with a [`Keyring`].
 #[derive(Debug)]
@@ -77,8 +78,15 @@ impl AlgorandChain {
         let group = match journal.recorded() {
             Some(group) => group,
             None => {
-                let txns = build(&self.contract).await?;
-                let group = self.keys.sign_group(txns)?;
+                let txns = signer::group(build(&self.contract).await?)?;
+                let group = match self.keys.sign_grouped(txns.clone()) {
+                    Ok(group) => group,
+                    // A wallet must sign: the job waits for the group to come back.
+                    Err(SignError::MissingKey(_)) => {
+                        return Err(ChainError::NeedsSignature(signer::unsigned(&txns)?));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 journal.record(group.clone()).await?;
                 group
             }
@@ -101,6 +109,14 @@ impl AlgorandChain {
 impl ChainPort for AlgorandChain {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn accept_signed(
+        &self,
+        unsigned: &UnsignedGroup,
+        signed: &[Vec<u8>],
+    ) -> Result<SignedGroup, String> {
+        signer::accept_signed(unsigned, signed)
     }
 
     fn now(&self) -> PortFuture<'_, u64> {

@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 
 use algonaut::core::ToMsgPack;
-use algonaut::transaction::Transaction;
 use algonaut::transaction::account::Account;
 use algonaut::transaction::group::TransactionGroup;
+use algonaut::transaction::{SignedTransaction, Transaction};
 use bitfox_domain::Address;
-use bitfox_domain::chain::SignedGroup;
+use bitfox_domain::chain::{SignedGroup, UnsignedGroup, UnsignedTxn};
 
 /// Why a group could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,15 +65,14 @@ impl Keyring {
         self.accounts.keys()
     }
 
-    /// Groups `txns` (when there are several), signs each with its sender's key and
-    /// returns the bytes to send; `txid` is the last transaction's (the app call's).
+    /// Groups `txns` (see [`group`]), signs each with its sender's key and returns the
+    /// bytes to send; `txid` is the last transaction's (the app call's).
     pub fn sign_group(&self, txns: Vec<Transaction>) -> Result<SignedGroup, SignError> {
-        let encoding = |e: &dyn std::fmt::Display| SignError::Encoding(e.to_string());
-        let txns = if txns.len() > 1 {
-            TransactionGroup::try_from(txns).map_err(|e| encoding(&e))?.into_transactions()
-        } else {
-            txns
-        };
+        self.sign_grouped(group(txns)?)
+    }
+
+    /// Signs transactions already grouped.
+    pub fn sign_grouped(&self, txns: Vec<Transaction>) -> Result<SignedGroup, SignError> {
         let mut bytes = Vec::new();
         let mut txid = String::new();
         for txn in txns {
@@ -85,4 +84,101 @@ impl Keyring {
         }
         Ok(SignedGroup { bytes, txid })
     }
+}
+
+fn encoding(e: &dyn std::fmt::Display) -> SignError {
+    SignError::Encoding(e.to_string())
+}
+
+/// Assigns the group id when there are several transactions (one stays ungrouped).
+pub fn group(txns: Vec<Transaction>) -> Result<Vec<Transaction>, SignError> {
+    if txns.len() > 1 {
+        Ok(TransactionGroup::try_from(txns).map_err(|e| encoding(&e))?.into_transactions())
+    } else {
+        Ok(txns)
+    }
+}
+
+/// What a transaction does, in words, for the person asked to sign it.
+pub fn describe(txn: &Transaction) -> String {
+    use algonaut::transaction::transaction::TransactionType;
+    let sender = Address::from_public_key(txn.sender().0);
+    let fee = txn.fee.0;
+    match &txn.txn_type {
+        TransactionType::Payment(p) => format!(
+            "pay {} microAlgos from {sender} to {} (fee {fee})",
+            p.amount.0,
+            Address::from_public_key(p.receiver.0)
+        ),
+        TransactionType::ApplicationCallTransaction(call) => {
+            let head = call.app_arguments.as_ref().and_then(|a| a.first());
+            let method =
+                head.and_then(|h| crate::abi::method_name(h)).unwrap_or("an unknown method");
+            let app = call.app_id.map_or(0, |a| a.0);
+            format!("call {method} of app {app} from {sender} (fee {fee}, covers inner payments)")
+        }
+        _ => format!("a transaction from {sender} (fee {fee})"),
+    }
+}
+
+/// The grouped `txns` as a wallet is shown them.
+pub fn unsigned(txns: &[Transaction]) -> Result<UnsignedGroup, SignError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let transactions = txns
+        .iter()
+        .map(|txn| {
+            Ok(UnsignedTxn {
+                txn: b64.encode(txn.to_msg_pack().map_err(|e| encoding(&e))?),
+                txid: txn.id().map_err(|e| encoding(&e))?.0,
+                signer: Address::from_public_key(txn.sender().0),
+                description: describe(txn),
+            })
+        })
+        .collect::<Result<_, SignError>>()?;
+    Ok(UnsignedGroup { transactions })
+}
+
+/// Checks the signed transactions a wallet sent back for `unsigned`: one per
+/// transaction, in order, each exactly the transaction asked for (same id) and carrying
+/// a valid single signature of its sender. Returns the group to journal and send.
+pub fn accept_signed(unsigned: &UnsignedGroup, signed: &[Vec<u8>]) -> Result<SignedGroup, String> {
+    use algonaut::transaction::transaction::TransactionSignature;
+    use ed25519_dalek::{Signature, VerifyingKey};
+
+    if signed.len() != unsigned.transactions.len() {
+        return Err(format!(
+            "expected {} signed transactions, got {}",
+            unsigned.transactions.len(),
+            signed.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    for (i, (raw, asked)) in signed.iter().zip(&unsigned.transactions).enumerate() {
+        let stxn: SignedTransaction = rmp_serde::from_slice(raw)
+            .map_err(|e| format!("transaction {i} is not a signed transaction: {e}"))?;
+        let txid = stxn.transaction_id().as_str();
+        if txid != asked.txid {
+            return Err(format!(
+                "transaction {i} is {txid}, not the transaction asked for ({})",
+                asked.txid
+            ));
+        }
+        if stxn.auth_address().is_some() {
+            return Err(format!(
+                "transaction {i} is signed for a rekeyed account, which is not supported"
+            ));
+        }
+        let TransactionSignature::Single(sig) = stxn.sig() else {
+            return Err(format!("transaction {i} must carry a single-key signature"));
+        };
+        let message = stxn.transaction().bytes_to_sign().map_err(|e| e.to_string())?;
+        let key = VerifyingKey::from_bytes(asked.signer.public_key())
+            .map_err(|e| format!("transaction {i}: {e}"))?;
+        key.verify_strict(&message, &Signature::from_bytes(&sig.0))
+            .map_err(|_| format!("transaction {i}: the signature is not {}'s", asked.signer))?;
+        bytes.extend_from_slice(raw);
+    }
+    let txid = unsigned.transactions.last().map(|t| t.txid.clone()).unwrap_or_default();
+    Ok(SignedGroup { bytes, txid })
 }

@@ -36,6 +36,45 @@ pub enum ChainError {
     /// The chain refused the call; the reason is final and is shown to the user.
     #[error("rejected by the chain: {0}")]
     Rejected(String),
+    /// The group is built, but the server holds no key for one of its senders: it
+    /// waits for the signed group from outside (a wallet).
+    #[error("waiting for a signature from {}", .0.signers().join(", "))]
+    NeedsSignature(UnsignedGroup),
+}
+
+/// A transaction waiting for an outside signature.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnsignedTxn {
+    /// The transaction's canonical msgpack encoding (what wallets sign, after the
+    /// `TX` prefix), base64 on the wire.
+    pub txn: String,
+    /// Its transaction id.
+    pub txid: String,
+    /// Who must sign it (its sender).
+    pub signer: Address,
+    /// What it does, in words.
+    pub description: String,
+}
+
+/// A group waiting for outside signatures, in order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnsignedGroup {
+    /// The transactions, in group order (a wallet signs those whose sender it holds).
+    pub transactions: Vec<UnsignedTxn>,
+}
+
+impl UnsignedGroup {
+    /// The distinct signers, in order.
+    pub fn signers(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in &self.transactions {
+            let s = t.signer.to_string();
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
 }
 
 /// What a register job asks the chain to do: create the GPU's on-chain listing.
@@ -176,6 +215,14 @@ pub trait ChainPort: Send + Sync {
     fn name(&self) -> &str;
     /// The chain's clock: the latest block's timestamp, which the contract bills by.
     fn now(&self) -> PortFuture<'_, u64>;
+    /// Checks signed transactions sent back for `unsigned` (one per transaction, each
+    /// the signed msgpack envelope): the same transactions, each validly signed by
+    /// its sender. Returns the group to journal, or what is wrong with it.
+    fn accept_signed(
+        &self,
+        unsigned: &UnsignedGroup,
+        signed: &[Vec<u8>],
+    ) -> Result<SignedGroup, String>;
     /// Create a GPU's listing.
     fn register<'a>(
         &'a self,
@@ -231,6 +278,10 @@ impl ChainPort for Unconfigured {
 
     fn now(&self) -> PortFuture<'_, u64> {
         Self::refuse()
+    }
+
+    fn accept_signed(&self, _: &UnsignedGroup, _: &[Vec<u8>]) -> Result<SignedGroup, String> {
+        Err(Self::REASON.to_owned())
     }
 
     fn register<'a>(

@@ -170,6 +170,9 @@ status_enum!(
         Queued = "queued",
         /// Claimed by the runner.
         Running = "running",
+        /// Built, but the server holds no key for a sender: waiting for the signed
+        /// group (`POST /jobs/{id}/signature`).
+        AwaitingSignature = "awaiting_signature",
         /// Finished; its effect is recorded.
         Succeeded = "succeeded",
         /// Gave up; the reason is recorded.
@@ -179,7 +182,12 @@ status_enum!(
         use JobState::*;
         matches!(
             (from, to),
-            (Queued, Running) | (Running, Succeeded) | (Running, Failed) | (Running, Queued)
+            (Queued, Running)
+                | (Running, Succeeded)
+                | (Running, Failed)
+                | (Running, Queued)
+                | (Running, AwaitingSignature)
+                | (AwaitingSignature, Queued)
         )
     }
 );
@@ -270,7 +278,14 @@ mod tests {
         use JobState::*;
         check_table(
             JobState::ALL,
-            &[(Queued, Running), (Running, Succeeded), (Running, Failed), (Running, Queued)],
+            &[
+                (Queued, Running),
+                (Running, Succeeded),
+                (Running, Failed),
+                (Running, Queued),
+                (Running, AwaitingSignature),
+                (AwaitingSignature, Queued),
+            ],
         );
     }
 

@@ -108,6 +108,8 @@ pub struct JobRow {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub run_after: i64,
+    /// The group a wallet must sign (JSON), while the job awaits its signature.
+    pub unsigned_group: Option<String>,
     /// The journal: the signed group this job sent (or is about to send).
     pub signed_group: Option<Vec<u8>>,
     pub signed_txid: Option<String>,

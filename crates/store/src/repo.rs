@@ -446,6 +446,47 @@ pub mod job {
         Ok(())
     }
 
+    /// Parks running job `id` until a wallet signs `unsigned` (JSON).
+    pub fn await_signature(
+        conn: &mut SqliteConnection,
+        id: i64,
+        unsigned: &str,
+        reason: &str,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::state.eq("awaiting_signature"),
+                jobs::unsigned_group.eq(unsigned),
+                jobs::last_error.eq(reason),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Journals the signed group of job `id` (which must await it) and queues the job;
+    /// returns whether it was awaiting.
+    pub fn accept_signature(
+        conn: &mut SqliteConnection,
+        id: i64,
+        signed: &[u8],
+        txid: &str,
+        now: i64,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(jobs::table.find(id).filter(jobs::state.eq("awaiting_signature")))
+            .set((
+                jobs::state.eq("queued"),
+                jobs::signed_group.eq(signed),
+                jobs::signed_txid.eq(txid),
+                jobs::last_error.eq(None::<String>),
+                jobs::run_after.eq(now),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// The most recent job of `kind` for GPU `gpu_id`, if any.
     pub fn latest_for_gpu(
         conn: &mut SqliteConnection,

@@ -57,6 +57,7 @@ diesel::table! {
         attempts -> Integer,
         last_error -> Nullable<Text>,
         run_after -> BigInt,
+        unsigned_group -> Nullable<Text>,
         signed_group -> Nullable<Binary>,
         signed_txid -> Nullable<Text>,
         created_at -> BigInt,

@@ -1,13 +1,27 @@
 //! `/jobs`: the background work behind rent and stop.
 
 use actix_web::web::{Data, Path};
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpResponse, get, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bitfox_domain::chain::UnsignedGroup;
+use bitfox_store::models::JobRow;
+use bitfox_store::now_seconds;
 use bitfox_store::repo::job;
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::parse_id;
-use crate::types::Job;
+use crate::extract::{ValidJson, parse_id};
+use crate::types::{Job, SignedGroupBody};
+
+async fn find(state: &AppState, id: i64) -> Result<JobRow, ApiError> {
+    state
+        .store
+        .read(move |c| job::find(c, id).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("job {id} does not exist")))
+}
 
 /// One job: `queued`, `running`, `succeeded` or `failed`, with the reason it is
 /// waiting or failed in `last_error`.
@@ -22,10 +36,67 @@ use crate::types::Job;
 #[get("/jobs/{id}")]
 pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::JobId>("job", &id)?.get();
-    let row = state
+    Ok(HttpResponse::Ok().json(Job::from(find(&state, id).await?)))
+}
+
+/// Hand back the signed group of a job `awaiting_signature`: one signed transaction per
+/// transaction of its `unsigned_group`, in order. Each must be exactly the transaction
+/// asked for, validly signed by its signer; then the job is queued and sends it.
+#[utoipa::path(
+    tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    request_body = SignedGroupBody,
+    responses(
+        (status = 202, description = "Accepted; the job sends the group", body = Job),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job is not awaiting a signature", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not the group asked for, or not validly signed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/jobs/{id}/signature")]
+pub async fn sign_job(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<SignedGroupBody>,
+) -> Result<HttpResponse, ApiError> {
+    // The signatures authorise the transactions; the key only gates the route.
+    caller.require()?;
+    let id: i64 = parse_id::<bitfox_domain::JobId>("job", &id)?.get();
+    let row = find(&state, id).await?;
+    let not_awaiting = || ApiError::Conflict(format!("job {id} is not awaiting a signature"));
+    let unsigned: UnsignedGroup = match (&row.unsigned_group, row.state.as_str()) {
+        (Some(json), "awaiting_signature") => {
+            serde_json::from_str(json).map_err(|e| ApiError::Internal(e.into()))?
+        }
+        _ => return Err(not_awaiting()),
+    };
+    let signed = body
+        .value
+        .signed_transactions
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            B64.decode(text)
+                .map_err(|_| ApiError::field(format!("signed_transactions[{i}]"), "is not base64"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let group = state
+        .chain
+        .0
+        .accept_signed(&unsigned, &signed)
+        .map_err(|reason| ApiError::field("signed_transactions", reason))?;
+    let accepted = state
         .store
-        .read(move |c| job::find(c, id).map_err(ApiError::from))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("job {id} does not exist")))?;
-    Ok(HttpResponse::Ok().json(Job::from(row)))
+        .write(move |c| {
+            let ok = job::accept_signature(c, id, &group.bytes, &group.txid, now_seconds())?;
+            Ok::<_, ApiError>(ok)
+        })
+        .await?;
+    if !accepted {
+        return Err(not_awaiting());
+    }
+    state.wake.notify_one();
+    Ok(HttpResponse::Accepted().json(Job::from(find(&state, id).await?)))
 }

@@ -6,7 +6,8 @@ use bitfox_api::config::{Mode, Settings};
 use bitfox_api::runner::{JobRunner, Outcome};
 use bitfox_domain::chain::{
     ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
-    RentOrder, RentReceipt, SettleOrder, SettleReceipt, TxReceipt, Unconfigured, UpdatePriceOrder,
+    RentOrder, RentReceipt, SettleOrder, SettleReceipt, SignedGroup, TxReceipt, Unconfigured,
+    UnsignedGroup, UpdatePriceOrder,
 };
 use bitfox_store::Store;
 use reqwest::{Method, Response, StatusCode};
@@ -52,6 +53,20 @@ impl ChainPort for ScriptedChain {
 
     fn now(&self) -> PortFuture<'_, u64> {
         scripted(None)
+    }
+
+    /// Accepts `SIGNED:<txid>` for each transaction.
+    fn accept_signed(
+        &self,
+        unsigned: &UnsignedGroup,
+        signed: &[Vec<u8>],
+    ) -> Result<SignedGroup, String> {
+        for (i, t) in unsigned.transactions.iter().enumerate() {
+            if signed.get(i).map(Vec::as_slice) != Some(format!("SIGNED:{}", t.txid).as_bytes()) {
+                return Err(format!("transaction {i} is not signed"));
+            }
+        }
+        Ok(SignedGroup { bytes: signed.concat(), txid: "SIGNEDTXID".into() })
     }
 
     fn register<'a>(

@@ -298,3 +298,67 @@ async fn price_changes_and_delistings_go_to_the_listing_on_chain() {
     assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
     assert_eq!(*chain.listing_calls.lock().unwrap(), vec![(listing, Some(450)), (listing, None)]);
 }
+
+#[tokio::test]
+async fn a_group_without_a_server_key_waits_for_a_wallet_signature() {
+    use bitfox_domain::chain::{UnsignedGroup, UnsignedTxn};
+    let chain = Arc::new(ScriptedChain::default());
+    let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
+    let runner = app.runner(chain.clone());
+    let txn = |txid: &str| UnsignedTxn {
+        txn: "iKNhbXQ=".into(),
+        txid: txid.into(),
+        signer: PROVIDER.parse().unwrap(),
+        description: "pay".into(),
+    };
+    let group = UnsignedGroup { transactions: vec![txn("T1"), txn("T2")] };
+    chain.registers.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    let id = app.list_gpu(PROVIDER, "A10", 300).await;
+    let (job_id, outcome) = step(&runner).await.unwrap();
+    assert_eq!(outcome, Outcome::AwaitingSignature);
+    let job_path = format!("/jobs/{job_id}");
+    let (_, job) = app.get(&job_path).await;
+    assert_eq!(job["state"], "awaiting_signature");
+    assert_eq!(job["unsigned_group"][1]["txid"], "T2");
+    assert_eq!(job["unsigned_group"][0]["signer"], PROVIDER);
+    assert!(
+        job["last_error"].as_str().unwrap().contains(&format!("{job_path}/signature")),
+        "{job}"
+    );
+    assert!(step(&runner).await.is_none(), "a job awaiting its signature is not run");
+
+    let sign_path = format!("{job_path}/signature");
+    let sign = |body: serde_json::Value| app.post(&sign_path, body);
+    let b64 = |text: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text);
+    for (body, field) in [
+        (json!({"signed_transactions": [b64("SIGNED:T1")]}), "signed_transactions"),
+        (json!({"signed_transactions": ["%%%", b64("SIGNED:T2")]}), "signed_transactions[0]"),
+        (
+            json!({"signed_transactions": [b64("SIGNED:T2"), b64("SIGNED:T1")]}),
+            "signed_transactions",
+        ),
+    ] {
+        let (status, problem) = sign(body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        assert_eq!(app.get(&job_path).await.1["state"], "awaiting_signature", "nothing changed");
+    }
+    let (status, queued) =
+        sign(json!({"signed_transactions": [b64("SIGNED:T1"), b64("SIGNED:T2")]})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(
+        (queued["state"].as_str(), queued["txid"].as_str()),
+        (Some("queued"), Some("SIGNEDTXID"))
+    );
+    assert_eq!(queued["unsigned_group"], serde_json::Value::Null);
+    let (status, _) =
+        sign(json!({"signed_transactions": [b64("SIGNED:T1"), b64("SIGNED:T2")]})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "only once");
+    assert_eq!(
+        app.post("/jobs/999/signature", json!({"signed_transactions": []})).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
+    assert!(app.get(&format!("/gpus/{id}")).await.1["listing_id"].is_u64());
+}

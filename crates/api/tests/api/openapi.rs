@@ -46,6 +46,7 @@ async fn every_route_is_documented() {
         ("/rentals", "get"),
         ("/rentals/{id}", "get"),
         ("/jobs/{id}", "get"),
+        ("/jobs/{id}/signature", "post"),
         ("/health", "get"),
         ("/metrics", "get"),
     ] {
@@ -54,7 +55,7 @@ async fn every_route_is_documented() {
             "{method} {path} undocumented"
         );
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 13);
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 14);
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let rent = &doc["paths"]["/gpus/{id}/rent"]["post"]["responses"];
     assert!(rent["202"].is_object() && rent["409"].is_object(), "{rent}");

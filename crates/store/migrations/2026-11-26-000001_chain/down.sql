@@ -13,7 +13,7 @@ CREATE TABLE jobs_old (
 INSERT INTO jobs_old (id, kind, rental_id, state, attempts, last_error, run_after, created_at,
                       updated_at)
     SELECT id, kind, rental_id, state, attempts, last_error, run_after, created_at, updated_at
-    FROM jobs WHERE kind IN ('rent', 'settle');
+    FROM jobs WHERE kind IN ('rent', 'settle') AND state <> 'awaiting_signature';
 DROP TABLE jobs;
 ALTER TABLE jobs_old RENAME TO jobs;
 CREATE INDEX jobs_ready ON jobs (state, run_after, id);

@@ -4,19 +4,21 @@ ALTER TABLE gpus ADD COLUMN register_txid TEXT;
 CREATE UNIQUE INDEX gpus_listing ON gpus (listing_id) WHERE listing_id IS NOT NULL;
 ALTER TABLE rentals ADD COLUMN chain_rental_id BIGINT;
 
--- Jobs gain the listing kinds, a GPU link (listing jobs have no rental) and the journal of
--- the signed group: stored before it is sent, so a retry or a restart resends the same
--- bytes (same transaction id) instead of signing a second transaction.
+-- Jobs gain the listing kinds, a GPU link (listing jobs have no rental), the journal of
+-- the signed group — stored before it is sent, so a retry or a restart resends the same
+-- bytes (same transaction id) instead of signing a second transaction — and, for groups
+-- a wallet must sign, the unsigned group (JSON) while the job awaits the signature.
 CREATE TABLE jobs_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('register', 'rent', 'settle', 'update_price', 'delist')),
     rental_id BIGINT REFERENCES rentals (id),
     gpu_id BIGINT REFERENCES gpus (id),
     state TEXT NOT NULL DEFAULT 'queued'
-        CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+        CHECK (state IN ('queued', 'running', 'awaiting_signature', 'succeeded', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     run_after BIGINT NOT NULL,
+    unsigned_group TEXT,
     signed_group BLOB,
     signed_txid TEXT,
     created_at BIGINT NOT NULL,
