@@ -19,6 +19,17 @@ def test_sdk_fixtures_are_reproducible(tmp_path: Path) -> None:
     assert out.read_text() == committed.read_text()
 
 
+def test_client_groups_are_reproducible_and_accepted_by_go_algorand(tmp_path: Path) -> None:
+    """The script evaluates every group on the reference and fails if one is refused."""
+    out = tmp_path / "client_groups.json"
+    subprocess.run(
+        [sys.executable, "-W", "ignore", str(ROOT / "reference/fixtures/client_groups.py"), str(out)],
+        check=True,
+    )
+    committed = ROOT / "crates/chain/tests/fixtures/client_groups.json"
+    assert out.read_text() == committed.read_text()
+
+
 def test_ledger_vectors_are_what_go_algorand_says() -> None:
     """Re-evaluates one scenario on the reference (all of them take minutes)."""
     import json

@@ -427,11 +427,7 @@ impl Wallet {
         let mut message = b"TX".to_vec();
         message.extend_from_slice(&txn);
         let sig = self.key.sign(&message).to_bytes();
-        let mut envelope = vec![0x82, 0xa3, b's', b'i', b'g', 0xc4, 0x40];
-        envelope.extend_from_slice(&sig);
-        envelope.extend_from_slice(&[0xa3, b't', b'x', b'n']);
-        envelope.extend_from_slice(&txn);
-        B64.encode(envelope)
+        B64.encode(bitfox_chain::signer::envelope(&sig, &txn))
     }
 }
 

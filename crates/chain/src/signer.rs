@@ -71,19 +71,37 @@ impl Keyring {
         self.sign_grouped(group(txns)?)
     }
 
-    /// Signs transactions already grouped.
+    /// Signs transactions already grouped. Each is wrapped in the canonical signed
+    /// envelope `{"sig", "txn"}` — byte for byte what py-algorand-sdk and wallets send
+    /// (algonaut's own envelope adds a `sgnr: nil` entry that go-algorand tolerates).
     pub fn sign_grouped(&self, txns: Vec<Transaction>) -> Result<SignedGroup, SignError> {
+        use algonaut::transaction::transaction::TransactionSignature;
         let mut bytes = Vec::new();
         let mut txid = String::new();
         for txn in txns {
             let sender = Address::from_public_key(txn.sender().0);
             let account = self.accounts.get(&sender).ok_or(SignError::MissingKey(sender))?;
+            let body = txn.to_msg_pack().map_err(|e| encoding(&e))?;
             let signed = account.sign(txn).map_err(|e| encoding(&e))?;
+            let TransactionSignature::Single(sig) = signed.sig() else {
+                return Err(SignError::Encoding("expected a single signature".into()));
+            };
             txid = signed.transaction_id().as_str().to_owned();
-            bytes.extend(signed.to_msg_pack().map_err(|e| encoding(&e))?);
+            bytes.extend_from_slice(&envelope(&sig.0, &body));
         }
         Ok(SignedGroup { bytes, txid })
     }
+}
+
+/// The canonical msgpack of `{"sig": sig, "txn": <txn>}` (keys sorted, as Algorand
+/// encodes), with `txn` already encoded.
+pub fn envelope(sig: &[u8; 64], txn: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(txn.len() + 76);
+    out.extend_from_slice(&[0x82, 0xa3, b's', b'i', b'g', 0xc4, 0x40]);
+    out.extend_from_slice(sig);
+    out.extend_from_slice(&[0xa3, b't', b'x', b'n']);
+    out.extend_from_slice(txn);
+    out
 }
 
 fn encoding(e: &dyn std::fmt::Display) -> SignError {
