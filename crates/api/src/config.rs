@@ -13,8 +13,17 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Environment variables with the `BITFOX_` prefix that are not configuration keys.
-const ENV_NOT_CONFIG: &[&str] =
-    &["config", "log", "venv", "algojig", "deployer_mnemonic", "operator_mnemonic", "crash_at"];
+const ENV_NOT_CONFIG: &[&str] = &[
+    "config",
+    "log",
+    "venv",
+    "algojig",
+    "deployer_mnemonic",
+    "operator_mnemonic",
+    "import_mnemonic",
+    "keystore_key",
+    "crash_at",
+];
 
 /// How the server treats callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +102,9 @@ pub struct ChainSettings {
     pub watch: bool,
     /// How often the watcher asks the indexer for new rounds, in milliseconds.
     pub watch_interval_ms: u64,
+    /// The encrypted keystore of server-managed accounts; defaults to
+    /// `<data_dir>/keystore.json`. Its key comes from `BITFOX_KEYSTORE_KEY` only.
+    pub keystore_path: Option<PathBuf>,
 }
 
 impl Default for ChainSettings {
@@ -106,6 +118,7 @@ impl Default for ChainSettings {
             indexer_token: None,
             watch: true,
             watch_interval_ms: 500,
+            keystore_path: None,
         }
     }
 }
@@ -276,6 +289,11 @@ impl Settings {
     /// The devnet's chain file.
     pub fn devnet_path(&self) -> PathBuf {
         self.devnet.path.clone().unwrap_or_else(|| self.data_dir.join("devnet.db"))
+    }
+
+    /// The keystore file.
+    pub fn keystore_path(&self) -> PathBuf {
+        self.chain.keystore_path.clone().unwrap_or_else(|| self.data_dir.join("keystore.json"))
     }
 
     /// The deployment manifest of `network`.

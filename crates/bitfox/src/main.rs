@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use bitfox_api::config::{LogFormat, Mode, Settings};
 use bitfox_api::{Application, auth};
 use bitfox_chain::client::Contract;
+use bitfox_chain::keystore::{Keystore, KeystoreKey};
 use bitfox_chain::port::AlgorandChain;
 use bitfox_chain::signer::Keyring;
 use bitfox_devnet::node::{DEV_ACCOUNTS, DevAccount, Node};
@@ -80,6 +81,28 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage the encrypted keystore of server-managed accounts (key from
+    /// BITFOX_KEYSTORE_KEY: base64 of 32 random bytes).
+    Keystore {
+        #[command(subcommand)]
+        command: KeystoreCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeystoreCommand {
+    /// Add an account: the one whose 25-word mnemonic is in BITFOX_IMPORT_MNEMONIC, or
+    /// a new one with --generate. Prints its address, never its key.
+    Add {
+        /// A name for the account; `operator` is the key that signs settlements.
+        #[arg(long)]
+        label: String,
+        /// Generate a new account instead of importing one.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// List the accounts (addresses and labels).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,6 +384,18 @@ async fn connect_chain(
     let algod = algonaut::Algod::new(&url, &token).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let manifest_path = settings.manifest_path(network);
     let mut keys = Keyring::new();
+    // Server-managed accounts, if a keystore key is given.
+    let mut managed_operator = None;
+    if let Some(key) = keystore_key()? {
+        let path = settings.keystore_path();
+        for (label, account) in Keystore::open(&path)?.unlock(&key)? {
+            let address = keys.insert(account);
+            eprintln!("  managed account {address} ({label})");
+            if label == "operator" {
+                managed_operator = Some(address);
+            }
+        }
+    }
     let (manifest, operator) = if network == "devnet" {
         let admin = dev_account(0);
         let plan = Plan {
@@ -391,7 +426,14 @@ async fn connect_chain(
                 manifest_path.display()
             )
         })?;
-        (manifest, keys.insert(mnemonic_account("BITFOX_OPERATOR_MNEMONIC")?))
+        let operator = match managed_operator {
+            Some(operator) => operator,
+            None => keys.insert(mnemonic_account("BITFOX_OPERATOR_MNEMONIC").context(
+                "no `operator` in the keystore: add it with `bitfox keystore add --label operator`, \
+                 or set BITFOX_OPERATOR_MNEMONIC",
+            )?),
+        };
+        (manifest, operator)
     };
     eprintln!(
         "  contract        app {} ({}) on {network}, fee {} bps; manifest {}",
@@ -462,6 +504,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys(&settings, command),
+        Command::Keystore { command } => keystore(&settings, command),
         Command::Watch { from_round, once } => {
             let store = open_store(&settings)?;
             store.migrate()?;
@@ -499,6 +542,41 @@ fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
                 println!("revoked key {id}");
             } else {
                 bail!("no active key with id {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn keystore_key() -> anyhow::Result<Option<KeystoreKey>> {
+    match std::env::var("BITFOX_KEYSTORE_KEY") {
+        Ok(text) => Ok(Some(KeystoreKey::from_base64(&text).context("BITFOX_KEYSTORE_KEY")?)),
+        Err(_) => Ok(None),
+    }
+}
+
+fn keystore(settings: &Settings, command: KeystoreCommand) -> anyhow::Result<()> {
+    let path = settings.keystore_path();
+    let mut store = Keystore::open(&path)?;
+    match command {
+        KeystoreCommand::Add { label, generate } => {
+            let key = keystore_key()?.context(
+                "set BITFOX_KEYSTORE_KEY to the keystore's key (base64 of 32 random bytes)",
+            )?;
+            // One key per file: the existing entries must open with it.
+            store.unlock(&key)?;
+            let account = if generate {
+                algonaut::transaction::account::Account::generate()
+            } else {
+                mnemonic_account("BITFOX_IMPORT_MNEMONIC")?
+            };
+            let address = store.add(&key, &account, &label)?;
+            eprintln!("added {label} to {}", path.display());
+            println!("{address}");
+        }
+        KeystoreCommand::List => {
+            for (address, label) in store.entries() {
+                println!("{address}\t{label}");
             }
         }
     }

@@ -486,3 +486,43 @@ fn a_renter_whose_key_the_server_never_sees_signs_the_deposit_group() {
     assert_eq!(settled["settlement"]["refunded"], want.refund.get());
     assert_eq!(balance(&wallet.address()), before - want.cost.get() - 2 * MIN_FEE);
 }
+
+#[test]
+fn a_managed_account_in_the_encrypted_keystore_signs_for_its_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = B64.encode([5u8; 32]);
+    let managed = algonaut::transaction::account::Account::from_seed([77; 32]);
+    let mnemonic = managed.mnemonic();
+    let add = |key: &str, label: &str| {
+        bitfox(dir.path())
+            .env("BITFOX_KEYSTORE_KEY", key)
+            .env("BITFOX_IMPORT_MNEMONIC", &mnemonic)
+            .args(["keystore", "add", "--label", label])
+            .output()
+            .unwrap()
+    };
+    let out = add(&key, "provider");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let address = text(&out.stdout).trim().to_owned();
+    assert_eq!(address, managed.address().to_string());
+    let file = std::fs::read_to_string(dir.path().join("data/keystore.json")).unwrap();
+    assert!(file.contains(&address) && !file.contains(&mnemonic), "sealed at rest");
+    let wrong = add(&B64.encode([6u8; 32]), "again");
+    assert!(!wrong.status.success());
+    assert!(text(&wrong.stderr).contains("does not open with this key"), "{}", text(&wrong.stderr));
+    let list = text(&run(dir.path(), &["keystore", "list"]).stdout);
+    assert_eq!(list.trim(), format!("{address}\tprovider"));
+
+    let stack = up(dir.path(), &[("BITFOX_KEYSTORE_KEY", key.as_str())]);
+    let funding = json!({"address": address, "amount": 1_000_000}).to_string();
+    stack.algod("POST", "/v2/devnet/fund", &funding);
+    let (status, gpu) = stack.post(
+        "/gpus",
+        json!({"owner_address": address, "gpu_model": "H100", "price_per_minute": PRICE}),
+    );
+    assert!(status.contains("201"), "{status} {gpu}");
+    let listed = stack.wait_for(&format!("/gpus/{}", gpu["id"]), |g| g["listing_id"].is_u64());
+    assert!(listed["listing_txid"].is_string(), "{listed}");
+    let balance = stack.algod("GET", &format!("/v2/accounts/{address}"), "")["amount"].as_u64();
+    assert_eq!(balance, Some(1_000_000 - LISTING_MBR - 2 * MIN_FEE));
+}
