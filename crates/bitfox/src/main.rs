@@ -48,6 +48,11 @@ enum Command {
         /// Port to listen on (overrides the configuration).
         #[arg(long)]
         port: Option<u16>,
+        /// Settle on this network instead of the embedded devnet: `localnet`, `testnet`
+        /// or `mainnet` (the contract deployed there with `bitfox deploy`; the embedded
+        /// devnet is not started).
+        #[arg(long)]
+        network: Option<String>,
     },
     /// Run the embedded Algorand devnet on its own (algod v2 API, dev accounts).
     Devnet {
@@ -462,9 +467,15 @@ fn main() -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
     init_tracing(&settings);
     match cli.command {
-        Command::Up { port } => {
+        Command::Up { port, network } => {
             if let Some(port) = port {
                 settings.http.port = port;
+            }
+            if let Some(network) = network {
+                if network != "devnet" {
+                    settings.devnet.enabled = false;
+                }
+                settings.chain.network = network;
             }
             let store = open_store(&settings)?;
             let applied = store.migrate()?;
@@ -677,7 +688,11 @@ mod tests {
     #[test]
     fn parses_the_documented_commands() {
         let cli = Cli::try_parse_from(["bitfox", "up", "--port", "0"]).unwrap();
-        assert!(matches!(cli.command, Command::Up { port: Some(0) }));
+        assert!(matches!(cli.command, Command::Up { port: Some(0), network: None }));
+        let cli = Cli::try_parse_from(["bitfox", "up", "--network", "localnet"]).unwrap();
+        assert!(matches!(cli.command, Command::Up { network: Some(n), .. } if n == "localnet"));
+        let cli = Cli::try_parse_from(["bitfox", "watch", "--from-round", "7", "--once"]).unwrap();
+        assert!(matches!(cli.command, Command::Watch { from_round: Some(7), once: true }));
         let cli = Cli::try_parse_from(["bitfox", "--config", "x.toml", "migrate"]).unwrap();
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
         assert!(Cli::try_parse_from(["bitfox", "keys", "revoke", "nope"]).is_err());

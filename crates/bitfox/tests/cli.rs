@@ -167,3 +167,17 @@ fn deploy_puts_the_contract_on_the_devnet_once() {
     devnet.kill().unwrap();
     devnet.wait().unwrap();
 }
+
+#[test]
+fn up_on_another_network_needs_its_deployment_and_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bitfox(dir.path())
+        .env("BITFOX_CHAIN__ALGOD_URL", "http://127.0.0.1:9")
+        .args(["up", "--port", "0", "--network", "testnet"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(said.contains("bitfox deploy --network testnet"), "{said}");
+    assert!(!said.contains("Algorand devnet"), "no embedded devnet off the devnet: {said}");
+}
