@@ -80,6 +80,9 @@ pub enum ApiError {
     /// An `Idempotency-Key` was reused for a different request.
     #[error("{0}")]
     IdempotencyKeyReused(String),
+    /// The chain could not be read now (node unreachable); try again.
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything else; details are logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -87,6 +90,12 @@ pub enum ApiError {
 
 fn join(errors: &[FieldError]) -> String {
     errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
+impl From<bitfox_domain::chain::ChainError> for ApiError {
+    fn from(e: bitfox_domain::chain::ChainError) -> Self {
+        Self::Unavailable(format!("reading the chain: {e}"))
+    }
 }
 
 impl ApiError {
@@ -110,6 +119,7 @@ impl ApiError {
             Self::IdempotencyKeyReused(_) => {
                 ("/problems/idempotency-key-reused", "Idempotency key reused")
             }
+            Self::Unavailable(_) => ("/problems/unavailable", "Chain unavailable"),
             Self::Internal(_) => ("/problems/internal", "Internal server error"),
         }
     }
@@ -141,6 +151,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -122,7 +122,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    use routes::{gpus, jobs, rentals, system};
+    use routes::{clusters, gpus, jobs, rentals, system};
     cfg.service(gpus::create_gpu)
         .service(gpus::list_gpus)
         .service(gpus::get_gpu)
@@ -130,6 +130,15 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(gpus::delete_gpu)
         .service(gpus::heartbeat)
         .service(jobs::sign_job)
+        .service(clusters::create_cluster)
+        .service(clusters::list_clusters)
+        .service(clusters::get_cluster)
+        .service(clusters::list_holders)
+        .service(clusters::attach_gpu)
+        .service(clusters::buy_shares)
+        .service(clusters::transfer_shares)
+        .service(clusters::claim)
+        .service(clusters::portfolio)
         .service(gpus::rent_gpu)
         .service(gpus::stop_gpu)
         .service(rentals::list_rentals)

@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
 use bitfox_domain::chain::{
-    ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
-    RentOrder, SettleOrder, SignedGroup, UpdatePriceOrder,
+    ChainError, ChainPort, ClusterCall, ClusterReceipt, DelistOrder, Journal, PortFuture,
+    RegisterOrder, RegisterReceipt, RentOrder, SettleOrder, SignedGroup, UpdatePriceOrder,
 };
 use bitfox_domain::{Address, GpuId, JobState, MicroAlgos, RentalId, RentalStatus};
 use bitfox_store::diesel::SqliteConnection;
-use bitfox_store::models::{GpuRow, JobRow, RentalRow};
-use bitfox_store::repo::{gpu, job};
+use bitfox_store::models::{ClusterRow, GpuRow, JobRow, RentalRow};
+use bitfox_store::repo::{cluster, gpu, job};
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -130,6 +130,8 @@ impl JobRunner {
         match job.kind.as_str() {
             "register" | "update_price" | "delist" => self.listing_job(job, cancel).await,
             "rent" | "settle" => self.rental_job(job, cancel).await,
+            "create_cluster" | "join_cluster" | "opt_in" | "buy_shares" | "transfer_shares"
+            | "claim" | "claim_unsold" => self.cluster_job(job, cancel).await,
             kind => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
         }
     }
@@ -178,10 +180,19 @@ impl JobRunner {
             if gpu.listing_id.is_some() {
                 return self.finish(&job, Ok(())).await;
             }
+            let cluster_id = match gpu.cluster_id {
+                None => 0,
+                Some(cluster) => match self.active_cluster(&job, cluster).await? {
+                    Ok(row) => chain_id(row.chain_cluster_id)?,
+                    Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
+                    Err(outcome) => return Ok(outcome),
+                },
+            };
             let order = RegisterOrder {
                 gpu: GpuId(gpu.id),
                 provider: address(&gpu.owner_address, "owner")?,
                 price: price(gpu.price_per_minute)?,
+                cluster_id,
             };
             let result = tokio::select! {
                 () = cancel.cancelled() => return self.abandon(&job).await,
@@ -220,10 +231,20 @@ impl JobRunner {
             }
         } else {
             let order = DelistOrder { gpu: GpuId(gpu.id), listing_id, provider };
-            tokio::select! {
+            let result = tokio::select! {
                 () = cancel.cancelled() => return self.abandon(&job).await,
                 result = self.chain.delist(&order, &journal) => result,
-            }
+            };
+            let gpu_id = gpu.id;
+            // The listing is gone on chain (a GPU moving into a cluster lists again).
+            return self
+                .conclude(
+                    &job,
+                    result,
+                    move |c, _| Ok(gpu::clear_listing(c, gpu_id, now_seconds())?),
+                    |_, _| Ok(()),
+                )
+                .await;
         };
         self.conclude(&job, result, |_, _| Ok(()), |_, _| Ok(())).await
     }
@@ -344,6 +365,13 @@ impl JobRunner {
                 .ok_or_else(|| bad("chain rental id"))?,
             renter: address(&rental.renter_address, "renter")?,
             provider: address(&rental.provider_address, "provider")?,
+            cluster_id: match gpu.cluster_id {
+                None => 0,
+                Some(cluster) => {
+                    let row = self.store.read(move |c| service::find_cluster(c, cluster)).await?;
+                    chain_id(row.chain_cluster_id)?
+                }
+            },
         };
         let journal = StoreJournal::new(self.store.clone(), &job);
         let result = tokio::select! {
@@ -364,6 +392,122 @@ impl JobRunner {
             },
         )
         .await
+    }
+
+    /// The cluster `cluster` once it is on chain; `Err` carries the outcome otherwise
+    /// (waiting while it is being created, failed if its creation failed).
+    async fn active_cluster(
+        &self,
+        job: &JobRow,
+        cluster: i64,
+    ) -> Result<Result<ClusterRow, Outcome>, ApiError> {
+        let row = self.store.read(move |c| service::find_cluster(c, cluster)).await?;
+        match row.status.as_str() {
+            "active" => Ok(Ok(row)),
+            "failed" => Ok(Err(Outcome::Failed(format!(
+                "cluster {cluster} could not be created on chain: {}",
+                row.failure_reason.unwrap_or_default()
+            )))),
+            _ => {
+                let reason = format!("waiting for cluster {cluster} to be created on chain");
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                Ok(Err(self.requeue(job, &reason, retry).await?))
+            }
+        }
+    }
+
+    async fn cluster_job(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome, ApiError> {
+        let cluster = job
+            .cluster_id
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {} has no cluster", job.id)))?;
+        let payload: service::ClusterJob =
+            serde_json::from_str(job.payload.as_deref().unwrap_or("{}"))
+                .map_err(|e| ApiError::Internal(e.into()))?;
+        let party =
+            |text: &Option<String>, what: &str| address(text.as_deref().unwrap_or_default(), what);
+        let journal = StoreJournal::new(self.store.clone(), &job);
+        let call = if job.kind == "create_cluster" {
+            let row = self.store.read(move |c| service::find_cluster(c, cluster)).await?;
+            ClusterCall::Create {
+                operator: address(&row.operator_address, "operator")?,
+                total_shares: u64::try_from(row.total_shares).map_err(|e| internal(&e))?,
+                price_per_share: u64::try_from(row.price_per_share).map_err(|e| internal(&e))?,
+                url: service::cluster_url(row.id),
+            }
+        } else {
+            let row = match self.active_cluster(&job, cluster).await? {
+                Ok(row) => row,
+                Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
+                Err(outcome) => return Ok(outcome),
+            };
+            let cluster_id = chain_id(row.chain_cluster_id)?;
+            let asset_id = chain_id(row.asset_id)?;
+            let count = payload.count.unwrap_or_default();
+            match job.kind.as_str() {
+                "join_cluster" => {
+                    ClusterCall::Join { holder: party(&payload.holder, "holder")?, cluster_id }
+                }
+                "opt_in" => {
+                    ClusterCall::OptIn { holder: party(&payload.holder, "holder")?, asset_id }
+                }
+                "buy_shares" => ClusterCall::Buy {
+                    buyer: party(&payload.holder, "buyer")?,
+                    cluster_id,
+                    asset_id,
+                    operator: address(&row.operator_address, "operator")?,
+                    count,
+                    price_per_share: u64::try_from(row.price_per_share)
+                        .map_err(|e| internal(&e))?,
+                },
+                "transfer_shares" => ClusterCall::Transfer {
+                    from: party(&payload.holder, "sender")?,
+                    to: party(&payload.to, "recipient")?,
+                    cluster_id,
+                    asset_id,
+                    count,
+                },
+                kind => ClusterCall::Claim {
+                    holder: party(&payload.holder, "holder")?,
+                    cluster_id,
+                    unsold: kind == "claim_unsold",
+                },
+            }
+        };
+        let result = tokio::select! {
+            () = cancel.cancelled() => return self.abandon(&job).await,
+            result = self.chain.cluster(&call, &journal) => result,
+        };
+        if job.kind == "create_cluster" {
+            return self
+                .conclude(
+                    &job,
+                    result,
+                    move |c, receipt: ClusterReceipt| {
+                        let (chain_cluster, asset) = receipt
+                            .created
+                            .ok_or_else(|| internal(&"a cluster creation without its ids"))?;
+                        let (chain_cluster, asset) = (
+                            i64::try_from(chain_cluster).map_err(|e| internal(&e))?,
+                            i64::try_from(asset).map_err(|e| internal(&e))?,
+                        );
+                        Ok(cluster::activate(
+                            c,
+                            cluster,
+                            chain_cluster,
+                            asset,
+                            &receipt.txid,
+                            now_seconds(),
+                        )?)
+                    },
+                    move |c, reason| Ok(cluster::fail(c, cluster, reason, now_seconds())?),
+                )
+                .await;
+        }
+        self.conclude(&job, result, |_, _| Ok(()), |_, _| Ok(())).await
     }
 
     /// Records what the chain answered: on success `confirmed` and the job's success in
@@ -508,6 +652,11 @@ fn set_job(
 ) -> Result<(), ApiError> {
     JobState::Running.transition(state).map_err(|e| ApiError::Internal(e.into()))?;
     job::set_state(c, id, state.as_str(), error, None, now_seconds()).map_err(ApiError::from)
+}
+
+fn chain_id(id: Option<i64>) -> Result<u64, ApiError> {
+    id.and_then(|i| u64::try_from(i).ok())
+        .ok_or_else(|| internal(&"an active cluster without its chain ids"))
 }
 
 fn internal(e: &dyn std::fmt::Display) -> ApiError {

@@ -7,8 +7,10 @@ use bitfox_domain::billing::{self, MaxMinutes};
 use bitfox_domain::chain::{RentReceipt, SettleReceipt};
 use bitfox_domain::{GpuStatus, JobState, RentalStatus};
 use bitfox_store::diesel::SqliteConnection;
-use bitfox_store::models::{GpuChanges, GpuRow, JobRow, NewGpu, NewJob, NewRental, RentalRow};
-use bitfox_store::repo::{gpu, job, rental};
+use bitfox_store::models::{
+    ClusterRow, GpuChanges, GpuRow, JobRow, NewGpu, NewJob, NewRental, RentalRow,
+};
+use bitfox_store::repo::{cluster, gpu, job, rental};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
@@ -88,6 +90,90 @@ fn finish(errors: Vec<FieldError>) -> Result<()> {
 /// The listing `id`, or 404.
 pub fn find_gpu(conn: &mut SqliteConnection, id: i64) -> Result<GpuRow> {
     gpu::find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("GPU {id} does not exist")))
+}
+
+/// The cluster `id`, or 404.
+pub fn find_cluster(conn: &mut SqliteConnection, id: i64) -> Result<ClusterRow> {
+    cluster::find(conn, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("cluster {id} does not exist")))
+}
+
+/// The URL given to a cluster's share ASA.
+pub fn cluster_url(id: i64) -> String {
+    format!("bitfox://clusters/{id}")
+}
+
+/// Parameters of a cluster job (the `payload` column).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ClusterJob {
+    /// The buyer, sender, joining holder or claimant.
+    pub holder: Option<String>,
+    /// A transfer's recipient.
+    pub to: Option<String>,
+    /// Shares bought or transferred.
+    pub count: Option<u64>,
+}
+
+/// Queues a cluster job.
+pub fn cluster_job(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    cluster_id: i64,
+    payload: &ClusterJob,
+    now: i64,
+) -> Result<JobRow> {
+    Ok(job::insert(
+        conn,
+        &NewJob {
+            kind: kind.to_owned(),
+            rental_id: None,
+            gpu_id: None,
+            cluster_id: Some(cluster_id),
+            payload: Some(serde_json::to_string(payload).map_err(internal)?),
+            state: JobState::Queued.as_str().to_owned(),
+            run_after: now,
+            created_at: now,
+            updated_at: now,
+        },
+    )?)
+}
+
+/// Puts GPU `gpu_id` of `operator` in cluster `cluster_id`: its rentals' provider share
+/// then goes to the cluster's holders. A listing already on chain is delisted and listed
+/// again under the cluster (two jobs); a GPU not yet listed is listed under it directly.
+pub fn attach(
+    conn: &mut SqliteConnection,
+    operator: &str,
+    cluster_id: i64,
+    gpu_id: i64,
+    now: i64,
+) -> Result<GpuRow> {
+    let row = find_gpu(conn, gpu_id)?;
+    if row.owner_address != operator {
+        return Err(ApiError::Forbidden(format!(
+            "GPU {gpu_id} belongs to {}, not to the cluster's operator",
+            row.owner_address
+        )));
+    }
+    match row.cluster_id {
+        Some(current) if current == cluster_id => return Ok(row),
+        Some(other) => {
+            return Err(ApiError::Conflict(format!("GPU {gpu_id} is in cluster {other} already")));
+        }
+        None => {}
+    }
+    let status = gpu_status(&row)?;
+    if !matches!(status, GpuStatus::Available | GpuStatus::Offline) {
+        return Err(ApiError::Conflict(format!(
+            "GPU {gpu_id} cannot join a cluster while it is {status}"
+        )));
+    }
+    gpu::set_cluster(conn, gpu_id, cluster_id, now)?;
+    if row.listing_id.is_some() {
+        new_job(conn, "delist", gpu_id, None, now)?;
+        new_job(conn, "register", gpu_id, None, now)?;
+    }
+    find_gpu(conn, gpu_id)
 }
 
 /// The rental `id`, or 404.
@@ -202,6 +288,8 @@ pub fn new_job(
             kind: kind.to_owned(),
             rental_id,
             gpu_id: Some(gpu_id),
+            cluster_id: None,
+            payload: None,
             state: JobState::Queued.as_str().to_owned(),
             run_after: now,
             created_at: now,

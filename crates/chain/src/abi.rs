@@ -18,6 +18,12 @@ pub mod method {
     pub const EXTEND: &str = "extend(uint64,uint64,uint64,pay)void";
     pub const STOP: &str = "stop(uint64,uint64)(uint64,uint64,uint64,uint64)";
     pub const WITHDRAW_FEES: &str = "withdraw_fees()void";
+    pub const CREATE_CLUSTER: &str = "create_cluster(uint64,uint64,string,pay)(uint64,uint64)";
+    pub const JOIN_CLUSTER: &str = "join_cluster(uint64,pay)void";
+    pub const BUY_SHARES: &str = "buy_shares(uint64,uint64,pay)void";
+    pub const TRANSFER_SHARES: &str = "transfer_shares(uint64,account,uint64)void";
+    pub const CLAIM: &str = "claim(uint64)uint64";
+    pub const CLAIM_UNSOLD: &str = "claim_unsold(uint64)uint64";
 }
 
 /// The 4-byte ARC-4 selector of a method or event signature.
@@ -36,6 +42,12 @@ pub fn method_name(head: &[u8]) -> Option<&'static str> {
         method::EXTEND,
         method::STOP,
         method::WITHDRAW_FEES,
+        method::CREATE_CLUSTER,
+        method::JOIN_CLUSTER,
+        method::BUY_SHARES,
+        method::TRANSFER_SHARES,
+        method::CLAIM,
+        method::CLAIM_UNSOLD,
     ]
     .into_iter()
     .find(|signature| selector(signature)[..] == *head)
@@ -354,6 +366,12 @@ mod tests {
             (method::DELIST, "c97dbb2e"),
             (method::UPDATE_PRICE, "318f668d"),
             (method::EXTEND, "487c70d6"),
+            (method::CREATE_CLUSTER, "bbe43b62"),
+            (method::JOIN_CLUSTER, "3eab8022"),
+            (method::BUY_SHARES, "933b647b"),
+            (method::TRANSFER_SHARES, "4ea729fd"),
+            (method::CLAIM, "d1f1ba15"),
+            (method::CLAIM_UNSOLD, "e0146a77"),
             (EVENTS[4].1, "fe24661f"),
             (EVENTS[6].1, "a29d566f"),
             (EVENTS[12].1, "08ef756e"),

@@ -6,7 +6,7 @@
 //! transaction; the typed `contract!` builders cannot set fees, which fee pooling needs).
 
 use algonaut::Algod;
-use algonaut::core::{Address as AlgoAddress, AppId, MicroAlgos, Round, TransactionId};
+use algonaut::core::{Address as AlgoAddress, AppId, AssetId, MicroAlgos, Round, TransactionId};
 use algonaut::error::{RequestError, RequestErrorDetails};
 use algonaut::model::algod::SuggestedParams;
 use algonaut::transaction::transaction::BoxReference;
@@ -24,6 +24,13 @@ pub const LISTING_MBR: u64 = 28_500;
 pub const RENTAL_MBR: u64 = 38_100;
 /// The network's minimum fee per transaction.
 pub const MIN_FEE: u64 = 1_000;
+/// Deposit of `create_cluster`: the app's minimum balance for the new ASA, the cluster
+/// box and the unsold-shares holder record.
+pub const CLUSTER_DEPOSIT: u64 = 173_000;
+/// Minimum balance of a holder record, paid with `join_cluster`.
+pub const HOLDER_MBR: u64 = 34_900;
+/// The accumulator's scale (revenue per share × 10¹²).
+pub const SCALE: u128 = 1_000_000_000_000;
 /// How many rounds to wait for a confirmation before giving up (the group stays
 /// journalled and is sent again on the next attempt).
 const CONFIRM_ROUNDS: u64 = 20;
@@ -67,6 +74,22 @@ fn box_ref(prefix: u8, id: u64) -> BoxReference {
     let mut name = vec![prefix];
     name.extend_from_slice(&id.to_be_bytes());
     BoxReference { app_id: None, name }
+}
+
+/// The holder-record box reference: `"h" ‖ cluster id ‖ address`.
+pub fn holder_ref(cluster_id: u64, holder: &Address) -> BoxReference {
+    let mut name = vec![b'h'];
+    name.extend_from_slice(&cluster_id.to_be_bytes());
+    name.extend_from_slice(holder.public_key());
+    BoxReference { app_id: None, name }
+}
+
+fn set_assets(txn: &mut Transaction, asset_id: u64) {
+    if let algonaut::transaction::transaction::TransactionType::ApplicationCallTransaction(call) =
+        &mut txn.txn_type
+    {
+        call.foreign_assets = Some(vec![AssetId(asset_id)]);
+    }
 }
 
 fn u64_arg(n: u64) -> Vec<u8> {
@@ -292,6 +315,160 @@ impl Contract {
         }
         let accounts = vec![algo_address(renter), algo_address(provider)];
         Ok(vec![self.call(params, sender, 3 * MIN_FEE, args, boxes, accounts)?])
+    }
+
+    /// `[pay 173 000 → app, create_cluster(total, price, url)]`, fee 2000 (the inner
+    /// asset creation); `cluster_id` is the predicted id (`n_cluster + 1`).
+    pub fn create_cluster(
+        &self,
+        params: &SuggestedParams,
+        operator: &Address,
+        total_shares: u64,
+        price_per_share: u64,
+        url: &str,
+        cluster_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let len = u16::try_from(url.len())
+            .map_err(|_| SendError::Rejected("the cluster URL is too long".into()))?;
+        let mut url_arg = len.to_be_bytes().to_vec();
+        url_arg.extend_from_slice(url.as_bytes());
+        let args = vec![
+            selector(method::CREATE_CLUSTER).to_vec(),
+            u64_arg(total_shares),
+            u64_arg(price_per_share),
+            url_arg,
+        ];
+        let app = Address::from_public_key(app_address(self.app_id).0);
+        let boxes = vec![box_ref(b'c', cluster_id), holder_ref(cluster_id, &app)];
+        Ok(vec![
+            self.payment(params, operator, CLUSTER_DEPOSIT)?,
+            self.call(params, operator, 2 * MIN_FEE, args, boxes, vec![])?,
+        ])
+    }
+
+    /// `[pay 34 900 → app, join_cluster(cluster)]`: the sender's holder record.
+    pub fn join_cluster(
+        &self,
+        params: &SuggestedParams,
+        holder: &Address,
+        cluster_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let args = vec![selector(method::JOIN_CLUSTER).to_vec(), u64_arg(cluster_id)];
+        let boxes = vec![box_ref(b'c', cluster_id), holder_ref(cluster_id, holder)];
+        Ok(vec![
+            self.payment(params, holder, HOLDER_MBR)?,
+            self.call(params, holder, MIN_FEE, args, boxes, vec![])?,
+        ])
+    }
+
+    /// The holder's opt-in to the share ASA (a 0-amount transfer to itself).
+    pub fn opt_in(
+        &self,
+        params: &SuggestedParams,
+        holder: &Address,
+        asset_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let txn = algonaut::transaction::AcceptAsset::new(algo_address(holder), AssetId(asset_id))
+            .fee(MicroAlgos(MIN_FEE))
+            .build(params)
+            .map_err(|e| SendError::Rejected(format!("building the opt-in: {e}")))?;
+        Ok(vec![txn])
+    }
+
+    /// `[pay count·price → operator, buy_shares(cluster, count)]`, fee 2000.
+    #[allow(clippy::too_many_arguments)]
+    pub fn buy_shares(
+        &self,
+        params: &SuggestedParams,
+        buyer: &Address,
+        cluster_id: u64,
+        asset_id: u64,
+        operator: &Address,
+        count: u64,
+        price: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let amount = count
+            .checked_mul(price)
+            .ok_or_else(|| SendError::Rejected("the share price overflows".into()))?;
+        let args = vec![selector(method::BUY_SHARES).to_vec(), u64_arg(cluster_id), u64_arg(count)];
+        let app = Address::from_public_key(app_address(self.app_id).0);
+        let boxes = vec![
+            box_ref(b'c', cluster_id),
+            holder_ref(cluster_id, &app),
+            holder_ref(cluster_id, buyer),
+        ];
+        let pay = Pay::new(algo_address(buyer), algo_address(operator), MicroAlgos(amount))
+            .fee(MicroAlgos(MIN_FEE))
+            .build(params)
+            .map_err(|e| SendError::Rejected(format!("building the payment: {e}")))?;
+        let mut call = self.call(params, buyer, 2 * MIN_FEE, args, boxes, vec![])?;
+        set_assets(&mut call, asset_id);
+        Ok(vec![pay, call])
+    }
+
+    /// `transfer_shares(cluster, to, count)`, alone, fee 2000.
+    pub fn transfer_shares(
+        &self,
+        params: &SuggestedParams,
+        from: &Address,
+        cluster_id: u64,
+        asset_id: u64,
+        to: &Address,
+        count: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        // `account` arguments are indexes into the accounts array (0 is the sender).
+        let args = vec![
+            selector(method::TRANSFER_SHARES).to_vec(),
+            u64_arg(cluster_id),
+            vec![1],
+            u64_arg(count),
+        ];
+        let boxes = vec![
+            box_ref(b'c', cluster_id),
+            holder_ref(cluster_id, from),
+            holder_ref(cluster_id, to),
+        ];
+        let mut call = self.call(params, from, 2 * MIN_FEE, args, boxes, vec![algo_address(to)])?;
+        set_assets(&mut call, asset_id);
+        Ok(vec![call])
+    }
+
+    /// `claim(cluster)` (or `claim_unsold` for the operator's unsold shares), fee 2000.
+    pub fn claim(
+        &self,
+        params: &SuggestedParams,
+        holder: &Address,
+        cluster_id: u64,
+        unsold: bool,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let (method, record) = if unsold {
+            (method::CLAIM_UNSOLD, Address::from_public_key(app_address(self.app_id).0))
+        } else {
+            (method::CLAIM, *holder)
+        };
+        let args = vec![selector(method).to_vec(), u64_arg(cluster_id)];
+        let boxes = vec![box_ref(b'c', cluster_id), holder_ref(cluster_id, &record)];
+        Ok(vec![self.call(params, holder, 2 * MIN_FEE, args, boxes, vec![])?])
+    }
+
+    /// A box's value, `None` when it does not exist.
+    pub async fn box_value(&self, name: &[u8]) -> Result<Option<Vec<u8>>, SendError> {
+        let encoded = format!("b64:{}", B64.encode(name));
+        match self.algod.app_box(AppId(self.app_id), &encoded).await {
+            Ok(b) => Ok(Some(b.value.0)),
+            Err(e) if e.is_404() => Ok(None),
+            Err(e) => Err(SendError::Unavailable(describe(&e))),
+        }
+    }
+
+    /// Whether `address` has opted in to `asset_id`.
+    pub async fn holds_asset(&self, address: &Address, asset_id: u64) -> Result<bool, SendError> {
+        let account = self
+            .algod
+            .account(&algo_address(address))
+            .await
+            .map_err(|e| SendError::Unavailable(describe(&e)))?;
+        Ok(account.assets.unwrap_or_default().iter().any(|a| a.asset_id == asset_id))
     }
 
     /// Sends a signed group (again, if it was sent before) and waits until `txid` is

@@ -7,9 +7,9 @@
 
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{
-    ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
-    RentOrder, RentReceipt, SettleOrder, SettleReceipt, SignedGroup, TxReceipt, UnsignedGroup,
-    UpdatePriceOrder,
+    ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
+    Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, SettleOrder,
+    SettleReceipt, SignedGroup, TxReceipt, UnsignedGroup, UpdatePriceOrder,
 };
 use bitfox_domain::{Address, MicroAlgos};
 
@@ -42,6 +42,10 @@ impl From<SignError> for ChainError {
     fn from(e: SignError) -> Self {
         ChainError::Rejected(e.to_string())
     }
+}
+
+fn holder_key(cluster_id: u64, holder: &Address) -> Vec<u8> {
+    crate::client::holder_ref(cluster_id, holder).name
 }
 
 fn missing(what: &str, txid: &str) -> ChainError {
@@ -123,6 +127,10 @@ impl ChainPort for AlgorandChain {
         Box::pin(async move { Ok(self.contract.latest_timestamp().await?) })
     }
 
+    fn app_address(&self) -> Option<Address> {
+        Some(Address::from_public_key(crate::deploy::app_address(self.contract.app_id()).0))
+    }
+
     fn register<'a>(
         &'a self,
         order: &'a RegisterOrder,
@@ -133,8 +141,8 @@ impl ChainPort for AlgorandChain {
                 .execute(journal, async |c: &Contract| {
                     let params = c.params().await?;
                     let next = c.global_uint("n_listing").await? + 1;
-                    let price = order.price.get();
-                    Ok(c.register_listing(&params, &order.provider, price, 0, next)?)
+                    let (price, cluster) = (order.price.get(), order.cluster_id);
+                    Ok(c.register_listing(&params, &order.provider, price, cluster, next)?)
                 })
                 .await?;
             let listing_id = events
@@ -213,6 +221,137 @@ impl ChainPort for AlgorandChain {
         })
     }
 
+    fn cluster<'a>(
+        &'a self,
+        call: &'a ClusterCall,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, ClusterReceipt> {
+        Box::pin(async move {
+            // Joins and opt-ins are done at most once: skip them when the chain has them.
+            if journal.recorded().is_none() {
+                let done = match call {
+                    ClusterCall::Join { holder, cluster_id } => {
+                        self.contract.box_value(&holder_key(*cluster_id, holder)).await?.is_some()
+                    }
+                    ClusterCall::OptIn { holder, asset_id } => {
+                        self.contract.holds_asset(holder, *asset_id).await?
+                    }
+                    _ => false,
+                };
+                if done {
+                    return Ok(ClusterReceipt { skipped: true, ..ClusterReceipt::default() });
+                }
+            }
+            let (confirmed, events) = self
+                .execute(journal, async |c: &Contract| {
+                    let params = c.params().await?;
+                    Ok(match call {
+                        ClusterCall::Create { operator, total_shares, price_per_share, url } => {
+                            let next = c.global_uint("n_cluster").await? + 1;
+                            c.create_cluster(
+                                &params,
+                                operator,
+                                *total_shares,
+                                *price_per_share,
+                                url,
+                                next,
+                            )?
+                        }
+                        ClusterCall::Join { holder, cluster_id } => {
+                            c.join_cluster(&params, holder, *cluster_id)?
+                        }
+                        ClusterCall::OptIn { holder, asset_id } => {
+                            c.opt_in(&params, holder, *asset_id)?
+                        }
+                        ClusterCall::Buy {
+                            buyer,
+                            cluster_id,
+                            asset_id,
+                            operator,
+                            count,
+                            price_per_share,
+                        } => c.buy_shares(
+                            &params,
+                            buyer,
+                            *cluster_id,
+                            *asset_id,
+                            operator,
+                            *count,
+                            *price_per_share,
+                        )?,
+                        ClusterCall::Transfer { from, to, cluster_id, asset_id, count } => {
+                            c.transfer_shares(&params, from, *cluster_id, *asset_id, to, *count)?
+                        }
+                        ClusterCall::Claim { holder, cluster_id, unsold } => {
+                            c.claim(&params, holder, *cluster_id, *unsold)?
+                        }
+                    })
+                })
+                .await?;
+            let mut receipt = ClusterReceipt { txid: confirmed.txid, ..ClusterReceipt::default() };
+            for event in events {
+                match event {
+                    Event::ClusterCreated(created) => {
+                        receipt.created = Some((created.cluster_id, created.asset_id));
+                    }
+                    Event::RevenueClaimed { amount, .. } => receipt.claimed = Some(amount),
+                    _ => {}
+                }
+            }
+            if matches!(call, ClusterCall::Create { .. }) && receipt.created.is_none() {
+                return Err(missing("ClusterCreated", &receipt.txid));
+            }
+            if matches!(call, ClusterCall::Claim { .. }) && receipt.claimed.is_none() {
+                // A claim of 0 pays nothing and logs no event.
+                receipt.claimed = Some(0);
+            }
+            Ok(receipt)
+        })
+    }
+
+    fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+        Box::pin(async move {
+            let mut key = vec![b'c'];
+            key.extend_from_slice(&cluster_id.to_be_bytes());
+            let Some(v) = self.contract.box_value(&key).await? else { return Ok(None) };
+            let bad = || ChainError::Rejected(format!("cluster box {cluster_id} is malformed"));
+            if v.len() != 80 {
+                return Err(bad());
+            }
+            let word = |at: usize| u64::from_be_bytes(v[at..at + 8].try_into().unwrap_or_default());
+            Ok(Some(ClusterState {
+                operator: Address::from_public_key(v[..32].try_into().map_err(|_| bad())?),
+                asset_id: word(32),
+                total_shares: word(40),
+                price_per_share: word(48),
+                acc: u128::from_be_bytes(v[56..72].try_into().map_err(|_| bad())?),
+                acc_rem: word(72),
+            }))
+        })
+    }
+
+    fn holder_state<'a>(
+        &'a self,
+        cluster_id: u64,
+        holder: &'a Address,
+    ) -> PortFuture<'a, Option<HolderState>> {
+        Box::pin(async move {
+            let Some(v) = self.contract.box_value(&holder_key(cluster_id, holder)).await? else {
+                return Ok(None);
+            };
+            if v.len() != 40 {
+                return Err(ChainError::Rejected(format!("holder box of {holder} is malformed")));
+            }
+            let word = |at: usize| u64::from_be_bytes(v[at..at + 8].try_into().unwrap_or_default());
+            Ok(Some(HolderState {
+                shares: word(0),
+                checkpoint: u128::from_be_bytes(v[8..24].try_into().unwrap_or_default()),
+                dust: word(24),
+                owed: word(32),
+            }))
+        })
+    }
+
     fn settle<'a>(
         &'a self,
         order: &'a SettleOrder,
@@ -229,7 +368,7 @@ impl ChainPort for AlgorandChain {
                         order.chain_rental_id,
                         &order.renter,
                         &order.provider,
-                        0,
+                        order.cluster_id,
                     )?)
                 })
                 .await?;

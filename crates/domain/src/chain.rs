@@ -86,6 +86,9 @@ pub struct RegisterOrder {
     pub provider: Address,
     /// The price to list at.
     pub price: PricePerMinute,
+    /// The on-chain cluster the listing belongs to (0: none); its rentals' provider share
+    /// goes to the cluster's holders.
+    pub cluster_id: u64,
 }
 
 /// The chain's confirmation of a listing.
@@ -176,6 +179,8 @@ pub struct SettleOrder {
     pub renter: Address,
     /// Who is paid.
     pub provider: Address,
+    /// The listing's on-chain cluster (0: none).
+    pub cluster_id: u64,
 }
 
 /// The chain's settlement of a rental.
@@ -187,6 +192,96 @@ pub struct SettleReceipt {
     pub ended_at: u64,
     /// The exact amounts paid out.
     pub settlement: Settlement,
+}
+
+/// A call of the contract's cluster-share methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterCall {
+    /// Create a cluster and its share ASA (the operator pays the deposit).
+    Create { operator: Address, total_shares: u64, price_per_share: u64, url: String },
+    /// Create `holder`'s record (skipped when it exists).
+    Join { holder: Address, cluster_id: u64 },
+    /// Opt `holder` in to the share ASA (skipped when it has).
+    OptIn { holder: Address, asset_id: u64 },
+    /// Buy unsold shares from the operator.
+    Buy {
+        buyer: Address,
+        cluster_id: u64,
+        asset_id: u64,
+        operator: Address,
+        count: u64,
+        price_per_share: u64,
+    },
+    /// Move shares between holders (both records are settled first).
+    Transfer { from: Address, to: Address, cluster_id: u64, asset_id: u64, count: u64 },
+    /// Pay `holder` what it is owed; `unsold`: the operator's unsold shares' revenue.
+    Claim { holder: Address, cluster_id: u64, unsold: bool },
+}
+
+/// The chain's confirmation of a cluster call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClusterReceipt {
+    /// The app call's transaction id (empty when skipped).
+    pub txid: String,
+    /// Nothing was sent: the join or opt-in was already done.
+    pub skipped: bool,
+    /// `Create`: the cluster id and the share ASA id the contract handed out.
+    pub created: Option<(u64, u64)>,
+    /// `Claim`: the amount paid.
+    pub claimed: Option<u64>,
+}
+
+/// A cluster's on-chain record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterState {
+    pub operator: Address,
+    pub asset_id: u64,
+    pub total_shares: u64,
+    pub price_per_share: u64,
+    /// Revenue per share × 10¹², floored.
+    pub acc: u128,
+    pub acc_rem: u64,
+}
+
+impl ClusterState {
+    /// Revenue credited to the cluster so far, exactly: the contract keeps
+    /// `acc · total_shares + acc_rem = credited · SCALE`.
+    pub fn total_revenue(&self) -> Option<u64> {
+        let scaled = self
+            .acc
+            .checked_mul(u128::from(self.total_shares))?
+            .checked_add(u128::from(self.acc_rem))?;
+        u64::try_from(scaled / HolderState::SCALE).ok()
+    }
+
+    /// Revenue per share in microAlgos, as a decimal with 12 places (the accumulator).
+    pub fn revenue_per_share(&self) -> String {
+        format!("{}.{:012}", self.acc / HolderState::SCALE, self.acc % HolderState::SCALE)
+    }
+}
+
+/// A holder's on-chain record in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HolderState {
+    pub shares: u64,
+    pub checkpoint: u128,
+    pub dust: u64,
+    pub owed: u64,
+}
+
+impl HolderState {
+    /// The accumulator's scale.
+    pub const SCALE: u128 = 1_000_000_000_000;
+
+    /// What a claim would pay now, given the cluster's accumulator: the contract's
+    /// settlement, `owed + floor((shares · (acc − checkpoint) + dust) / SCALE)`.
+    /// `None` if the record is inconsistent (checkpoint ahead of acc, or overflow).
+    pub fn claimable(&self, acc: u128) -> Option<u64> {
+        let pending = u128::from(self.shares)
+            .checked_mul(acc.checked_sub(self.checkpoint)?)?
+            .checked_add(u128::from(self.dust))?;
+        u64::try_from(pending / Self::SCALE).ok()?.checked_add(self.owed)
+    }
 }
 
 /// A signed transaction group as the journal keeps it.
@@ -213,6 +308,11 @@ pub trait Journal: Send + Sync {
 pub trait ChainPort: Send + Sync {
     /// A short name for logs and `/health` ("algorand devnet", "unconfigured", ...).
     fn name(&self) -> &str;
+    /// The contract's account, whose holder record in a cluster is the operator's
+    /// unsold shares (`None` without a contract).
+    fn app_address(&self) -> Option<Address> {
+        None
+    }
     /// The chain's clock: the latest block's timestamp, which the contract bills by.
     fn now(&self) -> PortFuture<'_, u64>;
     /// Checks signed transactions sent back for `unsigned` (one per transaction, each
@@ -241,6 +341,21 @@ pub trait ChainPort: Send + Sync {
         order: &'a DelistOrder,
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, TxReceipt>;
+    /// Call a cluster-share method.
+    fn cluster<'a>(
+        &'a self,
+        call: &'a ClusterCall,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, ClusterReceipt>;
+    /// A cluster's record (`None`: no such cluster).
+    fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>>;
+    /// A holder's record (`None`: not joined). The app address's record is the
+    /// operator's unsold shares.
+    fn holder_state<'a>(
+        &'a self,
+        cluster_id: u64,
+        holder: &'a Address,
+    ) -> PortFuture<'a, Option<HolderState>>;
     /// Lock a rental's deposit in escrow.
     fn rent<'a>(
         &'a self,
@@ -316,11 +431,58 @@ impl ChainPort for Unconfigured {
         Self::refuse()
     }
 
+    fn cluster<'a>(
+        &'a self,
+        _call: &'a ClusterCall,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, ClusterReceipt> {
+        Self::refuse()
+    }
+
+    fn cluster_state(&self, _cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+        Self::refuse()
+    }
+
+    fn holder_state<'a>(
+        &'a self,
+        _cluster_id: u64,
+        _holder: &'a Address,
+    ) -> PortFuture<'a, Option<HolderState>> {
+        Self::refuse()
+    }
+
     fn settle<'a>(
         &'a self,
         _order: &'a SettleOrder,
         _journal: &'a dyn Journal,
     ) -> PortFuture<'a, SettleReceipt> {
         Self::refuse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claimable_is_the_contracts_settlement() {
+        let h = HolderState { shares: 3, checkpoint: 10, dust: 5, owed: 7 };
+        // 3 · (acc − 10) + 5 = 3·10¹² + 5 → 3 µAlgo more, plus 7 owed.
+        assert_eq!(h.claimable(10 + 1_000_000_000_000), Some(10));
+        assert_eq!(h.claimable(10), Some(7));
+        assert_eq!(h.claimable(9), None, "a checkpoint ahead of the accumulator");
+        let cluster = ClusterState {
+            operator: Address::from_public_key([1; 32]),
+            asset_id: 9,
+            total_shares: 3,
+            price_per_share: 1,
+            // 10 µAlgo credited over 3 shares: acc = floor(10·10¹²/3), remainder 1.
+            acc: 3_333_333_333_333,
+            acc_rem: 1,
+        };
+        assert_eq!(cluster.total_revenue(), Some(10));
+        assert_eq!(cluster.revenue_per_share(), "3.333333333333");
+        let big = HolderState { shares: u64::MAX, checkpoint: 0, dust: 0, owed: 0 };
+        assert_eq!(big.claimable(u128::MAX), None);
     }
 }

@@ -24,6 +24,8 @@ pub struct GpuRow {
     /// The listing id in the contract, once registered on chain.
     pub listing_id: Option<i64>,
     pub register_txid: Option<String>,
+    /// The cluster (clusters.id) the GPU belongs to, if any.
+    pub cluster_id: Option<i64>,
 }
 
 /// A new GPU listing.
@@ -104,6 +106,9 @@ pub struct JobRow {
     pub kind: String,
     pub rental_id: Option<i64>,
     pub gpu_id: Option<i64>,
+    pub cluster_id: Option<i64>,
+    /// A cluster call's parameters (JSON).
+    pub payload: Option<String>,
     pub state: String,
     pub attempts: i32,
     pub last_error: Option<String>,
@@ -124,6 +129,8 @@ pub struct NewJob {
     pub kind: String,
     pub rental_id: Option<i64>,
     pub gpu_id: Option<i64>,
+    pub cluster_id: Option<i64>,
+    pub payload: Option<String>,
     pub state: String,
     pub run_after: i64,
     pub created_at: i64,
@@ -163,4 +170,38 @@ pub struct IdempotencyRow {
     pub response_body: String,
     pub response_location: Option<String>,
     pub created_at: i64,
+}
+
+/// A row of `clusters`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = crate::schema::clusters)]
+pub struct ClusterRow {
+    pub id: i64,
+    pub operator_address: String,
+    pub name: String,
+    pub description: String,
+    pub total_shares: i64,
+    pub price_per_share: i64,
+    /// `pending` (creation on its way to the chain), `active` or `failed`.
+    pub status: String,
+    pub chain_cluster_id: Option<i64>,
+    pub asset_id: Option<i64>,
+    pub create_txid: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new cluster.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = crate::schema::clusters)]
+pub struct NewCluster {
+    pub operator_address: String,
+    pub name: String,
+    pub description: String,
+    pub total_shares: i64,
+    pub price_per_share: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
 }

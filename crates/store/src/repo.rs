@@ -103,6 +103,40 @@ pub mod gpu {
         Ok(n == 1)
     }
 
+    /// Forgets GPU `id`'s on-chain listing (delisted on chain).
+    pub fn clear_listing(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id))
+            .set((
+                gpus::listing_id.eq(None::<i64>),
+                gpus::register_txid.eq(None::<String>),
+                gpus::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Puts GPU `id` in cluster `cluster_id`.
+    pub fn set_cluster(
+        conn: &mut SqliteConnection,
+        id: i64,
+        cluster_id: i64,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id))
+            .set((gpus::cluster_id.eq(cluster_id), gpus::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Ids of the GPUs in cluster `cluster_id`.
+    pub fn in_cluster(conn: &mut SqliteConnection, cluster_id: i64) -> QueryResult<Vec<i64>> {
+        gpus::table
+            .filter(gpus::cluster_id.eq(cluster_id))
+            .order(gpus::id)
+            .select(gpus::id)
+            .load(conn)
+    }
+
     /// Records a heartbeat of GPU `id`.
     pub fn heartbeat(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
@@ -592,5 +626,105 @@ pub mod idempotency {
     pub fn insert(conn: &mut SqliteConnection, row: &IdempotencyRow) -> QueryResult<()> {
         diesel::insert_into(idempotency_keys::table).values(row).execute(conn)?;
         Ok(())
+    }
+}
+
+/// GPU clusters.
+pub mod cluster {
+    use super::*;
+    use crate::models::{ClusterRow, NewCluster};
+    use crate::schema::clusters;
+
+    /// Inserts a cluster and returns it.
+    pub fn insert(conn: &mut SqliteConnection, new: &NewCluster) -> QueryResult<ClusterRow> {
+        diesel::insert_into(clusters::table)
+            .values(new)
+            .returning(ClusterRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// The cluster `id`, if it exists.
+    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<ClusterRow>> {
+        clusters::table.find(id).select(ClusterRow::as_select()).first(conn).optional()
+    }
+
+    /// All clusters, oldest first.
+    pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<ClusterRow>> {
+        clusters::table.order(clusters::id).select(ClusterRow::as_select()).load(conn)
+    }
+
+    /// The cluster whose on-chain id is `chain_cluster_id`.
+    pub fn by_chain_id(
+        conn: &mut SqliteConnection,
+        chain_cluster_id: i64,
+    ) -> QueryResult<Option<i64>> {
+        clusters::table
+            .filter(clusters::chain_cluster_id.eq(chain_cluster_id))
+            .select(clusters::id)
+            .first(conn)
+            .optional()
+    }
+
+    /// Records the cluster's creation on chain.
+    pub fn activate(
+        conn: &mut SqliteConnection,
+        id: i64,
+        chain_cluster_id: i64,
+        asset_id: i64,
+        txid: &str,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(clusters::table.find(id))
+            .set((
+                clusters::status.eq("active"),
+                clusters::chain_cluster_id.eq(chain_cluster_id),
+                clusters::asset_id.eq(asset_id),
+                clusters::create_txid.eq(txid),
+                clusters::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Records the chain's refusal of the cluster.
+    pub fn fail(conn: &mut SqliteConnection, id: i64, reason: &str, now: i64) -> QueryResult<()> {
+        diesel::update(clusters::table.find(id))
+            .set((
+                clusters::status.eq("failed"),
+                clusters::failure_reason.eq(reason),
+                clusters::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// The watcher's mirror, as the API reads it.
+pub mod mirror {
+    use super::*;
+    use crate::schema::chain_holdings as h;
+
+    /// `(holder, shares, claimed)` of on-chain cluster `cluster_id`.
+    pub fn holders(
+        conn: &mut SqliteConnection,
+        cluster_id: i64,
+    ) -> QueryResult<Vec<(String, i64, i64)>> {
+        h::table
+            .filter(h::cluster_id.eq(cluster_id))
+            .order(h::holder)
+            .select((h::holder, h::shares, h::claimed))
+            .load(conn)
+    }
+
+    /// `(on-chain cluster id, shares, claimed)` of `holder`.
+    pub fn holdings_of(
+        conn: &mut SqliteConnection,
+        holder: &str,
+    ) -> QueryResult<Vec<(i64, i64, i64)>> {
+        h::table
+            .filter(h::holder.eq(holder))
+            .order(h::cluster_id)
+            .select((h::cluster_id, h::shares, h::claimed))
+            .load(conn)
     }
 }

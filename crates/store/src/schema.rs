@@ -18,6 +18,25 @@ diesel::table! {
         updated_at -> BigInt,
         listing_id -> Nullable<BigInt>,
         register_txid -> Nullable<Text>,
+        cluster_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    clusters (id) {
+        id -> BigInt,
+        operator_address -> Text,
+        name -> Text,
+        description -> Text,
+        total_shares -> BigInt,
+        price_per_share -> BigInt,
+        status -> Text,
+        chain_cluster_id -> Nullable<BigInt>,
+        asset_id -> Nullable<BigInt>,
+        create_txid -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
     }
 }
 
@@ -53,6 +72,8 @@ diesel::table! {
         kind -> Text,
         rental_id -> Nullable<BigInt>,
         gpu_id -> Nullable<BigInt>,
+        cluster_id -> Nullable<BigInt>,
+        payload -> Nullable<Text>,
         state -> Text,
         attempts -> Integer,
         last_error -> Nullable<Text>,
@@ -93,6 +114,7 @@ diesel::joinable!(jobs -> rentals (rental_id));
 diesel::joinable!(jobs -> gpus (gpu_id));
 diesel::allow_tables_to_appear_in_same_query!(gpus, rentals, jobs, api_keys, idempotency_keys);
 diesel::allow_tables_to_appear_in_same_query!(chain_listings, chain_rentals);
+diesel::allow_tables_to_appear_in_same_query!(gpus, clusters);
 
 diesel::table! {
     chain_cursors (app_id) {

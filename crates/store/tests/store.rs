@@ -105,7 +105,7 @@ fn down_migrations_undo_up_migrations() {
     store.revert_all().unwrap();
     assert_eq!(objects(&store), Vec::<String>::new());
     // And up again from scratch.
-    assert_eq!(store.migrate().unwrap().len(), 3);
+    assert_eq!(store.migrate().unwrap().len(), 4);
     assert_eq!(objects(&store), tables);
 }
 
@@ -142,6 +142,8 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
         kind: "rent".to_owned(),
         rental_id: Some(r.id),
         gpu_id: Some(g.id),
+        cluster_id: None,
+        payload: None,
         state: "queued".to_owned(),
         run_after,
         created_at: 1,

@@ -1,5 +1,6 @@
 //! HTTP handlers, grouped by resource.
 
+pub mod clusters;
 pub mod gpus;
 pub mod jobs;
 pub mod rentals;

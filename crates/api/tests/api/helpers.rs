@@ -5,9 +5,9 @@ use bitfox_api::Application;
 use bitfox_api::config::{Mode, Settings};
 use bitfox_api::runner::{JobRunner, Outcome};
 use bitfox_domain::chain::{
-    ChainError, ChainPort, DelistOrder, Journal, PortFuture, RegisterOrder, RegisterReceipt,
-    RentOrder, RentReceipt, SettleOrder, SettleReceipt, SignedGroup, TxReceipt, Unconfigured,
-    UnsignedGroup, UpdatePriceOrder,
+    ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
+    Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, SettleOrder,
+    SettleReceipt, SignedGroup, TxReceipt, Unconfigured, UnsignedGroup, UpdatePriceOrder,
 };
 use bitfox_store::Store;
 use reqwest::{Method, Response, StatusCode};
@@ -98,6 +98,26 @@ impl ChainPort for ScriptedChain {
     ) -> PortFuture<'a, TxReceipt> {
         self.listing_calls.lock().unwrap().push((order.listing_id, None));
         scripted(Some(Ok(TxReceipt { txid: "DELISTTXID".into() })))
+    }
+
+    fn cluster<'a>(
+        &'a self,
+        _call: &'a ClusterCall,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, ClusterReceipt> {
+        scripted(None)
+    }
+
+    fn cluster_state(&self, _cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+        scripted(None)
+    }
+
+    fn holder_state<'a>(
+        &'a self,
+        _cluster_id: u64,
+        _holder: &'a bitfox_domain::Address,
+    ) -> PortFuture<'a, Option<HolderState>> {
+        scripted(None)
     }
 
     fn rent<'a>(

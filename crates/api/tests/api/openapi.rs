@@ -47,6 +47,15 @@ async fn every_route_is_documented() {
         ("/rentals/{id}", "get"),
         ("/jobs/{id}", "get"),
         ("/jobs/{id}/signature", "post"),
+        ("/clusters", "post"),
+        ("/clusters", "get"),
+        ("/clusters/{id}", "get"),
+        ("/clusters/{id}/holders", "get"),
+        ("/clusters/{id}/gpus", "post"),
+        ("/clusters/{id}/shares", "post"),
+        ("/clusters/{id}/transfers", "post"),
+        ("/clusters/{id}/claims", "post"),
+        ("/accounts/{address}/portfolio", "get"),
         ("/health", "get"),
         ("/metrics", "get"),
     ] {
@@ -55,7 +64,7 @@ async fn every_route_is_documented() {
             "{method} {path} undocumented"
         );
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 14);
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 23);
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let rent = &doc["paths"]["/gpus/{id}/rent"]["post"]["responses"];
     assert!(rent["202"].is_object() && rent["409"].is_object(), "{rent}");

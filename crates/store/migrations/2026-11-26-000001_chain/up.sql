@@ -10,9 +10,15 @@ ALTER TABLE rentals ADD COLUMN chain_rental_id BIGINT;
 -- a wallet must sign, the unsigned group (JSON) while the job awaits the signature.
 CREATE TABLE jobs_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('register', 'rent', 'settle', 'update_price', 'delist')),
+    kind TEXT NOT NULL CHECK (kind IN (
+        'register', 'rent', 'settle', 'update_price', 'delist',
+        'create_cluster', 'join_cluster', 'opt_in', 'buy_shares', 'transfer_shares', 'claim',
+        'claim_unsold')),
     rental_id BIGINT REFERENCES rentals (id),
     gpu_id BIGINT REFERENCES gpus (id),
+    -- Cluster jobs: the cluster (clusters.id) and the call's parameters (JSON).
+    cluster_id BIGINT,
+    payload TEXT,
     state TEXT NOT NULL DEFAULT 'queued'
         CHECK (state IN ('queued', 'running', 'awaiting_signature', 'succeeded', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -35,3 +41,4 @@ ALTER TABLE jobs_new RENAME TO jobs;
 CREATE INDEX jobs_ready ON jobs (state, run_after, id);
 CREATE INDEX jobs_rental ON jobs (rental_id);
 CREATE INDEX jobs_gpu ON jobs (gpu_id);
+CREATE INDEX jobs_cluster ON jobs (cluster_id);

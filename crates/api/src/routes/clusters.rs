@@ -1,0 +1,681 @@
+//! `/clusters` and `/accounts/{address}/portfolio`: GPU clusters co-owned through share
+//! tokens, their sales, transfers and revenue claims.
+//!
+//! Writes record intent and jobs, as everywhere (202). Reads of shares and claimable
+//! revenue come from the contract's boxes through the node, so they are the chain's own
+//! figures to the microAlgo; which addresses hold shares comes from the watcher's mirror.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get, post};
+use bitfox_domain::Address;
+use bitfox_domain::amount::TOTAL_SUPPLY;
+use bitfox_domain::chain::{ClusterState, HolderState};
+use bitfox_store::models::{ClusterRow, JobRow, NewCluster};
+use bitfox_store::now_seconds;
+use bitfox_store::repo::{cluster, gpu, mirror};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{ValidJson, parse_id};
+use crate::service::{self, ClusterJob};
+use crate::types::{Gpu, Job, Rental};
+
+/// Most shares a cluster may issue.
+const MAX_SHARES: u64 = 1_000_000_000_000;
+
+/// Body of `POST /clusters`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCluster {
+    /// The operator: pays the 173,000 µAlgo deposit, owns the unsold shares and is paid
+    /// for the shares sold.
+    #[schema(value_type = String)]
+    pub operator_address: Address,
+    /// 1–100 characters.
+    pub name: String,
+    /// Up to 1000 characters.
+    #[serde(default)]
+    pub description: String,
+    /// Shares issued (1 to 10¹²).
+    pub total_shares: u64,
+    /// microAlgos per share.
+    pub price_per_share: u64,
+    /// GPUs of the operator to put in the cluster.
+    #[serde(default)]
+    pub gpus: Vec<i64>,
+}
+
+/// A cluster.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cluster {
+    pub id: i64,
+    pub operator_address: String,
+    pub name: String,
+    pub description: String,
+    pub total_shares: u64,
+    pub price_per_share: u64,
+    /// `pending` (being created on chain), `active` or `failed`.
+    pub status: String,
+    /// The cluster's id in the contract.
+    pub chain_cluster_id: Option<u64>,
+    /// The share token (ASA) id.
+    pub asset_id: Option<u64>,
+    /// Why the chain refused it.
+    pub failure_reason: Option<String>,
+    /// The GPUs whose rentals pay the cluster's holders.
+    pub gpus: Vec<i64>,
+    /// On-chain figures (active clusters, `GET /clusters/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ClusterFigures>,
+}
+
+/// A cluster's on-chain figures, read from the contract.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClusterFigures {
+    pub shares_sold: u64,
+    /// Unsold shares (the operator's, for sale).
+    pub shares_available: u64,
+    /// Revenue credited to the cluster so far, microAlgos (exact).
+    pub total_revenue: u64,
+    /// Revenue per share, microAlgos, as a decimal with 12 places (the contract's
+    /// accumulator, floored).
+    pub revenue_per_share: String,
+    /// Addresses holding shares, besides the operator's unsold stock (watcher mirror).
+    pub holders: u64,
+}
+
+/// A holder and its on-chain figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Holder {
+    pub address: String,
+    pub shares: u64,
+    /// What a claim would pay now, microAlgos (the contract's own settlement).
+    pub claimable: u64,
+    /// Claimed so far (watcher mirror).
+    pub claimed: u64,
+}
+
+/// Body of `POST /clusters/{id}/gpus`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachGpu {
+    pub gpu_id: i64,
+}
+
+/// Body of `POST /clusters/{id}/shares`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuyShares {
+    #[schema(value_type = String)]
+    pub buyer_address: Address,
+    pub count: u64,
+}
+
+/// Body of `POST /clusters/{id}/transfers`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferShares {
+    #[schema(value_type = String)]
+    pub from_address: Address,
+    #[schema(value_type = String)]
+    pub to_address: Address,
+    pub count: u64,
+}
+
+/// Body of `POST /clusters/{id}/claims`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// The holder; the operator claims its unsold shares' revenue.
+    #[schema(value_type = String)]
+    pub holder_address: Address,
+}
+
+/// An address's holdings, rentals and earnings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Portfolio {
+    pub address: String,
+    /// Shares and claimable revenue per active cluster.
+    pub holdings: Vec<PortfolioHolding>,
+    /// Rentals as renter, newest first.
+    pub rentals_as_renter: Vec<Rental>,
+    /// Rentals as provider, newest first.
+    pub rentals_as_provider: Vec<Rental>,
+    /// Paid to it as a provider for settled rentals, microAlgos.
+    pub provider_earnings: u64,
+    /// Revenue it claimed from clusters, microAlgos (watcher mirror).
+    pub claimed_revenue: u64,
+    /// Revenue it can claim now, microAlgos.
+    pub claimable_revenue: u64,
+}
+
+/// One cluster in a portfolio.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PortfolioHolding {
+    pub cluster_id: i64,
+    pub shares: u64,
+    pub claimable: u64,
+    /// Whether these are the operator's unsold shares.
+    pub unsold: bool,
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn view(row: ClusterRow, gpus: Vec<i64>) -> Cluster {
+    Cluster {
+        id: row.id,
+        operator_address: row.operator_address,
+        name: row.name,
+        description: row.description,
+        total_shares: u64_of(row.total_shares),
+        price_per_share: u64_of(row.price_per_share),
+        status: row.status,
+        chain_cluster_id: row.chain_cluster_id.map(u64_of),
+        asset_id: row.asset_id.map(u64_of),
+        failure_reason: row.failure_reason,
+        gpus,
+        chain: None,
+    }
+}
+
+fn accepted(job: JobRow) -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header(("Location", format!("/jobs/{}", job.id)))
+        .json(Job::from(job))
+}
+
+fn cluster_id(text: &str) -> Result<i64, ApiError> {
+    Ok(parse_id::<bitfox_domain::GpuId>("cluster", text)?.get())
+}
+
+/// An active cluster as the chain has it.
+struct Active {
+    row: ClusterRow,
+    chain_id: u64,
+    chain: ClusterState,
+    /// The contract account, whose record holds the unsold shares.
+    app: Address,
+}
+
+impl Active {
+    async fn load(state: &AppState, id: i64) -> Result<Self, ApiError> {
+        let row = state.store.read(move |c| service::find_cluster(c, id)).await?;
+        let chain_id = match (row.status.as_str(), row.chain_cluster_id) {
+            ("active", Some(chain_id)) => u64_of(chain_id),
+            (status, _) => {
+                return Err(ApiError::Conflict(format!("cluster {id} is {status}, not active")));
+            }
+        };
+        let port = &state.chain.0;
+        let chain = port
+            .cluster_state(chain_id)
+            .await?
+            .ok_or_else(|| ApiError::Unavailable(format!("cluster {id} is not on this chain")))?;
+        let app = port
+            .app_address()
+            .ok_or_else(|| ApiError::Unavailable("no contract is configured".into()))?;
+        Ok(Self { row, chain_id, chain, app })
+    }
+
+    async fn holder(
+        &self,
+        state: &AppState,
+        who: &Address,
+    ) -> Result<Option<HolderState>, ApiError> {
+        Ok(state.chain.0.holder_state(self.chain_id, who).await?)
+    }
+
+    fn claimable(&self, h: &HolderState) -> Result<u64, ApiError> {
+        h.claimable(self.chain.acc).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("holder record beyond the accumulator"))
+        })
+    }
+
+    async fn unsold(&self, state: &AppState) -> Result<u64, ApiError> {
+        Ok(self.holder(state, &self.app).await?.map_or(0, |h| h.shares))
+    }
+
+    /// Mirror holders: `(address, shares, claimed)`, the unsold-shares record included.
+    async fn mirrored(&self, state: &AppState) -> Result<Vec<(String, i64, i64)>, ApiError> {
+        let chain_id = i64::try_from(self.chain_id).unwrap_or(i64::MAX);
+        state.store.read(move |c| Ok::<_, ApiError>(mirror::holders(c, chain_id)?)).await
+    }
+}
+
+async fn queue(
+    state: &AppState,
+    jobs: Vec<(&'static str, ClusterJob)>,
+    id: i64,
+) -> Result<JobRow, ApiError> {
+    let last = state
+        .store
+        .write(move |c| {
+            let now = now_seconds();
+            let mut last = None;
+            for (kind, payload) in &jobs {
+                last = Some(service::cluster_job(c, kind, id, payload, now)?);
+            }
+            last.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no job to queue")))
+        })
+        .await?;
+    state.wake.notify_one();
+    Ok(last)
+}
+
+/// Create a cluster and its share token (operator only). The creation goes on chain as
+/// a job; the cluster is `pending` until then. `gpus` are put in the cluster.
+#[utoipa::path(
+    tag = "clusters",
+    request_body = CreateCluster,
+    responses(
+        (status = 202, description = "Accepted; the cluster is being created on chain", body = Cluster),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the operator, or a GPU of someone else", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A GPU is rented or in another cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clusters")]
+pub async fn create_cluster(
+    state: Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateCluster>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.value;
+    let mut errors = Vec::new();
+    let name = req.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new("name", "must be 1 to 100 characters, no control characters"));
+    }
+    if req.description.chars().count() > 1000 {
+        errors.push(FieldError::new("description", "must be at most 1000 characters"));
+    }
+    if req.total_shares == 0 || req.total_shares > MAX_SHARES {
+        errors.push(FieldError::new("total_shares", "must be between 1 and 10^12"));
+    }
+    if req.price_per_share > TOTAL_SUPPLY {
+        errors.push(FieldError::new("price_per_share", "must be at most the total Algo supply"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let operator = req.operator_address.to_string();
+    caller.ensure_is(&operator, "operator_address")?;
+    let (row, gpus) = state
+        .store
+        .write(move |c| {
+            let now = now_seconds();
+            let row = cluster::insert(
+                c,
+                &NewCluster {
+                    operator_address: operator.clone(),
+                    name,
+                    description: req.description,
+                    total_shares: i64::try_from(req.total_shares).unwrap_or(i64::MAX),
+                    price_per_share: i64::try_from(req.price_per_share).unwrap_or(i64::MAX),
+                    status: "pending".to_owned(),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            service::cluster_job(c, "create_cluster", row.id, &ClusterJob::default(), now)?;
+            for gpu_id in &req.gpus {
+                service::attach(c, &operator, row.id, *gpu_id, now)?;
+            }
+            Ok::<_, ApiError>((row, req.gpus))
+        })
+        .await?;
+    state.wake.notify_one();
+    let location = format!("/clusters/{}", row.id);
+    Ok(HttpResponse::Accepted().insert_header(("Location", location)).json(view(row, gpus)))
+}
+
+/// Clusters, oldest first.
+#[utoipa::path(tag = "clusters", responses((status = 200, description = "Clusters", body = [Cluster])))]
+#[get("/clusters")]
+pub async fn list_clusters(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rows = state
+        .store
+        .read(|c| {
+            cluster::list(c)?
+                .into_iter()
+                .map(|row| {
+                    let gpus = gpu::in_cluster(c, row.id)?;
+                    Ok(view(row, gpus))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// One cluster; once active, with its on-chain figures: shares sold and available,
+/// total revenue, revenue per share, holders.
+#[utoipa::path(
+    tag = "clusters",
+    params(("id" = i64, Path, description = "Cluster id")),
+    responses(
+        (status = 200, description = "The cluster", body = Cluster),
+        (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clusters/{id}")]
+pub async fn get_cluster(
+    state: Data<AppState>,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cluster_id(&id)?;
+    let (row, gpus) = state
+        .store
+        .read(move |c| Ok::<_, ApiError>((service::find_cluster(c, id)?, gpu::in_cluster(c, id)?)))
+        .await?;
+    let active = row.status == "active";
+    let mut out = view(row, gpus);
+    if active {
+        let cluster = Active::load(&state, id).await?;
+        let unsold = cluster.unsold(&state).await?;
+        let app = cluster.app.to_string();
+        let holders = cluster.mirrored(&state).await?;
+        out.chain = Some(ClusterFigures {
+            shares_sold: cluster.chain.total_shares.saturating_sub(unsold),
+            shares_available: unsold,
+            total_revenue: cluster.chain.total_revenue().unwrap_or(0),
+            revenue_per_share: cluster.chain.revenue_per_share(),
+            holders: holders.iter().filter(|(a, shares, _)| *a != app && *shares > 0).count()
+                as u64,
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Holders of an active cluster with their shares and what they can claim now (the
+/// operator's unsold shares under the contract's address).
+#[utoipa::path(
+    tag = "clusters",
+    params(("id" = i64, Path, description = "Cluster id")),
+    responses(
+        (status = 200, description = "Holders", body = [Holder]),
+        (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not active yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/clusters/{id}/holders")]
+pub async fn list_holders(
+    state: Data<AppState>,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cluster_id(&id)?;
+    let cluster = Active::load(&state, id).await?;
+    let mut out = Vec::new();
+    for (address, _, claimed) in cluster.mirrored(&state).await? {
+        let who: Address = address
+            .parse()
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("bad mirror address")))?;
+        let Some(h) = cluster.holder(&state, &who).await? else { continue };
+        out.push(Holder {
+            address,
+            shares: h.shares,
+            claimable: cluster.claimable(&h)?,
+            claimed: u64_of(claimed),
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Put a GPU of the operator in the cluster.
+#[utoipa::path(
+    tag = "clusters",
+    params(("id" = i64, Path, description = "Cluster id")),
+    request_body = AttachGpu,
+    responses(
+        (status = 202, description = "Accepted; the listing moves into the cluster on chain", body = Gpu),
+        (status = 403, description = "Not the operator's GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such cluster or GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Rented, or in another cluster", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clusters/{id}/gpus")]
+pub async fn attach_gpu(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<AttachGpu>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cluster_id(&id)?;
+    let gpu_id = body.value.gpu_id;
+    let row = state.store.read(move |c| service::find_cluster(c, id)).await?;
+    caller.ensure_is(&row.operator_address, &format!("cluster {id}"))?;
+    let operator = row.operator_address;
+    let gpu = state
+        .store
+        .write(move |c| service::attach(c, &operator, id, gpu_id, now_seconds()))
+        .await?;
+    state.wake.notify_one();
+    Ok(HttpResponse::Accepted().json(Gpu::from(gpu)))
+}
+
+/// Buy unsold shares: the buyer's record and token opt-in (when missing), then the
+/// payment to the operator and the app call, as jobs; the answer is the purchase's job.
+#[utoipa::path(
+    tag = "clusters",
+    params(("id" = i64, Path, description = "Cluster id")),
+    request_body = BuyShares,
+    responses(
+        (status = 202, description = "Accepted; the purchase job", body = Job),
+        (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not active yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than is available, or 0", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clusters/{id}/shares")]
+pub async fn buy_shares(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<BuyShares>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cluster_id(&id)?;
+    let req = body.value;
+    let buyer = req.buyer_address.to_string();
+    caller.ensure_is(&buyer, "buyer_address")?;
+    let cluster = Active::load(&state, id).await?;
+    let available = cluster.unsold(&state).await?;
+    if req.count == 0 || req.count > available {
+        return Err(ApiError::field(
+            "count",
+            format!("must be between 1 and the {available} shares available"),
+        ));
+    }
+    if buyer == cluster.row.operator_address {
+        return Err(ApiError::field(
+            "buyer_address",
+            "the operator owns the unsold shares already",
+        ));
+    }
+    let holder = ClusterJob { holder: Some(buyer), ..ClusterJob::default() };
+    let buy = ClusterJob { count: Some(req.count), ..holder.clone() };
+    let job = queue(
+        &state,
+        vec![("join_cluster", holder.clone()), ("opt_in", holder), ("buy_shares", buy)],
+        id,
+    )
+    .await?;
+    Ok(accepted(job))
+}
+
+/// Transfer shares to another address (its record and opt-in are created first).
+#[utoipa::path(
+    tag = "clusters",
+    params(("id" = i64, Path, description = "Cluster id")),
+    request_body = TransferShares,
+    responses(
+        (status = 202, description = "Accepted; the transfer job", body = Job),
+        (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not active yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than held, 0, or to oneself", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clusters/{id}/transfers")]
+pub async fn transfer_shares(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<TransferShares>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cluster_id(&id)?;
+    let req = body.value;
+    caller.ensure_is(&req.from_address.to_string(), "from_address")?;
+    let cluster = Active::load(&state, id).await?;
+    if req.to_address == req.from_address || req.to_address == cluster.app {
+        return Err(ApiError::field("to_address", "must be another holder"));
+    }
+    let held = cluster.holder(&state, &req.from_address).await?.map_or(0, |h| h.shares);
+    if req.count == 0 || req.count > held {
+        return Err(ApiError::field(
+            "count",
+            format!("must be between 1 and the {held} shares {} holds", req.from_address),
+        ));
+    }
+    let to = ClusterJob { holder: Some(req.to_address.to_string()), ..ClusterJob::default() };
+    let transfer = ClusterJob {
+        holder: Some(req.from_address.to_string()),
+        to: Some(req.to_address.to_string()),
+        count: Some(req.count),
+    };
+    let job = queue(
+        &state,
+        vec![("join_cluster", to.clone()), ("opt_in", to), ("transfer_shares", transfer)],
+        id,
+    )
+    .await?;
+    Ok(accepted(job))
+}
+
+/// Claim the revenue a holder is owed (the operator: its unsold shares' revenue).
+#[utoipa::path(
+    tag = "clusters",
+    params(("id" = i64, Path, description = "Cluster id")),
+    request_body = Claim,
+    responses(
+        (status = 202, description = "Accepted; the claim job", body = Job),
+        (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing to claim now, or not active", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a holder", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clusters/{id}/claims")]
+pub async fn claim(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: ValidJson<Claim>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cluster_id(&id)?;
+    let who = body.value.holder_address;
+    caller.ensure_is(&who.to_string(), "holder_address")?;
+    let cluster = Active::load(&state, id).await?;
+    let unsold = who.to_string() == cluster.row.operator_address;
+    let record = if unsold { cluster.app } else { who };
+    let Some(h) = cluster.holder(&state, &record).await? else {
+        return Err(ApiError::field(
+            "holder_address",
+            format!("{who} holds no shares of cluster {id}"),
+        ));
+    };
+    let due = cluster.claimable(&h)?;
+    if due == 0 {
+        return Err(ApiError::Conflict(format!(
+            "{who} has nothing to claim from cluster {id} now"
+        )));
+    }
+    let kind = if unsold { "claim_unsold" } else { "claim" };
+    let job = queue(
+        &state,
+        vec![(kind, ClusterJob { holder: Some(who.to_string()), ..ClusterJob::default() })],
+        id,
+    )
+    .await?;
+    Ok(accepted(job))
+}
+
+/// What an address owns and earned: shares and claimable revenue per cluster (chain),
+/// rentals as renter and as provider, provider earnings and claimed revenue.
+#[utoipa::path(
+    tag = "clusters",
+    params(("address" = String, Path, description = "Algorand address")),
+    responses(
+        (status = 200, description = "The portfolio", body = Portfolio),
+        (status = 422, description = "Not an address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/accounts/{address}/portfolio")]
+pub async fn portfolio(
+    state: Data<AppState>,
+    address: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who: Address = address
+        .parse()
+        .map_err(|e| ApiError::field("address", format!("not an Algorand address: {e}")))?;
+    let text = who.to_string();
+    let query = text.clone();
+    let (holdings, renter, provider, operated) = state
+        .store
+        .read(move |c| {
+            let by = |renter: bool| bitfox_store::repo::rental::Query {
+                renter: renter.then(|| query.clone()),
+                provider: (!renter).then(|| query.clone()),
+                limit: 200,
+                ..Default::default()
+            };
+            Ok::<_, ApiError>((
+                mirror::holdings_of(c, &query)?,
+                bitfox_store::repo::rental::list(c, &by(true))?,
+                bitfox_store::repo::rental::list(c, &by(false))?,
+                cluster::list(c)?
+                    .into_iter()
+                    .filter(|r| r.operator_address == query)
+                    .collect::<Vec<_>>(),
+            ))
+        })
+        .await?;
+    let now = now_seconds();
+    let provider_earnings = provider.iter().filter_map(|r| r.provider_amount).map(u64_of).sum();
+    let mut out = Portfolio {
+        address: text,
+        holdings: Vec::new(),
+        rentals_as_renter: renter.into_iter().map(|r| Rental::from_row(r, None, now)).collect(),
+        rentals_as_provider: provider.into_iter().map(|r| Rental::from_row(r, None, now)).collect(),
+        provider_earnings,
+        claimed_revenue: holdings.iter().map(|(_, _, claimed)| u64_of(*claimed)).sum(),
+        claimable_revenue: 0,
+    };
+    let mut wanted: Vec<(i64, bool)> =
+        holdings.iter().map(|(chain_id, _, _)| (*chain_id, false)).collect();
+    wanted.extend(operated.iter().filter_map(|r| r.chain_cluster_id.map(|c| (c, true))));
+    for (chain_id, unsold) in wanted {
+        let local = state
+            .store
+            .read(move |c| Ok::<_, ApiError>(cluster::by_chain_id(c, chain_id)?))
+            .await?;
+        let Some(local) = local else { continue };
+        let cluster = Active::load(&state, local).await?;
+        let record = if unsold { cluster.app } else { who };
+        let Some(h) = cluster.holder(&state, &record).await? else { continue };
+        let claimable = cluster.claimable(&h)?;
+        out.claimable_revenue += claimable;
+        out.holdings.push(PortfolioHolding {
+            cluster_id: local,
+            shares: h.shares,
+            claimable,
+            unsold,
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
