@@ -526,3 +526,153 @@ fn a_managed_account_in_the_encrypted_keystore_signs_for_its_listing() {
     let balance = stack.algod("GET", &format!("/v2/accounts/{address}"), "")["amount"].as_u64();
     assert_eq!(balance, Some(1_000_000 - LISTING_MBR - 2 * MIN_FEE));
 }
+
+impl Stack {
+    fn address_balance(&self, address: &str) -> u64 {
+        self.algod("GET", &format!("/v2/accounts/{address}"), "")["amount"].as_u64().unwrap()
+    }
+
+    /// POSTs `body` and waits for the job it answers with to succeed.
+    fn job(&self, path: &str, body: Value) -> Value {
+        let (status, job) = self.post(path, body);
+        assert!(status.contains("202"), "{path}: {status} {job}");
+        let link = format!("/jobs/{}", job["id"]);
+        self.wait_for(&link, |j| {
+            assert_ne!(j["state"], "failed", "{path}: {j}");
+            j["state"] == "succeeded"
+        })
+    }
+
+    /// A rental of `gpu` by `renter` for `seconds` of chain time; returns the revenue it
+    /// credits (the provider part of its settlement).
+    fn rental(&self, gpu: i64, renter: &DevAccount, seconds: u64) -> u64 {
+        let path = self.rent(gpu, renter);
+        self.wait_for(&path, |r| r["status"] == "active");
+        self.advance(seconds);
+        let (status, _) = self.post(&format!("/gpus/{gpu}/stop"), json!({}));
+        assert!(status.contains("202"), "{status}");
+        let settled = self.wait_for(&path, |r| r["status"] == "settled");
+        settled["settlement"]["paid_to_provider"].as_u64().unwrap()
+    }
+}
+
+#[test]
+fn investors_earn_their_exact_pro_rata_share_of_a_clusters_rentals() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[]);
+    let (operator, other, renter, stranger) =
+        (DevAccount::new(1), DevAccount::new(2), DevAccount::new(6), DevAccount::new(7));
+    let investors = [DevAccount::new(3), DevAccount::new(4), DevAccount::new(5)];
+    let addr = |a: &DevAccount| a.address().to_string();
+    let gpu = stack.list(&operator);
+    let foreign = stack.list(&other);
+
+    let (status, cluster) = stack.post(
+        "/clusters",
+        json!({"operator_address": addr(&operator), "name": "Rack A", "description": "8×4090",
+               "total_shares": 100, "price_per_share": 1_000, "gpus": [gpu]}),
+    );
+    assert!(status.contains("202"), "{status} {cluster}");
+    let cluster = stack.wait_for("/clusters/1", |c| c["status"] == "active");
+    assert!(cluster["asset_id"].is_u64(), "{cluster}");
+    // The GPU's listing moved into the cluster: delisted and listed again under it.
+    stack.wait_for(&format!("/gpus/{gpu}"), |g| g["listing_id"] == 3);
+    let (status, problem) = stack.post("/clusters/1/gpus", json!({"gpu_id": foreign}));
+    assert!(status.contains("403"), "someone else's GPU: {status} {problem}");
+
+    let operator_before = stack.address_balance(&addr(&operator));
+    for (investor, count) in investors.iter().zip([10, 20, 30]) {
+        stack.job("/clusters/1/shares", json!({"buyer_address": addr(investor), "count": count}));
+    }
+    assert_eq!(stack.address_balance(&addr(&operator)), operator_before + 60 * 1_000, "paid");
+    let (status, problem) =
+        stack.post("/clusters/1/shares", json!({"buyer_address": addr(&stranger), "count": 41}));
+    assert!(status.contains("422"), "more than available: {status} {problem}");
+    let figures = stack.get("/clusters/1")["chain"].clone();
+    assert_eq!(
+        (figures["shares_sold"].as_u64(), figures["shares_available"].as_u64()),
+        (Some(60), Some(40))
+    );
+
+    // Revenue with holdings 10/20/30 (+40 unsold), then 5/20/35 (+40).
+    let first = stack.rental(gpu, &renter, 125);
+    stack.job(
+        "/clusters/1/transfers",
+        json!({"from_address": addr(&investors[0]), "to_address": addr(&investors[2]), "count": 5}),
+    );
+    let (status, problem) = stack.post(
+        "/clusters/1/transfers",
+        json!({"from_address": addr(&investors[0]), "to_address": addr(&investors[1]), "count": 6}),
+    );
+    assert!(status.contains("422"), "more than held: {status} {problem}");
+    let second = stack.rental(gpu, &renter, 200);
+    assert!(first > 0 && second > 0);
+    let figures = stack.get("/clusters/1")["chain"].clone();
+    assert_eq!(figures["total_revenue"], first + second, "{figures}");
+    assert_eq!(figures["holders"], 3, "{figures}");
+
+    // Everyone claims; what the API said was claimable is what the node pays.
+    let holders = stack.get("/clusters/1/holders");
+    let claimable = |address: &str| {
+        holders.as_array().unwrap().iter().find(|h| h["address"] == address).unwrap()["claimable"]
+            .as_u64()
+            .unwrap()
+    };
+    let app = holders
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["address"].as_str().unwrap().to_owned())
+        .find(|a| !investors.iter().any(|i| addr(i) == *a))
+        .unwrap();
+    let mut paid = Vec::new();
+    for (claimant, record) in
+        investors.iter().map(|i| (addr(i), addr(i))).chain([(addr(&operator), app)])
+    {
+        let before = stack.address_balance(&claimant);
+        stack.job("/clusters/1/claims", json!({"holder_address": claimant}));
+        let got = stack.address_balance(&claimant) + 2 * MIN_FEE - before;
+        assert_eq!(
+            got,
+            claimable(&record),
+            "{claimant}: the API's claimable is what the chain paid"
+        );
+        paid.push(got);
+    }
+    // Exact entitlements, in units of 1/100 µAlgo: shares · revenue.
+    let exact = [
+        10 * first + 5 * second,
+        20 * (first + second),
+        30 * first + 35 * second,
+        40 * (first + second),
+    ];
+    for (got, exact) in paid.iter().zip(exact) {
+        let diff = (i128::from(*got) * 100 - i128::from(exact)).abs();
+        assert!(
+            diff < 100,
+            "paid {got}, entitled to {exact}/100: within the contract's bound of 1 µAlgo"
+        );
+    }
+    assert!(paid.iter().sum::<u64>() <= first + second, "never more than came in");
+
+    // Bad claims change nothing.
+    let (status, problem) =
+        stack.post("/clusters/1/claims", json!({"holder_address": addr(&stranger)}));
+    assert!(status.contains("422"), "a non-holder: {status} {problem}");
+    let (status, problem) =
+        stack.post("/clusters/1/claims", json!({"holder_address": addr(&investors[1])}));
+    assert!(status.contains("409"), "nothing due: {status} {problem}");
+
+    let portfolio = stack.get(&format!("/accounts/{}/portfolio", addr(&investors[2])));
+    assert_eq!(portfolio["holdings"][0]["shares"], 35, "{portfolio}");
+    assert_eq!(portfolio["claimable_revenue"], 0, "{portfolio}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.get(&format!("/accounts/{}/portfolio", addr(&investors[2])))["claimed_revenue"]
+        != paid[2]
+    {
+        assert!(Instant::now() < deadline, "the watcher never mirrored the claim");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let renter_view = stack.get(&format!("/accounts/{}/portfolio", addr(&renter)));
+    assert_eq!(renter_view["rentals_as_renter"].as_array().unwrap().len(), 2);
+}
