@@ -119,6 +119,9 @@ pub struct Links {
     /// The job carrying the chain work.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
+    /// The cluster involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
 }
 
 /// A GPU listing.
@@ -273,6 +276,7 @@ impl Rental {
                 gpu: Some(format!("/gpus/{}", row.gpu_id)),
                 rental: None,
                 job: job.map(|id| format!("/jobs/{id}")),
+                cluster: None,
             },
             id: row.id,
             gpu_id: row.gpu_id,
@@ -312,6 +316,8 @@ pub struct Job {
     pub gpu_id: Option<i64>,
     /// The rental it serves (rent and settle jobs).
     pub rental_id: Option<i64>,
+    /// The cluster it serves (cluster jobs).
+    pub cluster_id: Option<i64>,
     /// While `awaiting_signature`: the group to sign, in order. Sign each transaction
     /// whose `signer` you hold (`txn` is its base64 msgpack, signed with the `TX`
     /// prefix as every Algorand wallet does) and POST them to `/jobs/{id}/signature`.
@@ -344,6 +350,7 @@ impl From<JobRow> for Job {
                 this: format!("/jobs/{}", row.id),
                 rental: row.rental_id.map(|id| format!("/rentals/{id}")),
                 gpu: row.gpu_id.map(|id| format!("/gpus/{id}")),
+                cluster: row.cluster_id.map(|id| format!("/clusters/{id}")),
                 ..Links::default()
             },
             id: row.id,
@@ -353,6 +360,7 @@ impl From<JobRow> for Job {
             last_error: row.last_error,
             gpu_id: row.gpu_id,
             rental_id: row.rental_id,
+            cluster_id: row.cluster_id,
             unsigned_group,
             txid: row.signed_txid,
             run_after: rfc3339(row.run_after),

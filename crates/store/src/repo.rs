@@ -128,6 +128,11 @@ pub mod gpu {
         Ok(())
     }
 
+    /// Ids of the GPUs in any cluster.
+    pub fn clustered(conn: &mut SqliteConnection) -> QueryResult<Vec<i64>> {
+        gpus::table.filter(gpus::cluster_id.is_not_null()).select(gpus::id).load(conn)
+    }
+
     /// Ids of the GPUs in cluster `cluster_id`.
     pub fn in_cluster(conn: &mut SqliteConnection, cluster_id: i64) -> QueryResult<Vec<i64>> {
         gpus::table

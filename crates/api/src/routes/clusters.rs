@@ -144,7 +144,8 @@ pub struct Portfolio {
     pub rentals_as_renter: Vec<Rental>,
     /// Rentals as provider, newest first.
     pub rentals_as_provider: Vec<Rental>,
-    /// Paid to it as a provider for settled rentals, microAlgos.
+    /// Paid to it as a provider for settled rentals of its GPUs outside clusters,
+    /// microAlgos (a cluster GPU's provider part goes to the cluster's holders).
     pub provider_earnings: u64,
     /// Revenue it claimed from clusters, microAlgos (watcher mirror).
     pub claimed_revenue: u64,
@@ -625,7 +626,7 @@ pub async fn portfolio(
         .map_err(|e| ApiError::field("address", format!("not an Algorand address: {e}")))?;
     let text = who.to_string();
     let query = text.clone();
-    let (holdings, renter, provider, operated) = state
+    let (holdings, renter, provider, operated, clustered) = state
         .store
         .read(move |c| {
             let by = |renter: bool| bitfox_store::repo::rental::Query {
@@ -642,11 +643,17 @@ pub async fn portfolio(
                     .into_iter()
                     .filter(|r| r.operator_address == query)
                     .collect::<Vec<_>>(),
+                gpu::clustered(c)?,
             ))
         })
         .await?;
     let now = now_seconds();
-    let provider_earnings = provider.iter().filter_map(|r| r.provider_amount).map(u64_of).sum();
+    let provider_earnings = provider
+        .iter()
+        .filter(|r| !clustered.contains(&r.gpu_id))
+        .filter_map(|r| r.provider_amount)
+        .map(u64_of)
+        .sum();
     let mut out = Portfolio {
         address: text,
         holdings: Vec::new(),
