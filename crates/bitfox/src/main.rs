@@ -86,11 +86,86 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Clusters through the API of a running server (`--api`, default this
+    /// configuration's; API key from BITFOX_API_KEY in production).
+    Clusters {
+        /// The API's base URL.
+        #[arg(long, global = true)]
+        api: Option<String>,
+        #[command(subcommand)]
+        command: ClustersCommand,
+    },
+    /// An address's shares, claimable revenue, rentals and earnings (through the API).
+    Portfolio {
+        /// The Algorand address.
+        address: String,
+        /// The API's base URL.
+        #[arg(long)]
+        api: Option<String>,
+    },
     /// Manage the encrypted keystore of server-managed accounts (key from
     /// BITFOX_KEYSTORE_KEY: base64 of 32 random bytes).
     Keystore {
         #[command(subcommand)]
         command: KeystoreCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClustersCommand {
+    /// Create a cluster and its share token (the operator pays the deposit).
+    Create {
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Shares issued.
+        #[arg(long)]
+        shares: u64,
+        /// microAlgos per share.
+        #[arg(long)]
+        price: u64,
+        /// GPUs of the operator to put in the cluster (repeatable).
+        #[arg(long = "gpu")]
+        gpus: Vec<i64>,
+    },
+    /// List the clusters.
+    List,
+    /// One cluster with its on-chain figures.
+    Show { id: i64 },
+    /// A cluster's holders, shares and claimable revenue.
+    Holders { id: i64 },
+    /// Put a GPU of the operator in the cluster.
+    Attach {
+        id: i64,
+        #[arg(long)]
+        gpu: i64,
+    },
+    /// Buy unsold shares.
+    Buy {
+        id: i64,
+        #[arg(long)]
+        buyer: String,
+        #[arg(long)]
+        count: u64,
+    },
+    /// Transfer shares.
+    Transfer {
+        id: i64,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        count: u64,
+    },
+    /// Claim the revenue owed (the operator: its unsold shares').
+    Claim {
+        id: i64,
+        #[arg(long)]
+        holder: String,
     },
 }
 
@@ -516,6 +591,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Keys { command } => keys(&settings, command),
         Command::Keystore { command } => keystore(&settings, command),
+        Command::Clusters { api, command } => {
+            let (method, path, body) = clusters_request(command);
+            run_async(call_api(&settings, api, method, &path, body))
+        }
+        Command::Portfolio { address, api } => {
+            let path = format!("/accounts/{address}/portfolio");
+            run_async(call_api(&settings, api, reqwest::Method::GET, &path, None))
+        }
         Command::Watch { from_round, once } => {
             let store = open_store(&settings)?;
             store.migrate()?;
@@ -556,6 +639,70 @@ fn keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// The HTTP request of a `bitfox clusters` command.
+fn clusters_request(
+    command: ClustersCommand,
+) -> (reqwest::Method, String, Option<serde_json::Value>) {
+    use reqwest::Method;
+    use serde_json::json;
+    match command {
+        ClustersCommand::Create { operator, name, description, shares, price, gpus } => (
+            Method::POST,
+            "/clusters".into(),
+            Some(json!({"operator_address": operator, "name": name, "description": description,
+                        "total_shares": shares, "price_per_share": price, "gpus": gpus})),
+        ),
+        ClustersCommand::List => (Method::GET, "/clusters".into(), None),
+        ClustersCommand::Show { id } => (Method::GET, format!("/clusters/{id}"), None),
+        ClustersCommand::Holders { id } => (Method::GET, format!("/clusters/{id}/holders"), None),
+        ClustersCommand::Attach { id, gpu } => {
+            (Method::POST, format!("/clusters/{id}/gpus"), Some(json!({"gpu_id": gpu})))
+        }
+        ClustersCommand::Buy { id, buyer, count } => (
+            Method::POST,
+            format!("/clusters/{id}/shares"),
+            Some(json!({"buyer_address": buyer, "count": count})),
+        ),
+        ClustersCommand::Transfer { id, from, to, count } => (
+            Method::POST,
+            format!("/clusters/{id}/transfers"),
+            Some(json!({"from_address": from, "to_address": to, "count": count})),
+        ),
+        ClustersCommand::Claim { id, holder } => (
+            Method::POST,
+            format!("/clusters/{id}/claims"),
+            Some(json!({"holder_address": holder})),
+        ),
+    }
+}
+
+/// Calls the API, prints the JSON answer; an error answer fails with its detail.
+async fn call_api(
+    settings: &Settings,
+    api: Option<String>,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> anyhow::Result<()> {
+    let base =
+        api.unwrap_or_else(|| format!("http://{}:{}", settings.http.host, settings.http.port));
+    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
+    if let Ok(key) = std::env::var("BITFOX_API_KEY") {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.with_context(|| format!("calling {base}"))?;
+    let status = response.status();
+    let answer: serde_json::Value = response.json().await.context("reading the answer")?;
+    if !status.is_success() {
+        bail!("{status}: {}", answer["detail"].as_str().unwrap_or("request refused"));
+    }
+    println!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())
 }
 

@@ -675,4 +675,20 @@ fn investors_earn_their_exact_pro_rata_share_of_a_clusters_rentals() {
     }
     let renter_view = stack.get(&format!("/accounts/{}/portfolio", addr(&renter)));
     assert_eq!(renter_view["rentals_as_renter"].as_array().unwrap().len(), 2);
+    let operator_view = stack.get(&format!("/accounts/{}/portfolio", addr(&operator)));
+    assert_eq!(operator_view["provider_earnings"], 0, "a cluster GPU earns for its holders");
+    assert_eq!(operator_view["holdings"][0]["unsold"], true, "{operator_view}");
+
+    // The same through the CLI.
+    let api = format!("http://127.0.0.1:{}", stack.api);
+    let cli = |args: &[&str]| run(dir.path(), &[args, &["--api", api.as_str()]].concat());
+    let shown = cli(&["clusters", "show", "1"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["chain"]["total_revenue"], first + second);
+    let refused = cli(&["clusters", "buy", "1", "--buyer", &addr(&stranger), "--count", "1000"]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("40 shares available"), "{}", text(&refused.stderr));
+    let portfolio = cli(&["portfolio", &addr(&investors[1])]);
+    assert!(text(&portfolio.stdout).contains("\"shares\": 20"), "{}", text(&portfolio.stdout));
 }
