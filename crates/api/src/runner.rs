@@ -32,6 +32,11 @@ use crate::config::JobSettings;
 use crate::error::ApiError;
 use crate::service;
 
+/// Records a chain confirmation on a rental, inside the job's transaction.
+type OnConfirmed<R> = fn(&mut SqliteConnection, &mut RentalRow, &R, i64) -> Result<(), ApiError>;
+/// Records a chain refusal (with its reason) on a rental, inside the job's transaction.
+type OnRefused = fn(&mut SqliteConnection, &mut RentalRow, &str, i64) -> Result<(), ApiError>;
+
 /// What became of one job run, for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -314,20 +319,8 @@ impl JobRunner {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.rent(&order, &journal) => result,
         };
-        let refused = rental.clone();
-        self.conclude(
-            &job,
-            result,
-            move |c, receipt| {
-                let mut rental = rental;
-                service::rent_confirmed(c, &mut rental, &receipt, now_seconds())
-            },
-            move |c, reason| {
-                let mut rental = refused;
-                service::rent_rejected(c, &mut rental, reason, now_seconds())
-            },
-        )
-        .await
+        self.conclude_rental(&job, rental, result, service::rent_confirmed, service::rent_rejected)
+            .await
     }
 
     async fn settle(
@@ -378,17 +371,29 @@ impl JobRunner {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.settle(&order, &journal) => result,
         };
-        let refused = rental.clone();
+        self.conclude_rental(&job, rental, result, service::settled, service::settle_rejected).await
+    }
+
+    /// [`Self::conclude`] for a rental job: `confirmed` or `refused` updates the rental.
+    async fn conclude_rental<R: Send + 'static>(
+        &self,
+        job: &JobRow,
+        rental: RentalRow,
+        result: Result<R, ChainError>,
+        confirmed: OnConfirmed<R>,
+        refused: OnRefused,
+    ) -> Result<Outcome, ApiError> {
+        let refused_row = rental.clone();
         self.conclude(
-            &job,
+            job,
             result,
             move |c, receipt| {
                 let mut rental = rental;
-                service::settled(c, &mut rental, &receipt, now_seconds())
+                confirmed(c, &mut rental, &receipt, now_seconds())
             },
             move |c, reason| {
-                let mut rental = refused;
-                service::settle_rejected(c, &mut rental, reason, now_seconds())
+                let mut rental = refused_row;
+                refused(c, &mut rental, reason, now_seconds())
             },
         )
         .await

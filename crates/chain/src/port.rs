@@ -44,6 +44,11 @@ impl From<SignError> for ChainError {
     }
 }
 
+/// The big-endian u64 at `at` of a box value whose length was checked.
+fn be_u64(value: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(value[at..at + 8].try_into().unwrap_or_default())
+}
+
 fn holder_key(cluster_id: u64, holder: &Address) -> Vec<u8> {
     crate::client::holder_ref(cluster_id, holder).name
 }
@@ -318,7 +323,7 @@ impl ChainPort for AlgorandChain {
             if v.len() != 80 {
                 return Err(bad());
             }
-            let word = |at: usize| u64::from_be_bytes(v[at..at + 8].try_into().unwrap_or_default());
+            let word = |at: usize| be_u64(&v, at);
             Ok(Some(ClusterState {
                 operator: Address::from_public_key(v[..32].try_into().map_err(|_| bad())?),
                 asset_id: word(32),
@@ -342,7 +347,7 @@ impl ChainPort for AlgorandChain {
             if v.len() != 40 {
                 return Err(ChainError::Rejected(format!("holder box of {holder} is malformed")));
             }
-            let word = |at: usize| u64::from_be_bytes(v[at..at + 8].try_into().unwrap_or_default());
+            let word = |at: usize| be_u64(&v, at);
             Ok(Some(HolderState {
                 shares: word(0),
                 checkpoint: u128::from_be_bytes(v[8..24].try_into().unwrap_or_default()),
