@@ -102,6 +102,14 @@ pub struct ChainSettings {
     pub watch: bool,
     /// How often the watcher asks the indexer for new rounds, in milliseconds.
     pub watch_interval_ms: u64,
+    /// A kmd whose wallet's accounts the server signs for (LocalNet: its funded
+    /// accounts): `http://localhost:4002`, say. Not exercised on the build machines.
+    pub kmd_url: Option<String>,
+    /// The kmd API token; defaults to LocalNet's `a` × 64.
+    pub kmd_token: Option<String>,
+    /// The kmd wallet and its password (LocalNet's defaults).
+    pub kmd_wallet: String,
+    pub kmd_password: String,
     /// The encrypted keystore of server-managed accounts; defaults to
     /// `<data_dir>/keystore.json`. Its key comes from `BITFOX_KEYSTORE_KEY` only.
     pub keystore_path: Option<PathBuf>,
@@ -119,6 +127,10 @@ impl Default for ChainSettings {
             watch: true,
             watch_interval_ms: 500,
             keystore_path: None,
+            kmd_url: None,
+            kmd_token: None,
+            kmd_wallet: "unencrypted-default-wallet".to_owned(),
+            kmd_password: String::new(),
         }
     }
 }

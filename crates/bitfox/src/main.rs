@@ -476,6 +476,16 @@ async fn connect_chain(
             }
         }
     }
+    if let Some(kmd_url) = &settings.chain.kmd_url {
+        let token = settings.chain.kmd_token.clone().unwrap_or_else(|| "a".repeat(64));
+        let wallet = &settings.chain.kmd_wallet;
+        let accounts =
+            bitfox_chain::kmd::accounts(kmd_url, &token, wallet, &settings.chain.kmd_password)
+                .await?;
+        for account in accounts {
+            eprintln!("  kmd account     {} ({wallet})", keys.insert(account));
+        }
+    }
     let (manifest, operator) = if network == "devnet" {
         let admin = dev_account(0);
         let plan = Plan {
