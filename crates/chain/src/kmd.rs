@@ -57,7 +57,7 @@ struct Parsed<'a> {
 }
 
 impl Parsed<'_> {
-    fn into<T: serde::de::DeserializeOwned>(self) -> Result<T, KmdError> {
+    fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, KmdError> {
         serde_json::from_str(&self.text)
             .map_err(|e| KmdError { url: self.url.to_owned(), reason: e.to_string() })
     }
@@ -89,7 +89,7 @@ pub async fn accounts(
     };
     let parse = |text: String| Parsed { text, url };
 
-    let wallets: Wallets = parse(call(reqwest::Method::GET, "/v1/wallets", None).await?).into()?;
+    let wallets: Wallets = parse(call(reqwest::Method::GET, "/v1/wallets", None).await?).json()?;
     let id = wallets
         .wallets
         .into_iter()
@@ -98,17 +98,17 @@ pub async fn accounts(
         .ok_or_else(|| fail(format!("no wallet named {wallet:?}")))?;
     let body = json!({"wallet_id": id, "wallet_password": password});
     let handle: Handle =
-        parse(call(reqwest::Method::POST, "/v1/wallet/init", Some(body)).await?).into()?;
+        parse(call(reqwest::Method::POST, "/v1/wallet/init", Some(body)).await?).json()?;
     let token_body = json!({"wallet_handle_token": handle.wallet_handle_token});
     let listed: Addresses =
         parse(call(reqwest::Method::POST, "/v1/key/list", Some(token_body.clone())).await?)
-            .into()?;
+            .json()?;
     let mut out = Vec::with_capacity(listed.addresses.len());
     for address in listed.addresses {
         let body = json!({"address": address, "wallet_handle_token": handle.wallet_handle_token,
                           "wallet_password": password});
         let key: ExportedKey =
-            parse(call(reqwest::Method::POST, "/v1/key/export", Some(body)).await?).into()?;
+            parse(call(reqwest::Method::POST, "/v1/key/export", Some(body)).await?).json()?;
         let bytes = B64.decode(&key.private_key).map_err(|e| fail(e.to_string()))?;
         let seed: [u8; 32] = bytes
             .get(..32)
