@@ -259,6 +259,40 @@ fn the_seed_flow_settles_on_chain_with_the_exact_amounts() {
     assert!(said.contains("0 events applied, 4 already mirrored"), "{said}");
     assert_eq!(mirror.events(), events);
     assert_eq!(mirror.rental(1), rental);
+
+    // A price change and the delisting go on chain too; the listing's minimum balance
+    // comes back to the provider.
+    let provider_now = stack.balance(&provider);
+    let token = [("Content-Type", "application/json")];
+    let (status, _) = http_with(
+        stack.api,
+        "PATCH",
+        &format!("/gpus/{gpu}"),
+        r#"{"price_per_minute":900}"#,
+        &token,
+    );
+    assert!(status.contains("200"), "{status}");
+    let box_path = format!("/v2/applications/{APP_ID}/box?name=b64:{}", B64.encode(key(b'l', 1)));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let listing = stack.algod("GET", &box_path, "");
+        let value = B64.decode(listing["value"].as_str().unwrap()).unwrap();
+        if u64::from_be_bytes(value[32..40].try_into().unwrap()) == 900 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the price never reached the chain");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, _) = http_with(stack.api, "DELETE", &format!("/gpus/{gpu}"), "", &[]);
+    assert!(status.contains("200"), "{status}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.balance(&provider) != provider_now - MIN_FEE + LISTING_MBR - 2 * MIN_FEE {
+        assert!(Instant::now() < deadline, "the delisting never settled on chain");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let token = "a".repeat(64);
+    let (status, _) = http_with(stack.algod, "GET", &box_path, "", &[("X-Algo-API-Token", &token)]);
+    assert!(status.contains("404"), "the listing box is gone: {status}");
     stack.stop();
 }
 
