@@ -169,7 +169,10 @@ pub fn attach(
         )));
     }
     gpu::set_cluster(conn, gpu_id, cluster_id, now)?;
-    if row.listing_id.is_some() {
+    // A registration running right now read the GPU before it joined: list again after it.
+    let registering = job::latest_for_gpu(conn, gpu_id, "register")?
+        .is_some_and(|j| j.state == JobState::Running.as_str());
+    if row.listing_id.is_some() || registering {
         new_job(conn, "delist", gpu_id, None, now)?;
         new_job(conn, "register", gpu_id, None, now)?;
     }
