@@ -127,7 +127,23 @@ impl JobRunner {
             self.store.write(|c| job::claim_next(c, now_seconds()).map_err(ApiError::from)).await?;
         let Some(job) = claimed else { return Ok(None) };
         let id = job.id;
-        let outcome = self.execute(job, cancel).await?;
+        let outcome = match self.execute(job.clone(), cancel).await {
+            Ok(outcome) => outcome,
+            // Never leave a claimed job `running`: retry later, then give up.
+            Err(e) => {
+                tracing::error!(job = id, error = %e, "job step failed");
+                let reason = match &e {
+                    ApiError::Internal(cause) => format!("internal error: {cause:#}"),
+                    other => other.to_string(),
+                };
+                let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+                if attempts < self.settings.max_attempts {
+                    self.backoff(&job, &reason, self.settings.retry_base_secs.max(1)).await?
+                } else {
+                    self.finish(&job, Err(reason)).await?
+                }
+            }
+        };
         Ok(Some((id, outcome)))
     }
 
@@ -383,16 +399,17 @@ impl JobRunner {
         confirmed: OnConfirmed<R>,
         refused: OnRefused,
     ) -> Result<Outcome, ApiError> {
-        let refused_row = rental.clone();
+        // Re-read inside the write: a stop may have been requested meanwhile.
+        let id = rental.id;
         self.conclude(
             job,
             result,
             move |c, receipt| {
-                let mut rental = rental;
+                let mut rental = service::find_rental(c, id)?;
                 confirmed(c, &mut rental, &receipt, now_seconds())
             },
             move |c, reason| {
-                let mut rental = refused_row;
+                let mut rental = service::find_rental(c, id)?;
                 refused(c, &mut rental, reason, now_seconds())
             },
         )

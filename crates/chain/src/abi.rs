@@ -17,7 +17,7 @@ pub mod method {
     pub const RENT: &str = "rent(uint64,uint64,pay)uint64";
     pub const EXTEND: &str = "extend(uint64,uint64,uint64,pay)void";
     pub const STOP: &str = "stop(uint64,uint64)(uint64,uint64,uint64,uint64)";
-    pub const WITHDRAW_FEES: &str = "withdraw_fees()void";
+    pub const WITHDRAW_FEES: &str = "withdraw_fees()uint64";
     pub const CREATE_CLUSTER: &str = "create_cluster(uint64,uint64,string,pay)(uint64,uint64)";
     pub const JOIN_CLUSTER: &str = "join_cluster(uint64,pay)void";
     pub const BUY_SHARES: &str = "buy_shares(uint64,uint64,pay)void";
@@ -366,6 +366,7 @@ mod tests {
             (method::DELIST, "c97dbb2e"),
             (method::UPDATE_PRICE, "318f668d"),
             (method::EXTEND, "487c70d6"),
+            (method::WITHDRAW_FEES, "addc96ab"),
             (method::CREATE_CLUSTER, "bbe43b62"),
             (method::JOIN_CLUSTER, "3eab8022"),
             (method::BUY_SHARES, "933b647b"),

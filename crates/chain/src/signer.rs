@@ -162,6 +162,7 @@ pub fn unsigned(txns: &[Transaction]) -> Result<UnsignedGroup, SignError> {
 /// a valid single signature of its sender. Returns the group to journal and send.
 pub fn accept_signed(unsigned: &UnsignedGroup, signed: &[Vec<u8>]) -> Result<SignedGroup, String> {
     use algonaut::transaction::transaction::TransactionSignature;
+    use base64::Engine;
     use ed25519_dalek::{Signature, VerifyingKey};
 
     if signed.len() != unsigned.transactions.len() {
@@ -195,7 +196,12 @@ pub fn accept_signed(unsigned: &UnsignedGroup, signed: &[Vec<u8>]) -> Result<Sig
             .map_err(|e| format!("transaction {i}: {e}"))?;
         key.verify_strict(&message, &Signature::from_bytes(&sig.0))
             .map_err(|_| format!("transaction {i}: the signature is not {}'s", asked.signer))?;
-        bytes.extend_from_slice(raw);
+        // Send the canonical envelope of exactly the transaction asked for, whatever else
+        // the wallet's bytes carried.
+        let body = base64::engine::general_purpose::STANDARD
+            .decode(&asked.txn)
+            .map_err(|e| format!("transaction {i}: {e}"))?;
+        bytes.extend_from_slice(&envelope(&sig.0, &body));
     }
     let txid = unsigned.transactions.last().map(|t| t.txid.clone()).unwrap_or_default();
     Ok(SignedGroup { bytes, txid })

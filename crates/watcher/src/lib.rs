@@ -107,7 +107,9 @@ impl Watcher {
             let last = page.transactions.last().map(|t| t.round);
             let round = match (&page.next, last) {
                 (Some(_), Some(last)) => last.saturating_sub(1).max(progress.round),
-                _ => page.current_round.max(progress.round),
+                // More to come but nothing of ours on this page: the cursor stays.
+                (Some(_), None) => progress.round,
+                (None, _) => page.current_round.max(progress.round),
             };
             let (app_id, address) = (self.app_id, self.app_address.clone());
             let transactions = page.transactions;

@@ -494,6 +494,12 @@ pub async fn buy_shares(
             format!("must be between 1 and the {available} shares available"),
         ));
     }
+    if req.count.checked_mul(cluster.chain.price_per_share).is_none_or(|paid| paid > TOTAL_SUPPLY) {
+        return Err(ApiError::field(
+            "count",
+            "the price of that many shares exceeds the Algo supply",
+        ));
+    }
     if buyer == cluster.row.operator_address {
         return Err(ApiError::field(
             "buyer_address",
