@@ -390,6 +390,17 @@ fn watcher_for(
     app_id: u64,
     devnet_url: Option<&str>,
 ) -> anyhow::Result<Watcher> {
+    let (url, token) = indexer_endpoint(settings, devnet_url)?;
+    eprintln!("  watcher         indexer {url}, app {app_id}");
+    Ok(Watcher::new(store, Indexer::new(&url, &token), app_id))
+}
+
+/// The indexer of `settings.chain`: the configured one, or the devnet's own search, or
+/// LocalNet's.
+fn indexer_endpoint(
+    settings: &Settings,
+    devnet_url: Option<&str>,
+) -> anyhow::Result<(String, String)> {
     let network = settings.chain.network.as_str();
     let url = match (&settings.chain.indexer_url, network) {
         (Some(url), _) => url.clone(),
@@ -402,8 +413,7 @@ fn watcher_for(
         (None, "devnet") => settings.devnet.token.clone(),
         (None, _) => "a".repeat(64),
     };
-    eprintln!("  watcher         indexer {url}, app {app_id}");
-    Ok(Watcher::new(store, Indexer::new(&url, &token), app_id))
+    Ok((url, token))
 }
 
 /// `bitfox watch`: the watcher on its own, against the deployment in the manifest.
@@ -458,7 +468,7 @@ async fn connect_chain(
         );
         return Ok(Connected { port: Arc::new(Unconfigured), app_id: None });
     }
-    let url = settings.chain.algod_url.clone().or(devnet_url);
+    let url = settings.chain.algod_url.clone().or(devnet_url.clone());
     let (url, token) =
         endpoint(settings, network, url.as_deref(), settings.chain.algod_token.as_deref())?;
     let algod = algonaut::Algod::new(&url, &token).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -533,7 +543,18 @@ async fn connect_chain(
         manifest_path.display()
     );
     eprintln!("  operator        {operator} signs settlements");
-    let contract = Contract::new(algod, manifest.app_id);
+    let mut contract = Contract::new(algod, manifest.app_id);
+    if let Ok((indexer, token)) = indexer_endpoint(settings, devnet_url.as_deref()) {
+        contract = contract.with_indexer(&indexer, &token);
+    }
+    // Settlements before a deposit is used up need the contract's admin.
+    let admin = contract.global_address("admin").await?;
+    if admin != Some(operator) {
+        bail!(
+            "the operator {operator} is not the contract's admin ({}): settlements would be refused",
+            admin.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+        );
+    }
     let port = AlgorandChain::new(format!("algorand {network}"), contract, keys, operator);
     Ok(Connected { port: Arc::new(port), app_id: Some(manifest.app_id) })
 }

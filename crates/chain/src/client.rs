@@ -63,6 +63,8 @@ pub struct Confirmed {
 pub struct Contract {
     algod: Algod,
     app_id: u64,
+    /// An indexer (URL, token) to find transactions algod no longer remembers.
+    indexer: Option<(String, String)>,
 }
 
 /// Converts a domain address.
@@ -109,7 +111,14 @@ fn describe(e: &algonaut::Error) -> String {
 impl Contract {
     /// The app `app_id` reached through `algod`.
     pub fn new(algod: Algod, app_id: u64) -> Self {
-        Self { algod, app_id }
+        Self { algod, app_id, indexer: None }
+    }
+
+    /// Also asks the indexer at `url` when algod has forgotten a transaction (it keeps
+    /// confirmed ones only for a while).
+    pub fn with_indexer(mut self, url: &str, token: &str) -> Self {
+        self.indexer = Some((url.trim_end_matches('/').to_owned(), token.to_owned()));
+        self
     }
 
     /// The application id.
@@ -136,6 +145,24 @@ impl Contract {
             .block
             .timestamp
             .ok_or_else(|| SendError::Unavailable(format!("block {round} has no timestamp")))
+    }
+
+    /// An address from the app's global state (`None` when unset).
+    pub async fn global_address(&self, key: &str) -> Result<Option<Address>, SendError> {
+        let app = self
+            .algod
+            .app(AppId(self.app_id))
+            .await
+            .map_err(|e| SendError::Unavailable(describe(&e)))?;
+        let wanted = B64.encode(key);
+        Ok(app
+            .params
+            .global_state
+            .unwrap_or_default()
+            .into_iter()
+            .find(|kv| kv.key == wanted)
+            .and_then(|kv| <[u8; 32]>::try_from(kv.value.bytes).ok())
+            .map(Address::from_public_key))
     }
 
     /// An integer from the app's global state (0 when unset, as the AVM reads it).
@@ -484,7 +511,14 @@ impl Contract {
                     if message.contains("already in ledger") {
                         // Sent by an earlier attempt: look it up below.
                     } else if message.contains("txn dead") {
-                        return Err(SendError::Expired(message));
+                        // Past its validity: go-algorand says so before it checks the
+                        // ledger, so the group may have been committed long ago.
+                        return match self.committed(txid).await? {
+                            Some(confirmed) => Ok(confirmed),
+                            None => Err(SendError::Expired(message)),
+                        };
+                    } else if message.contains("pool") && message.contains("capacity") {
+                        return Err(SendError::Unavailable(message));
                     } else {
                         return Err(SendError::Rejected(message));
                     }
@@ -493,6 +527,41 @@ impl Contract {
             }
         }
         self.confirmation(txid).await
+    }
+
+    /// `txid`, if it is committed: from algod while it remembers it, else from the
+    /// indexer. `None` means not committed (as far as both can tell).
+    pub async fn committed(&self, txid: &str) -> Result<Option<Confirmed>, SendError> {
+        if let Ok(pending) = self.algod.pending_transaction(&TransactionId(txid.to_owned())).await
+            && let Some(round) = pending.confirmed_round.filter(|r| *r > 0)
+        {
+            let logs = pending.logs.unwrap_or_default().into_iter().map(|b| b.0).collect();
+            return Ok(Some(Confirmed { txid: txid.to_owned(), round, logs }));
+        }
+        let Some((url, token)) = &self.indexer else { return Ok(None) };
+        let unavailable = |e: &dyn std::fmt::Display| {
+            SendError::Unavailable(format!("looking {txid} up on the indexer: {e}"))
+        };
+        let response = reqwest::Client::new()
+            .get(format!("{url}/v2/transactions"))
+            .query(&[("txid", txid)])
+            .header("X-Indexer-API-Token", token)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        if !response.status().is_success() {
+            return Err(unavailable(&response.status()));
+        }
+        let body: serde_json::Value = response.json().await.map_err(|e| unavailable(&e))?;
+        let Some(found) = body["transactions"].as_array().and_then(|t| t.first()) else {
+            return Ok(None);
+        };
+        let round = found["confirmed-round"].as_u64().unwrap_or(0);
+        let logs = found["logs"]
+            .as_array()
+            .map(|logs| logs.iter().filter_map(|l| B64.decode(l.as_str()?).ok()).collect())
+            .unwrap_or_default();
+        Ok((round > 0).then(|| Confirmed { txid: txid.to_owned(), round, logs }))
     }
 
     async fn confirmation(&self, txid: &str) -> Result<Confirmed, SendError> {
