@@ -20,7 +20,7 @@ use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, DelistOrder, Journal, PortFuture,
     RegisterOrder, RegisterReceipt, RentOrder, SettleOrder, SignedGroup, UpdatePriceOrder,
 };
-use bitfox_domain::{Address, GpuId, JobState, MicroAlgos, RentalId, RentalStatus};
+use bitfox_domain::{Address, GpuId, GpuStatus, JobState, MicroAlgos, RentalId, RentalStatus};
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{ClusterRow, GpuRow, JobRow, RentalRow};
 use bitfox_store::repo::{cluster, gpu, job};
@@ -148,6 +148,9 @@ impl JobRunner {
     }
 
     async fn execute(&self, job: JobRow, cancel: &CancellationToken) -> Result<Outcome, ApiError> {
+        if let Some(outcome) = self.prerequisites(&job).await? {
+            return Ok(outcome);
+        }
         match job.kind.as_str() {
             "register" | "update_price" | "delist" => self.listing_job(job, cancel).await,
             "rent" | "settle" => self.rental_job(job, cancel).await,
@@ -155,6 +158,39 @@ impl JobRunner {
             | "claim" | "claim_unsold" => self.cluster_job(job, cancel).await,
             kind => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
         }
+    }
+
+    /// Holds `job` back until the jobs it runs after have succeeded; fails it (and, for a
+    /// rent, its rental) when one of them failed. `None`: it may run.
+    async fn prerequisites(&self, job: &JobRow) -> Result<Option<Outcome>, ApiError> {
+        let params: service::JobParams = match &job.payload {
+            Some(json) => serde_json::from_str(json).map_err(|e| ApiError::Internal(e.into()))?,
+            None => return Ok(None),
+        };
+        for before in params.after {
+            let row = self
+                .store
+                .read(move |c| job::find(c, before).map_err(ApiError::from))
+                .await?
+                .ok_or_else(|| internal(&format!("job {} runs after a missing job", job.id)))?;
+            match row.state.as_str() {
+                "succeeded" => {}
+                "failed" => {
+                    let reason = format!(
+                        "job {before} ({}) it depends on failed: {}",
+                        row.kind,
+                        row.last_error.unwrap_or_default()
+                    );
+                    return Ok(Some(self.finish(job, Err(reason)).await?));
+                }
+                _ => {
+                    let reason = format!("waiting for job {before} ({})", row.kind);
+                    let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                    return Ok(Some(self.requeue(job, &reason, retry).await?));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The GPU of a job, with its on-chain listing id; `Err` carries the outcome when the
@@ -198,7 +234,9 @@ impl JobRunner {
         let gpu_id = job.gpu_id.unwrap_or_default();
         if job.kind == "register" {
             let gpu = self.store.read(move |c| service::find_gpu(c, gpu_id)).await?;
-            if gpu.listing_id.is_some() {
+            let delisted = gpu.status == GpuStatus::Delisted.as_str() && job.signed_group.is_none();
+            if gpu.listing_id.is_some() || delisted {
+                // Listed already, or delisted before its listing was signed: nothing to do.
                 return self.finish(&job, Ok(())).await;
             }
             let cluster_id = match gpu.cluster_id {
@@ -232,6 +270,14 @@ impl JobRunner {
                     |_, _| Ok(()),
                 )
                 .await;
+        }
+        if job.kind == "delist" {
+            // The registrations it had to wait for are done: without a listing now, there
+            // is nothing to delist.
+            let gpu = self.store.read(move |c| service::find_gpu(c, gpu_id)).await?;
+            if gpu.listing_id.is_none() {
+                return self.finish(&job, Ok(())).await;
+            }
         }
         let (gpu, listing_id) = match self.listing(&job).await? {
             Ok(found) => found,
@@ -446,7 +492,7 @@ impl JobRunner {
         let cluster = job
             .cluster_id
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {} has no cluster", job.id)))?;
-        let payload: service::ClusterJob =
+        let payload: service::JobParams =
             serde_json::from_str(job.payload.as_deref().unwrap_or("{}"))
                 .map_err(|e| ApiError::Internal(e.into()))?;
         let party =

@@ -103,10 +103,13 @@ pub fn cluster_url(id: i64) -> String {
     format!("bitfox://clusters/{id}")
 }
 
-/// Parameters of a cluster job (the `payload` column).
+/// Parameters of a job (the `payload` column).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct ClusterJob {
-    /// The buyer, sender, joining holder or claimant.
+pub struct JobParams {
+    /// Jobs that must succeed before this one runs (it fails if one of them fails).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<i64>,
+    /// The buyer, sender, joining holder or claimant (cluster jobs).
     pub holder: Option<String>,
     /// A transfer's recipient.
     pub to: Option<String>,
@@ -119,7 +122,7 @@ pub fn cluster_job(
     conn: &mut SqliteConnection,
     kind: &str,
     cluster_id: i64,
-    payload: &ClusterJob,
+    payload: &JobParams,
     now: i64,
 ) -> Result<JobRow> {
     Ok(job::insert(
@@ -169,12 +172,17 @@ pub fn attach(
         )));
     }
     gpu::set_cluster(conn, gpu_id, cluster_id, now)?;
-    // A registration running right now read the GPU before it joined: list again after it.
-    let registering = job::latest_for_gpu(conn, gpu_id, "register")?
-        .is_some_and(|j| j.state == JobState::Running.as_str());
-    if row.listing_id.is_some() || registering {
-        new_job(conn, "delist", gpu_id, None, now)?;
-        new_job(conn, "register", gpu_id, None, now)?;
+    // A registration already signed or on its way was built outside the cluster: after
+    // it, delist and list again under the cluster, in that order. One still to be built
+    // reads the cluster when it runs.
+    let in_flight: Vec<i64> = job::unfinished_for_gpu(conn, gpu_id, "register")?
+        .into_iter()
+        .filter(|j| j.state != JobState::Queued.as_str() || j.signed_group.is_some())
+        .map(|j| j.id)
+        .collect();
+    if row.listing_id.is_some() || !in_flight.is_empty() {
+        let delist = new_job_after(conn, "delist", gpu_id, None, in_flight, now)?;
+        new_job_after(conn, "register", gpu_id, None, vec![delist.id], now)?;
     }
     find_gpu(conn, gpu_id)
 }
@@ -273,7 +281,9 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: i64, now: i64) -
         ApiError::Conflict(format!("GPU {id} cannot be delisted while it is {status}"))
     })?;
     gpu::set_status(conn, id, status.as_str(), GpuStatus::Delisted.as_str(), now)?;
-    new_job(conn, "delist", id, None, now)?;
+    // After any registration in flight, so that what it lists is delisted too.
+    let after = job::unfinished_for_gpu(conn, id, "register")?.into_iter().map(|j| j.id).collect();
+    new_job_after(conn, "delist", id, None, after, now)?;
     find_gpu(conn, id)
 }
 
@@ -285,6 +295,22 @@ pub fn new_job(
     rental_id: Option<i64>,
     now: i64,
 ) -> Result<JobRow> {
+    new_job_after(conn, kind, gpu_id, rental_id, Vec::new(), now)
+}
+
+/// [`new_job`] that runs only once the jobs `after` have succeeded.
+pub fn new_job_after(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    gpu_id: i64,
+    rental_id: Option<i64>,
+    after: Vec<i64>,
+    now: i64,
+) -> Result<JobRow> {
+    let payload = (!after.is_empty())
+        .then(|| serde_json::to_string(&JobParams { after, ..JobParams::default() }))
+        .transpose()
+        .map_err(internal)?;
     Ok(job::insert(
         conn,
         &NewJob {
@@ -292,7 +318,7 @@ pub fn new_job(
             rental_id,
             gpu_id: Some(gpu_id),
             cluster_id: None,
-            payload: None,
+            payload,
             state: JobState::Queued.as_str().to_owned(),
             run_after: now,
             created_at: now,

@@ -526,6 +526,22 @@ pub mod job {
         Ok(n == 1)
     }
 
+    /// Jobs of `kind` for GPU `gpu_id` not finished yet (queued, running or awaiting a
+    /// signature), oldest first.
+    pub fn unfinished_for_gpu(
+        conn: &mut SqliteConnection,
+        gpu_id: i64,
+        kind: &str,
+    ) -> QueryResult<Vec<JobRow>> {
+        jobs::table
+            .filter(jobs::gpu_id.eq(gpu_id))
+            .filter(jobs::kind.eq(kind))
+            .filter(jobs::state.eq_any(["queued", "running", "awaiting_signature"]))
+            .order(jobs::id.asc())
+            .select(JobRow::as_select())
+            .load(conn)
+    }
+
     /// The most recent job of `kind` for GPU `gpu_id`, if any.
     pub fn latest_for_gpu(
         conn: &mut SqliteConnection,

@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{ValidJson, parse_id};
-use crate::service::{self, ClusterJob};
+use crate::service::{self, JobParams};
 use crate::types::{Gpu, Job, Rental};
 
 /// Most shares a cluster may issue.
@@ -248,20 +248,24 @@ impl Active {
     }
 }
 
+/// Queues `jobs` for cluster `id`, each running only after the ones before it have
+/// succeeded (a purchase after its holder record and opt-in); returns the last.
 async fn queue(
     state: &AppState,
-    jobs: Vec<(&'static str, ClusterJob)>,
+    jobs: Vec<(&'static str, JobParams)>,
     id: i64,
 ) -> Result<JobRow, ApiError> {
     let last = state
         .store
         .write(move |c| {
             let now = now_seconds();
-            let mut last = None;
-            for (kind, payload) in &jobs {
-                last = Some(service::cluster_job(c, kind, id, payload, now)?);
+            let mut queued: Vec<JobRow> = Vec::new();
+            for (kind, payload) in jobs {
+                let after = queued.iter().map(|j| j.id).collect();
+                let payload = JobParams { after, ..payload };
+                queued.push(service::cluster_job(c, kind, id, &payload, now)?);
             }
-            last.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no job to queue")))
+            queued.pop().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no job to queue")))
         })
         .await?;
     state.wake.notify_one();
@@ -325,7 +329,7 @@ pub async fn create_cluster(
                     updated_at: now,
                 },
             )?;
-            service::cluster_job(c, "create_cluster", row.id, &ClusterJob::default(), now)?;
+            service::cluster_job(c, "create_cluster", row.id, &JobParams::default(), now)?;
             for gpu_id in &req.gpus {
                 service::attach(c, &operator, row.id, *gpu_id, now)?;
             }
@@ -506,8 +510,8 @@ pub async fn buy_shares(
             "the operator owns the unsold shares already",
         ));
     }
-    let holder = ClusterJob { holder: Some(buyer), ..ClusterJob::default() };
-    let buy = ClusterJob { count: Some(req.count), ..holder.clone() };
+    let holder = JobParams { holder: Some(buyer), ..JobParams::default() };
+    let buy = JobParams { count: Some(req.count), ..holder.clone() };
     let job = queue(
         &state,
         vec![("join_cluster", holder.clone()), ("opt_in", holder), ("buy_shares", buy)],
@@ -550,8 +554,9 @@ pub async fn transfer_shares(
             format!("must be between 1 and the {held} shares {} holds", req.from_address),
         ));
     }
-    let to = ClusterJob { holder: Some(req.to_address.to_string()), ..ClusterJob::default() };
-    let transfer = ClusterJob {
+    let to = JobParams { holder: Some(req.to_address.to_string()), ..JobParams::default() };
+    let transfer = JobParams {
+        after: Vec::new(),
         holder: Some(req.from_address.to_string()),
         to: Some(req.to_address.to_string()),
         count: Some(req.count),
@@ -605,7 +610,7 @@ pub async fn claim(
     let kind = if unsold { "claim_unsold" } else { "claim" };
     let job = queue(
         &state,
-        vec![(kind, ClusterJob { holder: Some(who.to_string()), ..ClusterJob::default() })],
+        vec![(kind, JobParams { holder: Some(who.to_string()), ..JobParams::default() })],
         id,
     )
     .await?;

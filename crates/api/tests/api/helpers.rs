@@ -38,6 +38,11 @@ pub struct ScriptedChain {
     pub settle_orders: Mutex<Vec<SettleOrder>>,
     /// Price updates and delistings, as (listing id, new price or `None` for a delist).
     pub listing_calls: Mutex<Vec<(u64, Option<u64>)>>,
+    /// Answers to delistings; when empty, a delisting succeeds.
+    pub delists: Mutex<VecDeque<Result<TxReceipt, ChainError>>>,
+    /// Answers to cluster calls, and the calls made.
+    pub clusters: Mutex<VecDeque<Result<ClusterReceipt, ChainError>>>,
+    pub cluster_calls: Mutex<Vec<ClusterCall>>,
 }
 
 fn scripted<T: Send + 'static>(next: Option<Result<T, ChainError>>) -> PortFuture<'static, T> {
@@ -97,15 +102,17 @@ impl ChainPort for ScriptedChain {
         _journal: &'a dyn Journal,
     ) -> PortFuture<'a, TxReceipt> {
         self.listing_calls.lock().unwrap().push((order.listing_id, None));
-        scripted(Some(Ok(TxReceipt { txid: "DELISTTXID".into() })))
+        let next = self.delists.lock().unwrap().pop_front();
+        scripted(Some(next.unwrap_or_else(|| Ok(TxReceipt { txid: "DELISTTXID".into() }))))
     }
 
     fn cluster<'a>(
         &'a self,
-        _call: &'a ClusterCall,
+        call: &'a ClusterCall,
         _journal: &'a dyn Journal,
     ) -> PortFuture<'a, ClusterReceipt> {
-        scripted(None)
+        self.cluster_calls.lock().unwrap().push(call.clone());
+        scripted(self.clusters.lock().unwrap().pop_front())
     }
 
     fn cluster_state(&self, _cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {

@@ -362,3 +362,52 @@ async fn a_group_without_a_server_key_waits_for_a_wallet_signature() {
     assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
     assert!(app.get(&format!("/gpus/{id}")).await.1["listing_id"].is_u64());
 }
+
+#[tokio::test]
+async fn a_listed_gpu_moves_into_a_cluster_by_delisting_then_listing_again_in_order() {
+    use bitfox_domain::chain::{ClusterReceipt, TxReceipt};
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let moved = app.list_on_chain(&runner, PROVIDER, "H100", 6000).await;
+    let stuck = app.list_on_chain(&runner, PROVIDER, "A100", 3000).await;
+    let (status, cluster) = app
+        .post(
+            "/clusters",
+            json!({"operator_address": PROVIDER, "name": "Rack", "total_shares": 10,
+                   "price_per_share": 5, "gpus": [moved, stuck]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{cluster}");
+    assert_eq!(cluster["status"], "pending");
+    let created =
+        ClusterReceipt { txid: "C".into(), created: Some((7, 900)), ..Default::default() };
+    chain.clusters.lock().unwrap().push_back(Ok(created));
+    // The second delisting is refused: its relisting must not run, and fails with why.
+    chain.delists.lock().unwrap().extend([
+        Ok(TxReceipt { txid: "D1".into() }),
+        Err(ChainError::Rejected("listing is rented".into())),
+    ]);
+    let mut outcomes = Vec::new();
+    while let Some((_, outcome)) = step(&runner).await {
+        outcomes.push(outcome);
+    }
+    assert_eq!(outcomes[0], Outcome::Succeeded, "the cluster is created first");
+    let (_, clusters) = app.get("/clusters").await;
+    let cluster = &clusters[0];
+    assert_eq!(
+        (cluster["status"].as_str(), cluster["asset_id"].as_u64()),
+        (Some("active"), Some(900))
+    );
+    assert_eq!(cluster["gpus"], json!([moved, stuck]));
+    let orders = chain.register_orders.lock().unwrap().clone();
+    assert_eq!(orders.len(), 3, "two listings, then the moved one again: {orders:?}");
+    assert_eq!((orders[2].gpu.0, orders[2].cluster_id), (moved, 7), "listed under the cluster");
+    let (_, gpu) = app.get(&format!("/gpus/{stuck}")).await;
+    assert_eq!(gpu["listing_id"], 100 + stuck, "still listed outside: its delisting failed");
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Failed(r) if r.contains("depends on failed")))
+        .count();
+    assert_eq!(failed, 1, "{outcomes:?}");
+}
