@@ -215,6 +215,9 @@ pub struct JobSettings {
     /// A GPU that has sent heartbeats goes `offline` when none came for this long, in
     /// seconds (GPUs that never sent one are not tracked).
     pub heartbeat_timeout_secs: u64,
+    /// A job awaiting a wallet's signature fails after this long, in seconds (a rent's
+    /// GPU is free again).
+    pub signature_timeout_secs: u64,
 }
 
 /// Logging settings.
@@ -272,6 +275,7 @@ impl Default for JobSettings {
             keeper_interval_ms: 1_000,
             expiry_grace_secs: 5,
             heartbeat_timeout_secs: 120,
+            signature_timeout_secs: 900,
         }
     }
 }

@@ -3,6 +3,8 @@
 //! * A rental whose deposit is used up (`start + paid seconds`, plus a grace for block
 //!   timestamps that trail real time) by the chain's clock is stopped: a settle job is queued, and
 //!   the rental ends `expired` once the chain settles the whole deposit.
+//! * A job awaiting a wallet's signature for `signature_timeout_secs` fails; a rent's
+//!   rental fails with it and its GPU is free again.
 //! * A GPU whose provider sent heartbeats (`POST /gpus/{id}/heartbeat`) and then went
 //!   silent for `heartbeat_timeout_secs` goes `offline`; its next heartbeat brings it
 //!   back. GPUs that never sent a heartbeat are not tracked.
@@ -10,10 +12,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bitfox_domain::JobState;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::{self, PricePerMinute};
 use bitfox_domain::chain::ChainPort;
-use bitfox_store::repo::{gpu, rental};
+use bitfox_store::repo::{gpu, job, rental};
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +32,8 @@ pub struct Report {
     pub expired: usize,
     /// GPUs marked offline.
     pub offline: usize,
+    /// Jobs failed for want of a wallet signature.
+    pub unsigned: usize,
 }
 
 /// Runs the housekeeping passes.
@@ -63,6 +68,7 @@ impl Keeper {
     pub async fn run_once(&self, chain_now: i64, now: i64) -> Result<Report, ApiError> {
         let grace = i64::try_from(self.settings.expiry_grace_secs).unwrap_or(i64::MAX);
         let silence = i64::try_from(self.settings.heartbeat_timeout_secs).unwrap_or(i64::MAX);
+        let unsigned = i64::try_from(self.settings.signature_timeout_secs).unwrap_or(i64::MAX);
         let report = self
             .store
             .write(move |c| {
@@ -88,6 +94,28 @@ impl Keeper {
                     service::go_offline(c, id, now)?;
                     report.offline += 1;
                 }
+                for stale in job::awaiting_since(c, now.saturating_sub(unsigned))? {
+                    let reason = format!(
+                        "no signature within {} seconds: sign sooner, or ask again",
+                        unsigned
+                    );
+                    if let (Some(rental_id), "rent") = (stale.rental_id, stale.kind.as_str()) {
+                        let mut rental = service::find_rental(c, rental_id)?;
+                        service::rent_rejected(c, &mut rental, &reason, now)?;
+                    }
+                    JobState::AwaitingSignature
+                        .transition(JobState::Failed)
+                        .map_err(|e| ApiError::Internal(e.into()))?;
+                    job::set_state(
+                        c,
+                        stale.id,
+                        JobState::Failed.as_str(),
+                        Some(&reason),
+                        None,
+                        now,
+                    )?;
+                    report.unsigned += 1;
+                }
                 Ok::<_, ApiError>(report)
             })
             .await?;
@@ -109,7 +137,7 @@ impl Keeper {
             };
             match self.run_once(chain_now, now).await {
                 Ok(report) if report != Report::default() => {
-                    tracing::info!(expired = report.expired, offline = report.offline, "keeper");
+                    tracing::info!(?report, "keeper");
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "keeper pass failed"),

@@ -188,6 +188,7 @@ status_enum!(
                 | (Running, Queued)
                 | (Running, AwaitingSignature)
                 | (AwaitingSignature, Queued)
+                | (AwaitingSignature, Failed)
         )
     }
 );
@@ -285,6 +286,7 @@ mod tests {
                 (Running, Queued),
                 (Running, AwaitingSignature),
                 (AwaitingSignature, Queued),
+                (AwaitingSignature, Failed),
             ],
         );
     }

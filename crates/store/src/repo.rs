@@ -526,6 +526,15 @@ pub mod job {
         Ok(n == 1)
     }
 
+    /// Jobs awaiting a signature since before `before`.
+    pub fn awaiting_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<JobRow>> {
+        jobs::table
+            .filter(jobs::state.eq("awaiting_signature"))
+            .filter(jobs::updated_at.lt(before))
+            .select(JobRow::as_select())
+            .load(conn)
+    }
+
     /// Jobs of `kind` for GPU `gpu_id` not finished yet (queued, running or awaiting a
     /// signature), oldest first.
     pub fn unfinished_for_gpu(

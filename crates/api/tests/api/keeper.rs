@@ -35,7 +35,10 @@ async fn a_used_up_deposit_is_settled_and_the_rental_expires() {
     // Paid until 1_120; the default grace is 5 seconds.
     assert_eq!(keeper.run_once(1_124, 0).await.unwrap(), Report::default());
     assert_eq!(app.get(&path).await.1["status"], "active");
-    assert_eq!(keeper.run_once(1_125, 0).await.unwrap(), Report { expired: 1, offline: 0 });
+    assert_eq!(
+        keeper.run_once(1_125, 0).await.unwrap(),
+        Report { expired: 1, ..Report::default() }
+    );
     let (_, settling) = app.get(&path).await;
     assert_eq!(
         (settling["status"].as_str(), settling["stop_requested"].as_bool()),
@@ -73,7 +76,10 @@ async fn silent_gpus_go_offline_and_come_back_with_a_heartbeat() {
     assert_eq!(status, StatusCode::OK, "{gpu}");
     let now = bitfox_store::now_seconds();
     assert_eq!(keeper.run_once(0, now + 60).await.unwrap(), Report::default());
-    assert_eq!(keeper.run_once(0, now + 121).await.unwrap(), Report { expired: 0, offline: 1 });
+    assert_eq!(
+        keeper.run_once(0, now + 121).await.unwrap(),
+        Report { offline: 1, ..Report::default() }
+    );
     assert_eq!(app.get(&format!("/gpus/{tracked}")).await.1["status"], "offline");
     assert_eq!(app.get(&format!("/gpus/{untracked}")).await.1["status"], "available");
     let (_, listed) = app.get("/gpus").await;
@@ -83,4 +89,41 @@ async fn silent_gpus_go_offline_and_come_back_with_a_heartbeat() {
     assert_eq!(back["status"], "available");
     let (status, missing) = app.post("/gpus/999/heartbeat", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+}
+
+#[tokio::test]
+async fn a_rent_never_signed_frees_its_gpu() {
+    use bitfox_domain::chain::{ChainError, UnsignedGroup, UnsignedTxn};
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let keeper = Keeper::new(
+        app.store.clone(),
+        chain.clone(),
+        app.settings.jobs.clone(),
+        Default::default(),
+    );
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let txn = UnsignedTxn {
+        txn: "AA==".into(),
+        txid: "T".into(),
+        signer: RENTER.parse().unwrap(),
+        description: "pay".into(),
+    };
+    let group = UnsignedGroup { transactions: vec![txn] };
+    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
+    let now = bitfox_store::now_seconds();
+    assert_eq!(keeper.run_once(0, now + 899).await.unwrap(), Report::default());
+    assert_eq!(
+        keeper.run_once(0, now + 901).await.unwrap(),
+        Report { unsigned: 1, ..Report::default() }
+    );
+    let (_, failed) = app.get(rental["links"]["self"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["failure_reason"].as_str().unwrap().contains("no signature"), "{failed}");
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
+    assert_eq!(app.get(rental["links"]["job"].as_str().unwrap()).await.1["state"], "failed");
 }
