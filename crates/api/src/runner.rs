@@ -15,15 +15,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
+use bitfox_domain::billing::{MaxMinutes, PricePerMinute, Settlement};
 use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, DelistOrder, Journal, PortFuture,
-    RegisterOrder, RegisterReceipt, RentOrder, SettleOrder, SignedGroup, UpdatePriceOrder,
+    RegisterOrder, RegisterReceipt, RentOrder, SettleOrder, SettleReceipt, SignedGroup,
+    UpdatePriceOrder,
 };
 use bitfox_domain::{Address, GpuId, GpuStatus, JobState, MicroAlgos, RentalId, RentalStatus};
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{ClusterRow, GpuRow, JobRow, RentalRow};
-use bitfox_store::repo::{cluster, gpu, job};
+use bitfox_store::repo::{cluster, gpu, job, mirror};
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -428,11 +429,54 @@ impl JobRunner {
                 }
             },
         };
+        // Settled on chain already (by the renter, or by anyone once the deposit ran
+        // out): take the chain's figures from the watcher's mirror.
+        let chain_rental = i64::try_from(order.chain_rental_id).unwrap_or(i64::MAX);
+        if let Some((txid, end, cost, fee, provider, refund)) = self
+            .store
+            .read(move |c| Ok::<_, ApiError>(mirror::settlement_of(c, chain_rental)?))
+            .await?
+        {
+            let amount = |v: i64| MicroAlgos(u64::try_from(v).unwrap_or(0));
+            let receipt = SettleReceipt {
+                txid,
+                ended_at: u64::try_from(end).unwrap_or(0),
+                settlement: Settlement {
+                    cost: amount(cost),
+                    fee: amount(fee),
+                    provider: amount(provider),
+                    refund: amount(refund),
+                },
+            };
+            return self
+                .conclude_rental(
+                    &job,
+                    rental,
+                    Ok(receipt),
+                    service::settled,
+                    service::settle_rejected,
+                )
+                .await;
+        }
         let journal = StoreJournal::new(self.store.clone(), &job);
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.settle(&order, &journal) => result,
         };
+        if let Err(ChainError::Rejected(reason)) = &result
+            && !self
+                .chain
+                .rental_open(order.listing_id, order.chain_rental_id)
+                .await
+                .unwrap_or(true)
+        {
+            let reason = format!(
+                "the rental was settled on chain by another party ({reason}); waiting for the \
+                 watcher to mirror the settlement"
+            );
+            let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+            return self.requeue(&job, &reason, retry).await;
+        }
         self.conclude_rental(&job, rental, result, service::settled, service::settle_rejected).await
     }
 

@@ -726,3 +726,44 @@ fn investors_earn_their_exact_pro_rata_share_of_a_clusters_rentals() {
     let portfolio = cli(&["portfolio", &addr(&investors[1])]);
     assert!(text(&portfolio.stdout).contains("\"shares\": 20"), "{}", text(&portfolio.stdout));
 }
+
+#[test]
+fn a_rental_the_renter_settled_directly_on_chain_is_recorded_from_the_chain() {
+    use bitfox_chain::client::Contract;
+    use bitfox_chain::signer::Keyring;
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[]);
+    let (provider, renter) = (DevAccount::new(1), DevAccount::new(2));
+    let gpu = stack.list(&provider);
+    let path = stack.rent(gpu, &renter);
+    let active = stack.wait_for(&path, |r| r["status"] == "active");
+    stack.advance(90);
+
+    // The renter calls the contract's stop itself, with its own wallet.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("http://127.0.0.1:{}", stack.algod);
+        let algod = algonaut::Algod::new(&url, &"a".repeat(64)).unwrap();
+        let contract = Contract::new(algod, APP_ID);
+        let mut keys = Keyring::new();
+        let me =
+            keys.insert(algonaut::transaction::account::Account::from_seed(renter.key.to_bytes()));
+        let params = contract.params().await.unwrap();
+        let listing = stack.get(&format!("/gpus/{gpu}"))["listing_id"].as_u64().unwrap();
+        let rental_id = active["chain_rental_id"].as_u64().unwrap();
+        let group =
+            contract.stop(&params, &me, listing, rental_id, &me, &provider.address(), 0).unwrap();
+        let signed = keys.sign_group(group).unwrap();
+        contract.send(&signed.bytes, &signed.txid).await.unwrap();
+    });
+
+    // The API's stop then finds the rental settled and records the chain's figures.
+    let (status, _) = stack.post(&format!("/gpus/{gpu}/stop"), json!({}));
+    assert!(status.contains("202"), "{status}");
+    let settled = stack.wait_for(&path, |r| r["status"] == "settled");
+    let want = expected(timestamp(&settled["started_at"]), timestamp(&settled["ended_at"]));
+    assert_eq!(settled["settlement"]["refunded"], want.refund.get());
+    assert_eq!(settled["settlement"]["cost"], want.cost.get());
+    assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "available");
+    assert_eq!(stack.global("n_rental"), 1);
+}

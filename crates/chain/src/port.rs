@@ -314,6 +314,15 @@ impl ChainPort for AlgorandChain {
         })
     }
 
+    fn rental_open(&self, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
+        Box::pin(async move {
+            let mut key = vec![b'r'];
+            key.extend_from_slice(&listing_id.to_be_bytes());
+            let value = self.contract.box_value(&key).await?;
+            Ok(value.is_some_and(|v| v.len() >= 8 && be_u64(&v, 0) == rental_id))
+        })
+    }
+
     fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
         Box::pin(async move {
             let mut key = vec![b'c'];

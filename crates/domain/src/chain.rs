@@ -341,6 +341,12 @@ pub trait ChainPort: Send + Sync {
         order: &'a DelistOrder,
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, TxReceipt>;
+    /// Whether on-chain rental `rental_id` of listing `listing_id` is still open (not
+    /// settled). Ports that cannot tell say it is.
+    fn rental_open(&self, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
+        let _ = (listing_id, rental_id);
+        Box::pin(async { Ok(true) })
+    }
     /// Call a cluster-share method.
     fn cluster<'a>(
         &'a self,

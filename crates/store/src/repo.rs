@@ -746,6 +746,31 @@ pub mod mirror {
             .load(conn)
     }
 
+    /// The settlement the chain recorded for on-chain rental `rental_id`:
+    /// `(settle txid, end, cost, fee, provider amount, refund)`.
+    #[allow(clippy::type_complexity)]
+    pub fn settlement_of(
+        conn: &mut SqliteConnection,
+        rental_id: i64,
+    ) -> QueryResult<Option<(String, i64, i64, i64, i64, i64)>> {
+        use crate::schema::chain_rentals as r;
+        let row: Option<(
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        )> = r::table
+            .filter(r::rental_id.eq(rental_id))
+            .select((r::settle_txid, r::ended_at, r::cost, r::fee, r::provider_amount, r::refund))
+            .first(conn)
+            .optional()?;
+        Ok(row.and_then(|(txid, end, cost, fee, provider, refund)| {
+            Some((txid?, end?, cost?, fee?, provider?, refund?))
+        }))
+    }
+
     /// `(on-chain cluster id, shares, claimed)` of `holder`.
     pub fn holdings_of(
         conn: &mut SqliteConnection,
