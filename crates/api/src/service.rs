@@ -151,6 +151,9 @@ pub fn attach(
     gpu_id: i64,
     now: i64,
 ) -> Result<GpuRow> {
+    if find_cluster(conn, cluster_id)?.status == "failed" {
+        return Err(ApiError::Conflict(format!("cluster {cluster_id} failed to be created")));
+    }
     let row = find_gpu(conn, gpu_id)?;
     if row.owner_address != operator {
         return Err(ApiError::Forbidden(format!(

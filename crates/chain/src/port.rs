@@ -44,6 +44,24 @@ impl From<SignError> for ChainError {
     }
 }
 
+/// A listing or cluster creation names the id it predicts (`counter + 1`) in its box
+/// reference; when another creation took that id first, the node refuses the box. The
+/// group is forgotten so that the next attempt predicts again (contracts/README.md).
+async fn unless_raced<T>(
+    result: Result<T, ChainError>,
+    journal: &dyn Journal,
+) -> Result<T, ChainError> {
+    match result {
+        Err(ChainError::Rejected(reason)) if reason.contains("invalid Box reference") => {
+            journal.forget().await?;
+            Err(ChainError::Transient(format!(
+                "another creation took the predicted id ({reason}); a new group will be built"
+            )))
+        }
+        other => other,
+    }
+}
+
 /// The big-endian u64 at `at` of a box value whose length was checked.
 fn be_u64(value: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(value[at..at + 8].try_into().unwrap_or_default())
@@ -142,14 +160,15 @@ impl ChainPort for AlgorandChain {
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, RegisterReceipt> {
         Box::pin(async move {
-            let (confirmed, events) = self
+            let executed = self
                 .execute(journal, async |c: &Contract| {
                     let params = c.params().await?;
                     let next = c.global_uint("n_listing").await? + 1;
                     let (price, cluster) = (order.price.get(), order.cluster_id);
                     Ok(c.register_listing(&params, &order.provider, price, cluster, next)?)
                 })
-                .await?;
+                .await;
+            let (confirmed, events) = unless_raced(executed, journal).await?;
             let listing_id = events
                 .iter()
                 .find_map(|e| match e {
@@ -247,7 +266,7 @@ impl ChainPort for AlgorandChain {
                     return Ok(ClusterReceipt { skipped: true, ..ClusterReceipt::default() });
                 }
             }
-            let (confirmed, events) = self
+            let executed = self
                 .execute(journal, async |c: &Contract| {
                     let params = c.params().await?;
                     Ok(match call {
@@ -292,7 +311,8 @@ impl ChainPort for AlgorandChain {
                         }
                     })
                 })
-                .await?;
+                .await;
+            let (confirmed, events) = unless_raced(executed, journal).await?;
             let mut receipt = ClusterReceipt { txid: confirmed.txid, ..ClusterReceipt::default() };
             for event in events {
                 match event {

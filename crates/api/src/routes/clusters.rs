@@ -547,6 +547,16 @@ pub async fn transfer_shares(
     if req.to_address == req.from_address || req.to_address == cluster.app {
         return Err(ApiError::field("to_address", "must be another holder"));
     }
+    // The recipient's holder record and opt-in are its own transactions: with API keys,
+    // the sender cannot have the server make them (and spend the recipient's balance).
+    if state.settings.mode == crate::config::Mode::Production
+        && cluster.holder(&state, &req.to_address).await?.is_none()
+    {
+        return Err(ApiError::field(
+            "to_address",
+            format!("{} has not joined cluster {id}: it must buy shares first", req.to_address),
+        ));
+    }
     let held = cluster.holder(&state, &req.from_address).await?.map_or(0, |h| h.shares);
     if req.count == 0 || req.count > held {
         return Err(ApiError::field(
