@@ -1,4 +1,5 @@
-//! The contract client's groups, byte for byte, against py-algorand-sdk's — which
+//! The contract client's groups (marketplace and clusters), byte for byte, against
+//! py-algorand-sdk's — which
 //! go-algorand accepted, evaluated in order on its ledger with the project's contract
 //! (`reference/fixtures/client_groups.py` writes the fixture and refuses to if the
 //! reference rejects a group).
@@ -47,6 +48,8 @@ fn every_group_matches_the_sdk_bytes_that_go_algorand_accepted() {
     let mut keys = Keyring::new();
     let provider = keys.insert(account(f["provider_seed"].as_str().unwrap()));
     let renter = keys.insert(account(f["renter_seed"].as_str().unwrap()));
+    let investor = keys.insert(account(f["investor_seed"].as_str().unwrap()));
+    let asset = num("asset_id");
     let (listing, price) = (num("listing_id"), num("price_per_minute"));
     let (minutes, extra) = (num("minutes"), num("extra_minutes"));
 
@@ -57,10 +60,21 @@ fn every_group_matches_the_sdk_bytes_that_go_algorand_accepted() {
         "stop" => contract.stop(&params, &renter, listing, 1, &renter, &provider, 0),
         "update_price" => contract.update_price(&params, &provider, listing, num("new_price")),
         "delist" => contract.delist(&params, &provider, listing),
+        "create_cluster" => {
+            contract.create_cluster(&params, &provider, 100, 1_000, "bitfox://clusters/1", 1)
+        }
+        "join_cluster" => contract.join_cluster(&params, &renter, 1),
+        "opt_in" => contract.opt_in(&params, &renter, asset),
+        "buy_shares" => contract.buy_shares(&params, &renter, 1, asset, &provider, 10, 1_000),
+        "join_cluster_investor" => contract.join_cluster(&params, &investor, 1),
+        "opt_in_investor" => contract.opt_in(&params, &investor, asset),
+        "transfer_shares" => contract.transfer_shares(&params, &renter, 1, asset, &investor, 3),
+        "claim" => contract.claim(&params, &renter, 1, false),
+        "claim_unsold" => contract.claim(&params, &provider, 1, true),
         other => panic!("unknown group {other}"),
     };
     let groups = f["groups"].as_array().unwrap();
-    assert_eq!(groups.len(), 6);
+    assert_eq!(groups.len(), 15);
     for group in groups {
         let name = group["name"].as_str().unwrap();
         let signed = keys.sign_group(built(name).unwrap()).unwrap();
