@@ -6,6 +6,9 @@
 //! cursor (the last round fully mirrored): a crash loses nothing and duplicates nothing,
 //! and an event seen twice (a replayed round, `--from-round`) is skipped by its unique
 //! (app, round, txid, log index). Algorand has instant finality: no reorgs to undo.
+//!
+//! Only the app's top-level calls are followed (the contract is never called from other
+//! apps by BitFox); events of inner calls into it would not be mirrored.
 
 pub mod indexer;
 pub mod mirror;
@@ -168,6 +171,8 @@ impl Watcher {
                 }
                 Ok(_) => {}
                 Err(WatchError::Indexer(e)) => tracing::warn!(error = %e, "indexer unavailable"),
+                // A busy or briefly failing database: the page is applied again next time.
+                Err(WatchError::Store(e)) => tracing::warn!(error = %e, "mirror write failed"),
                 Err(e) => return Err(e),
             }
             tokio::select! {
