@@ -615,7 +615,16 @@ impl JobRunner {
                             now_seconds(),
                         )?)
                     },
-                    move |c, reason| Ok(cluster::fail(c, cluster, reason, now_seconds())?),
+                    move |c, reason| {
+                        let now = now_seconds();
+                        cluster::fail(c, cluster, reason, now)?;
+                        // Its GPUs are listed again on their own.
+                        for gpu_id in gpu::in_cluster(c, cluster)? {
+                            gpu::clear_cluster(c, gpu_id, now)?;
+                            service::new_job(c, "register", gpu_id, None, now)?;
+                        }
+                        Ok(())
+                    },
                 )
                 .await;
         }

@@ -115,6 +115,14 @@ pub mod gpu {
         Ok(())
     }
 
+    /// Takes GPU `id` out of its cluster.
+    pub fn clear_cluster(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id))
+            .set((gpus::cluster_id.eq(None::<i64>), gpus::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// Puts GPU `id` in cluster `cluster_id`.
     pub fn set_cluster(
         conn: &mut SqliteConnection,

@@ -411,3 +411,25 @@ async fn a_listed_gpu_moves_into_a_cluster_by_delisting_then_listing_again_in_or
         .count();
     assert_eq!(failed, 1, "{outcomes:?}");
 }
+
+#[tokio::test]
+async fn when_a_cluster_cannot_be_created_its_gpus_are_listed_again_on_their_own() {
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let id = app.list_on_chain(&runner, PROVIDER, "H100", 6000).await;
+    let body = json!({"operator_address": PROVIDER, "name": "Rack", "total_shares": 10,
+                      "price_per_share": 5, "gpus": [id]});
+    assert_eq!(app.post("/clusters", body).await.0, StatusCode::ACCEPTED);
+    chain.clusters.lock().unwrap().push_back(Err(ChainError::Rejected("overspend".into())));
+    while step(&runner).await.is_some() {}
+    let (_, clusters) = app.get("/clusters").await;
+    assert_eq!(clusters[0]["status"], "failed");
+    assert_eq!(clusters[0]["failure_reason"], "overspend");
+    assert_eq!(clusters[0]["gpus"], json!([]), "the GPU left the failed cluster");
+    let orders = chain.register_orders.lock().unwrap().clone();
+    assert_eq!((orders.len(), orders[1].cluster_id), (2, 0), "listed again, on its own");
+    assert!(app.get(&format!("/gpus/{id}")).await.1["listing_id"].is_u64());
+    let (status, _) = app.post("/clusters/1/gpus", json!({"gpu_id": id})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "no attaching to a failed cluster");
+}
