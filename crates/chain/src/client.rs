@@ -147,8 +147,11 @@ impl Contract {
             .ok_or_else(|| SendError::Unavailable(format!("block {round} has no timestamp")))
     }
 
-    /// An address from the app's global state (`None` when unset).
-    pub async fn global_address(&self, key: &str) -> Result<Option<Address>, SendError> {
+    /// The app's global-state value under `key`, if set.
+    async fn global(
+        &self,
+        key: &str,
+    ) -> Result<Option<algonaut::model::algod::TealValue>, SendError> {
         let app = self
             .algod
             .app(AppId(self.app_id))
@@ -161,25 +164,21 @@ impl Contract {
             .unwrap_or_default()
             .into_iter()
             .find(|kv| kv.key == wanted)
-            .and_then(|kv| <[u8; 32]>::try_from(kv.value.bytes).ok())
+            .map(|kv| *kv.value))
+    }
+
+    /// An address from the app's global state (`None` when unset).
+    pub async fn global_address(&self, key: &str) -> Result<Option<Address>, SendError> {
+        Ok(self
+            .global(key)
+            .await?
+            .and_then(|v| <[u8; 32]>::try_from(v.bytes).ok())
             .map(Address::from_public_key))
     }
 
     /// An integer from the app's global state (0 when unset, as the AVM reads it).
     pub async fn global_uint(&self, key: &str) -> Result<u64, SendError> {
-        let app = self
-            .algod
-            .app(AppId(self.app_id))
-            .await
-            .map_err(|e| SendError::Unavailable(describe(&e)))?;
-        let wanted = B64.encode(key);
-        Ok(app
-            .params
-            .global_state
-            .unwrap_or_default()
-            .into_iter()
-            .find(|kv| kv.key == wanted)
-            .map_or(0, |kv| kv.value.uint))
+        Ok(self.global(key).await?.map_or(0, |v| v.uint))
     }
 
     fn call(
