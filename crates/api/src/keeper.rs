@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bitfox_domain::JobState;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::{self, PricePerMinute};
 use bitfox_domain::chain::ChainPort;
@@ -99,21 +98,7 @@ impl Keeper {
                         "no signature within {} seconds: sign sooner, or ask again",
                         unsigned
                     );
-                    if let (Some(rental_id), "rent") = (stale.rental_id, stale.kind.as_str()) {
-                        let mut rental = service::find_rental(c, rental_id)?;
-                        service::rent_rejected(c, &mut rental, &reason, now)?;
-                    }
-                    JobState::AwaitingSignature
-                        .transition(JobState::Failed)
-                        .map_err(|e| ApiError::Internal(e.into()))?;
-                    job::set_state(
-                        c,
-                        stale.id,
-                        JobState::Failed.as_str(),
-                        Some(&reason),
-                        None,
-                        now,
-                    )?;
+                    service::job_failed(c, &stale, &reason, now)?;
                     report.unsigned += 1;
                 }
                 Ok::<_, ApiError>(report)

@@ -615,16 +615,7 @@ impl JobRunner {
                             now_seconds(),
                         )?)
                     },
-                    move |c, reason| {
-                        let now = now_seconds();
-                        cluster::fail(c, cluster, reason, now)?;
-                        // Its GPUs are listed again on their own.
-                        for gpu_id in gpu::in_cluster(c, cluster)? {
-                            gpu::clear_cluster(c, gpu_id, now)?;
-                            service::new_job(c, "register", gpu_id, None, now)?;
-                        }
-                        Ok(())
-                    },
+                    move |c, reason| service::release_cluster(c, cluster, reason, now_seconds()),
                 )
                 .await;
         }
@@ -753,11 +744,17 @@ impl JobRunner {
 
     async fn finish(&self, job: &JobRow, result: Result<(), String>) -> Result<Outcome, ApiError> {
         let id = job.id;
-        let (state, error) = match &result {
-            Ok(()) => (JobState::Succeeded, None),
-            Err(reason) => (JobState::Failed, Some(reason.clone())),
-        };
-        self.store.write(move |c| set_job(c, id, state, error.as_deref())).await?;
+        let (row, outcome) = (job.clone(), result.clone());
+        self.store
+            .write(move |c| match &outcome {
+                Ok(()) => set_job(c, id, JobState::Succeeded, None),
+                // The job was claimed: it is `running`.
+                Err(reason) => {
+                    let row = JobRow { state: JobState::Running.as_str().to_owned(), ..row };
+                    service::job_failed(c, &row, reason, now_seconds())
+                }
+            })
+            .await?;
         Ok(match result {
             Ok(()) => Outcome::Succeeded,
             Err(reason) => Outcome::Failed(reason),

@@ -190,6 +190,52 @@ pub fn attach(
     find_gpu(conn, gpu_id)
 }
 
+/// A cluster whose creation failed: marked failed, and its GPUs leave it and are listed
+/// on their own (a registration still unfinished reads the GPU again when it runs).
+pub fn release_cluster(
+    conn: &mut SqliteConnection,
+    cluster_id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    cluster::fail(conn, cluster_id, reason, now)?;
+    for gpu_id in gpu::in_cluster(conn, cluster_id)? {
+        gpu::clear_cluster(conn, gpu_id, now)?;
+        let row = find_gpu(conn, gpu_id)?;
+        let registering = !job::unfinished_for_gpu(conn, gpu_id, "register")?.is_empty();
+        if row.listing_id.is_none() && !registering && gpu_status(&row)? != GpuStatus::Delisted {
+            new_job(conn, "register", gpu_id, None, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records that `job` failed for good with `reason`, and what that means for what it
+/// served: a rent's rental fails (its GPU is free), a settle leaves its rental live and
+/// stoppable again, a cluster creation releases its GPUs.
+pub fn job_failed(conn: &mut SqliteConnection, job: &JobRow, reason: &str, now: i64) -> Result<()> {
+    let state: JobState = parse_status(&job.state, "job")?;
+    state.transition(JobState::Failed).map_err(internal)?;
+    match (job.kind.as_str(), job.rental_id, job.cluster_id) {
+        ("rent", Some(rental_id), _) => {
+            let mut row = find_rental(conn, rental_id)?;
+            if rental_status(&row)? == RentalStatus::Pending {
+                rent_rejected(conn, &mut row, reason, now)?;
+            }
+        }
+        ("settle", Some(rental_id), _) => {
+            let mut row = find_rental(conn, rental_id)?;
+            if matches!(rental_status(&row)?, RentalStatus::Settling | RentalStatus::Active) {
+                settle_rejected(conn, &mut row, reason, now)?;
+            }
+        }
+        ("create_cluster", _, Some(cluster_id)) => release_cluster(conn, cluster_id, reason, now)?,
+        _ => {}
+    }
+    job::set_state(conn, job.id, JobState::Failed.as_str(), Some(reason), None, now)?;
+    Ok(())
+}
+
 /// The rental `id`, or 404.
 pub fn find_rental(conn: &mut SqliteConnection, id: i64) -> Result<RentalRow> {
     rental::find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("rental {id} does not exist")))
