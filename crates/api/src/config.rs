@@ -216,7 +216,8 @@ pub struct JobSettings {
     /// seconds (GPUs that never sent one are not tracked).
     pub heartbeat_timeout_secs: u64,
     /// A job awaiting a wallet's signature fails after this long, in seconds (a rent's
-    /// GPU is free again).
+    /// GPU is free again). Longer than a group's validity (1000 rounds, about 47 minutes
+    /// on Algorand), so that a group signed late cannot land after its job failed.
     pub signature_timeout_secs: u64,
 }
 
@@ -275,7 +276,7 @@ impl Default for JobSettings {
             keeper_interval_ms: 1_000,
             expiry_grace_secs: 5,
             heartbeat_timeout_secs: 120,
-            signature_timeout_secs: 900,
+            signature_timeout_secs: 3_600,
         }
     }
 }

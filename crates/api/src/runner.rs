@@ -176,6 +176,8 @@ impl JobRunner {
                 .ok_or_else(|| internal(&format!("job {} runs after a missing job", job.id)))?;
             match row.state.as_str() {
                 "succeeded" => {}
+                // A delisting only waits for registrations to end, however they end.
+                "failed" if job.kind == "delist" => {}
                 "failed" => {
                     let reason = format!(
                         "job {before} ({}) it depends on failed: {}",
@@ -265,7 +267,15 @@ impl JobRunner {
                     move |c, receipt: RegisterReceipt| {
                         let listing =
                             i64::try_from(receipt.listing_id).map_err(|e| internal(&e))?;
-                        gpu::set_listing(c, gpu_id, listing, &receipt.txid, now_seconds())?;
+                        let cluster = i64::try_from(cluster_id).map_err(|e| internal(&e))?;
+                        gpu::set_listing(
+                            c,
+                            gpu_id,
+                            listing,
+                            &receipt.txid,
+                            cluster,
+                            now_seconds(),
+                        )?;
                         Ok(())
                     },
                     |_, _| Ok(()),
@@ -275,9 +285,20 @@ impl JobRunner {
         if job.kind == "delist" {
             // The registrations it had to wait for are done: without a listing now, there
             // is nothing to delist.
-            let gpu = self.store.read(move |c| service::find_gpu(c, gpu_id)).await?;
+            let (gpu, live) = self
+                .store
+                .read(move |c| {
+                    let gpu = service::find_gpu(c, gpu_id)?;
+                    Ok::<_, ApiError>((gpu, bitfox_store::repo::rental::live_for_gpu(c, gpu_id)?))
+                })
+                .await?;
             if gpu.listing_id.is_none() {
                 return self.finish(&job, Ok(())).await;
+            }
+            if let Some(rental) = live {
+                let reason = format!("waiting for rental {} to end before delisting", rental.id);
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                return self.requeue(&job, &reason, retry).await;
             }
         }
         let (gpu, listing_id) = match self.listing(&job).await? {
@@ -332,6 +353,16 @@ impl JobRunner {
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("rental {rental_id}: {e}")))?;
         match (job.kind.as_str(), status) {
             ("rent", RentalStatus::Pending) => {
+                let gpu_id = rental.gpu_id;
+                let moving = self
+                    .store
+                    .read(move |c| Ok::<_, ApiError>(job::unfinished_for_gpu(c, gpu_id, "delist")?))
+                    .await?;
+                if !moving.is_empty() {
+                    let reason = format!("waiting for GPU {gpu_id}'s listing to move");
+                    let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                    return self.requeue(&job, &reason, retry).await;
+                }
                 let listing_id = match self.listing(&job).await? {
                     Ok((_, listing_id)) => listing_id,
                     Err(Outcome::Failed(reason)) => {
@@ -421,13 +452,8 @@ impl JobRunner {
                 .ok_or_else(|| bad("chain rental id"))?,
             renter: address(&rental.renter_address, "renter")?,
             provider: address(&rental.provider_address, "provider")?,
-            cluster_id: match gpu.cluster_id {
-                None => 0,
-                Some(cluster) => {
-                    let row = self.store.read(move |c| service::find_cluster(c, cluster)).await?;
-                    chain_id(row.chain_cluster_id)?
-                }
-            },
+            // The cluster of the listing that was rented, as the contract has it.
+            cluster_id: gpu.listing_cluster_id.and_then(|c| u64::try_from(c).ok()).unwrap_or(0),
         };
         // Settled on chain already (by the renter, or by anyone once the deposit ran
         // out): take the chain's figures from the watcher's mirror.
@@ -463,19 +489,22 @@ impl JobRunner {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.settle(&order, &journal) => result,
         };
-        if let Err(ChainError::Rejected(reason)) = &result
-            && !self
-                .chain
-                .rental_open(order.listing_id, order.chain_rental_id)
-                .await
-                .unwrap_or(true)
-        {
-            let reason = format!(
-                "the rental was settled on chain by another party ({reason}); waiting for the \
-                 watcher to mirror the settlement"
-            );
-            let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
-            return self.requeue(&job, &reason, retry).await;
+        if let Err(ChainError::Rejected(refusal)) = &result {
+            let open = self.chain.rental_open(order.listing_id, order.chain_rental_id).await;
+            let reason = match open {
+                Ok(true) => None,
+                Ok(false) => Some(format!(
+                    "the rental was settled on chain by another party ({refusal}); waiting for \
+                     the watcher to mirror the settlement"
+                )),
+                Err(e) => {
+                    Some(format!("{refusal}; cannot tell whether the rental is still open: {e}"))
+                }
+            };
+            if let Some(reason) = reason {
+                let retry = self.settings.unavailable_retry_secs.clamp(1, 5);
+                return self.requeue(&job, &reason, retry).await;
+            }
         }
         self.conclude_rental(&job, rental, result, service::settled, service::settle_rejected).await
     }

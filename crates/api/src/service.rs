@@ -324,6 +324,10 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: i64, now: i64) -
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
     let status = gpu_status(&row)?;
     if status == GpuStatus::Delisted {
+        // Delisting again retries a delisting that failed while the listing is still live.
+        if row.listing_id.is_some() && job::unfinished_for_gpu(conn, id, "delist")?.is_empty() {
+            new_job(conn, "delist", id, None, now)?;
+        }
         return Ok(row);
     }
     status.transition(GpuStatus::Delisted).map_err(|_| {

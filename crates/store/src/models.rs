@@ -26,6 +26,8 @@ pub struct GpuRow {
     pub register_txid: Option<String>,
     /// The cluster (clusters.id) the GPU belongs to, if any.
     pub cluster_id: Option<i64>,
+    /// The on-chain cluster its current listing was registered under (0: none).
+    pub listing_cluster_id: Option<i64>,
 }
 
 /// A new GPU listing.

@@ -173,12 +173,14 @@ pub mod gpu {
         id: i64,
         listing_id: i64,
         txid: &str,
+        chain_cluster_id: i64,
         now: i64,
     ) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((
                 gpus::listing_id.eq(listing_id),
                 gpus::register_txid.eq(txid),
+                gpus::listing_cluster_id.eq(chain_cluster_id),
                 gpus::updated_at.eq(now),
             ))
             .execute(conn)?;

@@ -19,6 +19,7 @@ diesel::table! {
         listing_id -> Nullable<BigInt>,
         register_txid -> Nullable<Text>,
         cluster_id -> Nullable<BigInt>,
+        listing_cluster_id -> Nullable<BigInt>,
     }
 }
 

@@ -571,12 +571,14 @@ pub async fn transfer_shares(
         to: Some(req.to_address.to_string()),
         count: Some(req.count),
     };
-    let job = queue(
-        &state,
-        vec![("join_cluster", to.clone()), ("opt_in", to), ("transfer_shares", transfer)],
-        id,
-    )
-    .await?;
+    // With API keys the recipient's record and opt-in are its own business (it joined
+    // by buying); in dev mode the server makes them for the dev accounts.
+    let jobs = if state.settings.mode == crate::config::Mode::Production {
+        vec![("transfer_shares", transfer)]
+    } else {
+        vec![("join_cluster", to.clone()), ("opt_in", to), ("transfer_shares", transfer)]
+    };
+    let job = queue(&state, jobs, id).await?;
     Ok(accepted(job))
 }
 

@@ -116,9 +116,9 @@ async fn a_rent_never_signed_frees_its_gpu() {
     chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
     let now = bitfox_store::now_seconds();
-    assert_eq!(keeper.run_once(0, now + 899).await.unwrap(), Report::default());
+    assert_eq!(keeper.run_once(0, now + 3_599).await.unwrap(), Report::default());
     assert_eq!(
-        keeper.run_once(0, now + 901).await.unwrap(),
+        keeper.run_once(0, now + 3_601).await.unwrap(),
         Report { unsigned: 1, ..Report::default() }
     );
     let (_, failed) = app.get(rental["links"]["self"].as_str().unwrap()).await;

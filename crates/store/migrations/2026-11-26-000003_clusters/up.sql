@@ -20,4 +20,7 @@ CREATE INDEX clusters_operator ON clusters (operator_address);
 -- The cluster a GPU belongs to: its listing is registered on chain under that cluster,
 -- so its rentals' provider share goes to the cluster's holders.
 ALTER TABLE gpus ADD COLUMN cluster_id BIGINT REFERENCES clusters (id);
+-- The on-chain cluster the current listing was registered under (0: none): what the
+-- contract reads at settlement, whatever cluster the GPU is moving to meanwhile.
+ALTER TABLE gpus ADD COLUMN listing_cluster_id BIGINT;
 CREATE INDEX gpus_cluster ON gpus (cluster_id);
