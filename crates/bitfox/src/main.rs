@@ -544,9 +544,10 @@ async fn connect_chain(
     );
     eprintln!("  operator        {operator} signs settlements");
     let mut contract = Contract::new(algod, manifest.app_id);
-    if let Ok((indexer, token)) = indexer_endpoint(settings, devnet_url.as_deref()) {
-        contract = contract.with_indexer(&indexer, &token);
-    }
+    // Without an indexer a group resent after its validity could not be told committed
+    // or lost: required.
+    let (indexer, indexer_token) = indexer_endpoint(settings, devnet_url.as_deref())?;
+    contract = contract.with_indexer(&indexer, &indexer_token);
     // Settlements before a deposit is used up need the contract's admin.
     let admin = contract.global_address("admin").await?;
     if admin != Some(operator) {

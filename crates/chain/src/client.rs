@@ -78,6 +78,15 @@ fn box_ref(prefix: u8, id: u64) -> BoxReference {
     BoxReference { app_id: None, name }
 }
 
+/// The `last_valid` round of the first transaction of signed group bytes.
+fn last_valid(signed: &[u8]) -> Option<u64> {
+    use serde::Deserialize;
+    let mut decoder = rmp_serde::Deserializer::new(signed);
+    algonaut::transaction::SignedTransaction::deserialize(&mut decoder)
+        .ok()
+        .map(|s| s.transaction().last_valid.0)
+}
+
 /// The holder-record box reference: `"h" ‖ cluster id ‖ address`.
 pub fn holder_ref(cluster_id: u64, holder: &Address) -> BoxReference {
     let mut name = vec![b'h'];
@@ -512,7 +521,7 @@ impl Contract {
                     } else if message.contains("txn dead") {
                         // Past its validity: go-algorand says so before it checks the
                         // ledger, so the group may have been committed long ago.
-                        return match self.committed(txid).await? {
+                        return match self.committed(txid, last_valid(signed)).await? {
                             Some(confirmed) => Ok(confirmed),
                             None => Err(SendError::Expired(message)),
                         };
@@ -530,14 +539,33 @@ impl Contract {
 
     /// `txid`, if it is committed: from algod while it remembers it, else from the
     /// indexer. `None` means not committed (as far as both can tell).
-    pub async fn committed(&self, txid: &str) -> Result<Option<Confirmed>, SendError> {
-        if let Ok(pending) = self.algod.pending_transaction(&TransactionId(txid.to_owned())).await
-            && let Some(round) = pending.confirmed_round.filter(|r| *r > 0)
-        {
-            let logs = pending.logs.unwrap_or_default().into_iter().map(|b| b.0).collect();
-            return Ok(Some(Confirmed { txid: txid.to_owned(), round, logs }));
+    ///
+    /// Not-committed is only said when it is certain: algod answered that it does not
+    /// know the transaction and the indexer, caught up past the group's `last_valid`
+    /// round, has not seen it either. Anything less is `Unavailable` (try again later), so
+    /// a committed group is never taken for a lost one and signed a second time.
+    pub async fn committed(
+        &self,
+        txid: &str,
+        last_valid: Option<u64>,
+    ) -> Result<Option<Confirmed>, SendError> {
+        match self.algod.pending_transaction(&TransactionId(txid.to_owned())).await {
+            Ok(pending) => {
+                if let Some(round) = pending.confirmed_round.filter(|r| *r > 0) {
+                    let logs = pending.logs.unwrap_or_default().into_iter().map(|b| b.0).collect();
+                    return Ok(Some(Confirmed { txid: txid.to_owned(), round, logs }));
+                }
+            }
+            Err(e) if e.is_404() => {}
+            Err(e) => {
+                return Err(SendError::Unavailable(format!("looking {txid} up: {}", describe(&e))));
+            }
         }
-        let Some((url, token)) = &self.indexer else { return Ok(None) };
+        let Some((url, token)) = &self.indexer else {
+            return Err(SendError::Unavailable(format!(
+                "cannot tell whether {txid} was committed without an indexer"
+            )));
+        };
         let unavailable = |e: &dyn std::fmt::Display| {
             SendError::Unavailable(format!("looking {txid} up on the indexer: {e}"))
         };
@@ -553,7 +581,13 @@ impl Contract {
         }
         let body: serde_json::Value = response.json().await.map_err(|e| unavailable(&e))?;
         let Some(found) = body["transactions"].as_array().and_then(|t| t.first()) else {
-            return Ok(None);
+            let seen = body["current-round"].as_u64().unwrap_or(0);
+            return match last_valid {
+                Some(last) if seen >= last => Ok(None),
+                _ => Err(unavailable(&format!(
+                    "the indexer is at round {seen}, not past the group yet"
+                ))),
+            };
         };
         let round = found["confirmed-round"].as_u64().unwrap_or(0);
         let logs = found["logs"]
