@@ -53,4 +53,7 @@ async fn a_committed_group_is_found_again_even_past_its_validity() {
     other.last_valid = other.first_valid;
     let never = keys.sign_group(vec![other]).unwrap();
     assert!(matches!(contract.send(&never.bytes, &never.txid).await, Err(SendError::Expired(_))));
+    // Without an indexer to ask, nobody can say it was never committed: try again later.
+    let blind = Contract::new(Algod::new(&url, TOKEN).unwrap(), 1001);
+    assert!(matches!(blind.send(&never.bytes, &never.txid).await, Err(SendError::Unavailable(_))));
 }
