@@ -458,9 +458,10 @@ impl JobRunner {
         // Settled on chain already (by the renter, or by anyone once the deposit ran
         // out): take the chain's figures from the watcher's mirror.
         let chain_rental = i64::try_from(order.chain_rental_id).unwrap_or(i64::MAX);
+        let app = self.chain.app_id().and_then(|a| i64::try_from(a).ok()).unwrap_or(-1);
         if let Some((txid, end, cost, fee, provider, refund)) = self
             .store
-            .read(move |c| Ok::<_, ApiError>(mirror::settlement_of(c, chain_rental)?))
+            .read(move |c| Ok::<_, ApiError>(mirror::settlement_of(c, app, chain_rental)?))
             .await?
         {
             let amount = |v: i64| MicroAlgos(u64::try_from(v).unwrap_or(0));
@@ -502,7 +503,8 @@ impl JobRunner {
                 }
             };
             if let Some(reason) = reason {
-                let retry = self.settings.unavailable_retry_secs.clamp(1, 5);
+                // The watcher mirrors within its interval.
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
                 return self.requeue(&job, &reason, retry).await;
             }
         }

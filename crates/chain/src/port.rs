@@ -150,6 +150,10 @@ impl ChainPort for AlgorandChain {
         Box::pin(async move { Ok(self.contract.latest_timestamp().await?) })
     }
 
+    fn app_id(&self) -> Option<u64> {
+        Some(self.contract.app_id())
+    }
+
     fn app_address(&self) -> Option<Address> {
         Some(Address::from_public_key(crate::deploy::app_address(self.contract.app_id()).0))
     }

@@ -313,6 +313,10 @@ pub trait ChainPort: Send + Sync {
     fn app_address(&self) -> Option<Address> {
         None
     }
+    /// The contract's application id (`None` without a contract).
+    fn app_id(&self) -> Option<u64> {
+        None
+    }
     /// The chain's clock: the latest block's timestamp, which the contract bills by.
     fn now(&self) -> PortFuture<'_, u64>;
     /// Checks signed transactions sent back for `unsigned` (one per transaction, each

@@ -756,11 +756,12 @@ pub mod mirror {
             .load(conn)
     }
 
-    /// The settlement the chain recorded for on-chain rental `rental_id`:
+    /// The settlement the chain recorded for rental `rental_id` of app `app_id`:
     /// `(settle txid, end, cost, fee, provider amount, refund)`.
     #[allow(clippy::type_complexity)]
     pub fn settlement_of(
         conn: &mut SqliteConnection,
+        app_id: i64,
         rental_id: i64,
     ) -> QueryResult<Option<(String, i64, i64, i64, i64, i64)>> {
         use crate::schema::chain_rentals as r;
@@ -772,6 +773,7 @@ pub mod mirror {
             Option<i64>,
             Option<i64>,
         )> = r::table
+            .filter(r::app_id.eq(app_id))
             .filter(r::rental_id.eq(rental_id))
             .select((r::settle_txid, r::ended_at, r::cost, r::fee, r::provider_amount, r::refund))
             .first(conn)
