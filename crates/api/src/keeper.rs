@@ -20,6 +20,7 @@ use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::ChainHandle;
 use crate::config::JobSettings;
 use crate::error::ApiError;
 use crate::service;
@@ -36,18 +37,12 @@ pub struct Report {
 }
 
 /// Runs the housekeeping passes.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Keeper {
     store: Store,
-    chain: Arc<dyn ChainPort>,
+    chain: ChainHandle,
     settings: JobSettings,
     wake: Arc<Notify>,
-}
-
-impl std::fmt::Debug for Keeper {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keeper").field("chain", &self.chain.name()).finish_non_exhaustive()
-    }
 }
 
 impl Keeper {
@@ -59,7 +54,7 @@ impl Keeper {
         settings: JobSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { store, chain, settings, wake }
+        Self { store, chain: ChainHandle(chain), settings, wake }
     }
 
     /// One pass: deposits are judged by `chain_now` (the chain's clock, which bills),

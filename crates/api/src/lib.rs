@@ -79,6 +79,14 @@ impl std::fmt::Debug for ChainHandle {
     }
 }
 
+impl std::ops::Deref for ChainHandle {
+    type Target = dyn ChainPort;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
 /// The document-level part of the OpenAPI description; paths and schemas are collected
 /// from the handlers as they are registered.
 #[derive(OpenApi)]

@@ -29,6 +29,7 @@ use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::ChainHandle;
 use crate::config::JobSettings;
 use crate::error::ApiError;
 use crate::service;
@@ -52,18 +53,12 @@ pub enum Outcome {
 }
 
 /// Claims and runs jobs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct JobRunner {
     store: Store,
-    chain: Arc<dyn ChainPort>,
+    chain: ChainHandle,
     settings: JobSettings,
     wake: Arc<Notify>,
-}
-
-impl std::fmt::Debug for JobRunner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobRunner").field("chain", &self.chain.name()).finish_non_exhaustive()
-    }
 }
 
 impl JobRunner {
@@ -75,7 +70,7 @@ impl JobRunner {
         settings: JobSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { store, chain, settings, wake }
+        Self { store, chain: ChainHandle(chain), settings, wake }
     }
 
     /// Runs until `cancel` fires: requeues jobs interrupted by a previous crash, then
@@ -365,18 +360,8 @@ impl JobRunner {
                 }
                 let listing_id = match self.listing(&job).await? {
                     Ok((_, listing_id)) => listing_id,
-                    Err(Outcome::Failed(reason)) => {
-                        let message = reason.clone();
-                        let id = job.id;
-                        self.store
-                            .write(move |c| {
-                                let mut rental = rental;
-                                service::rent_rejected(c, &mut rental, &message, now_seconds())?;
-                                set_job(c, id, JobState::Failed, Some(&message))
-                            })
-                            .await?;
-                        return Ok(Outcome::Failed(reason));
-                    }
+                    // The rental fails with the job (see `service::job_failed`).
+                    Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
                     Err(outcome) => return Ok(outcome),
                 };
                 self.rent(job, rental, listing_id, cancel).await
@@ -779,11 +764,7 @@ impl JobRunner {
         self.store
             .write(move |c| match &outcome {
                 Ok(()) => set_job(c, id, JobState::Succeeded, None),
-                // The job was claimed: it is `running`.
-                Err(reason) => {
-                    let row = JobRow { state: JobState::Running.as_str().to_owned(), ..row };
-                    service::job_failed(c, &row, reason, now_seconds())
-                }
+                Err(reason) => service::job_failed(c, &row, reason, now_seconds()),
             })
             .await?;
         Ok(match result {

@@ -5,6 +5,7 @@
 //! app call's confirmation; read the outcome from the contract's events. A group that
 //! expired unsent is forgotten and rebuilt on the next attempt.
 
+use algonaut::model::algod::SuggestedParams;
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
@@ -92,20 +93,25 @@ impl AlgorandChain {
         &self.contract
     }
 
-    /// Sends the journalled group, or builds, signs and journals a new one with
-    /// `build`, and waits for its confirmation.
+    /// Sends the journalled group, or builds (with `build`, given the node's current
+    /// transaction parameters), signs and journals a new one, and waits for its
+    /// confirmation.
     async fn execute<F>(
         &self,
         journal: &dyn Journal,
         build: F,
     ) -> Result<(Confirmed, Vec<Event>), ChainError>
     where
-        F: AsyncFnOnce(&Contract) -> Result<Vec<algonaut::transaction::Transaction>, ChainError>,
+        F: AsyncFnOnce(
+            &Contract,
+            &SuggestedParams,
+        ) -> Result<Vec<algonaut::transaction::Transaction>, ChainError>,
     {
         let group = match journal.recorded() {
             Some(group) => group,
             None => {
-                let txns = signer::group(build(&self.contract).await?)?;
+                let params = self.contract.params().await?;
+                let txns = signer::group(build(&self.contract, &params).await?)?;
                 let group = match self.keys.sign_grouped(txns.clone()) {
                     Ok(group) => group,
                     // A wallet must sign: the job waits for the group to come back.
@@ -165,11 +171,10 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, RegisterReceipt> {
         Box::pin(async move {
             let executed = self
-                .execute(journal, async |c: &Contract| {
-                    let params = c.params().await?;
+                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
                     let next = c.global_uint("n_listing").await? + 1;
                     let (price, cluster) = (order.price.get(), order.cluster_id);
-                    Ok(c.register_listing(&params, &order.provider, price, cluster, next)?)
+                    Ok(c.register_listing(params, &order.provider, price, cluster, next)?)
                 })
                 .await;
             let (confirmed, events) = unless_raced(executed, journal).await?;
@@ -191,10 +196,9 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, TxReceipt> {
         Box::pin(async move {
             let (confirmed, _) = self
-                .execute(journal, async |c: &Contract| {
-                    let params = c.params().await?;
+                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
                     Ok(c.update_price(
-                        &params,
+                        params,
                         &order.provider,
                         order.listing_id,
                         order.price.get(),
@@ -212,9 +216,8 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, TxReceipt> {
         Box::pin(async move {
             let (confirmed, _) = self
-                .execute(journal, async |c: &Contract| {
-                    let params = c.params().await?;
-                    Ok(c.delist(&params, &order.provider, order.listing_id)?)
+                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
+                    Ok(c.delist(params, &order.provider, order.listing_id)?)
                 })
                 .await?;
             Ok(TxReceipt { txid: confirmed.txid })
@@ -228,10 +231,9 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, RentReceipt> {
         Box::pin(async move {
             let (confirmed, events) = self
-                .execute(journal, async |c: &Contract| {
-                    let params = c.params().await?;
+                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
                     let (deposit, minutes) = (order.deposit.get(), order.max_minutes.get());
-                    Ok(c.rent(&params, &order.renter, order.listing_id, deposit, minutes)?)
+                    Ok(c.rent(params, &order.renter, order.listing_id, deposit, minutes)?)
                 })
                 .await?;
             let started = events
@@ -271,13 +273,12 @@ impl ChainPort for AlgorandChain {
                 }
             }
             let executed = self
-                .execute(journal, async |c: &Contract| {
-                    let params = c.params().await?;
+                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
                     Ok(match call {
                         ClusterCall::Create { operator, total_shares, price_per_share, url } => {
                             let next = c.global_uint("n_cluster").await? + 1;
                             c.create_cluster(
-                                &params,
+                                params,
                                 operator,
                                 *total_shares,
                                 *price_per_share,
@@ -286,10 +287,10 @@ impl ChainPort for AlgorandChain {
                             )?
                         }
                         ClusterCall::Join { holder, cluster_id } => {
-                            c.join_cluster(&params, holder, *cluster_id)?
+                            c.join_cluster(params, holder, *cluster_id)?
                         }
                         ClusterCall::OptIn { holder, asset_id } => {
-                            c.opt_in(&params, holder, *asset_id)?
+                            c.opt_in(params, holder, *asset_id)?
                         }
                         ClusterCall::Buy {
                             buyer,
@@ -299,7 +300,7 @@ impl ChainPort for AlgorandChain {
                             count,
                             price_per_share,
                         } => c.buy_shares(
-                            &params,
+                            params,
                             buyer,
                             *cluster_id,
                             *asset_id,
@@ -308,10 +309,10 @@ impl ChainPort for AlgorandChain {
                             *price_per_share,
                         )?,
                         ClusterCall::Transfer { from, to, cluster_id, asset_id, count } => {
-                            c.transfer_shares(&params, from, *cluster_id, *asset_id, to, *count)?
+                            c.transfer_shares(params, from, *cluster_id, *asset_id, to, *count)?
                         }
                         ClusterCall::Claim { holder, cluster_id, unsold } => {
-                            c.claim(&params, holder, *cluster_id, *unsold)?
+                            c.claim(params, holder, *cluster_id, *unsold)?
                         }
                     })
                 })
@@ -397,10 +398,9 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, SettleReceipt> {
         Box::pin(async move {
             let (confirmed, events) = self
-                .execute(journal, async |c: &Contract| {
-                    let params = c.params().await?;
+                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
                     Ok(c.stop(
-                        &params,
+                        params,
                         &self.operator,
                         order.listing_id,
                         order.chain_rental_id,

@@ -212,7 +212,7 @@ impl Active {
                 return Err(ApiError::Conflict(format!("cluster {id} is {status}, not active")));
             }
         };
-        let port = &state.chain.0;
+        let port = &state.chain;
         let chain = port
             .cluster_state(chain_id)
             .await?
@@ -228,7 +228,7 @@ impl Active {
         state: &AppState,
         who: &Address,
     ) -> Result<Option<HolderState>, ApiError> {
-        Ok(state.chain.0.holder_state(self.chain_id, who).await?)
+        Ok(state.chain.holder_state(self.chain_id, who).await?)
     }
 
     fn claimable(&self, h: &HolderState) -> Result<u64, ApiError> {

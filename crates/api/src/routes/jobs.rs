@@ -84,7 +84,6 @@ pub async fn sign_job(
         .collect::<Result<Vec<_>, _>>()?;
     let group = state
         .chain
-        .0
         .accept_signed(&unsigned, &signed)
         .map_err(|reason| ApiError::field("signed_transactions", reason))?;
     let accepted = state
