@@ -95,6 +95,19 @@ pub fn holder_ref(cluster_id: u64, holder: &Address) -> BoxReference {
     BoxReference { app_id: None, name }
 }
 
+/// A payment at the minimum fee.
+fn pay(
+    params: &SuggestedParams,
+    sender: &Address,
+    receiver: AlgoAddress,
+    amount: u64,
+) -> Result<Transaction, SendError> {
+    Pay::new(algo_address(sender), receiver, MicroAlgos(amount))
+        .fee(MicroAlgos(MIN_FEE))
+        .build(params)
+        .map_err(|e| SendError::Rejected(format!("building the payment: {e}")))
+}
+
 fn set_assets(txn: &mut Transaction, asset_id: u64) {
     if let algonaut::transaction::transaction::TransactionType::ApplicationCallTransaction(call) =
         &mut txn.txn_type
@@ -209,16 +222,14 @@ impl Contract {
         call.build(params).map_err(|e| SendError::Rejected(format!("building the call: {e}")))
     }
 
+    /// A payment of `amount` to the app.
     fn payment(
         &self,
         params: &SuggestedParams,
         sender: &Address,
         amount: u64,
     ) -> Result<Transaction, SendError> {
-        Pay::new(algo_address(sender), app_address(self.app_id), MicroAlgos(amount))
-            .fee(MicroAlgos(MIN_FEE))
-            .build(params)
-            .map_err(|e| SendError::Rejected(format!("building the payment: {e}")))
+        pay(params, sender, app_address(self.app_id), amount)
     }
 
     /// `[pay 28 500 → app, register_listing(price, cluster)]`; `listing_id` is the id the
@@ -432,10 +443,7 @@ impl Contract {
             holder_ref(cluster_id, &app),
             holder_ref(cluster_id, buyer),
         ];
-        let pay = Pay::new(algo_address(buyer), algo_address(operator), MicroAlgos(amount))
-            .fee(MicroAlgos(MIN_FEE))
-            .build(params)
-            .map_err(|e| SendError::Rejected(format!("building the payment: {e}")))?;
+        let pay = pay(params, buyer, algo_address(operator), amount)?;
         let mut call = self.call(params, buyer, 2 * MIN_FEE, args, boxes, vec![])?;
         set_assets(&mut call, asset_id);
         Ok(vec![pay, call])
