@@ -15,6 +15,7 @@ use std::time::Duration;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::{self, PricePerMinute};
 use bitfox_domain::chain::ChainPort;
+use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::repo::{gpu, job, rental};
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
@@ -34,6 +35,60 @@ pub struct Report {
     pub offline: usize,
     /// Jobs failed for want of a wallet signature.
     pub unsigned: usize,
+}
+
+/// The keeper's thresholds, in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    grace: i64,
+    silence: i64,
+    unsigned: i64,
+}
+
+/// What is due at `chain_now` / `now`; with `apply`, also does it.
+fn pass(
+    c: &mut SqliteConnection,
+    limits: Limits,
+    chain_now: i64,
+    now: i64,
+    apply: bool,
+) -> Result<Report, ApiError> {
+    let mut report = Report::default();
+    for mut row in rental::running(c)? {
+        let (Some(start), Ok(price), Ok(deposit)) = (
+            row.started_at.and_then(|s| u64::try_from(s).ok()),
+            u64::try_from(row.price_per_minute)
+                .map_err(|_| ())
+                .and_then(|p| PricePerMinute::new(p).map_err(|_| ())),
+            u64::try_from(row.deposit),
+        ) else {
+            continue;
+        };
+        let end = billing::max_end(start, price, MicroAlgos(deposit));
+        if chain_now >= i64::try_from(end).unwrap_or(i64::MAX).saturating_add(limits.grace) {
+            if apply {
+                service::expire(c, &mut row, now)?;
+            }
+            report.expired += 1;
+        }
+    }
+    for id in gpu::silent_since(c, now.saturating_sub(limits.silence))? {
+        if apply {
+            service::go_offline(c, id, now)?;
+        }
+        report.offline += 1;
+    }
+    for stale in job::awaiting_since(c, now.saturating_sub(limits.unsigned))? {
+        if apply {
+            let reason = format!(
+                "no signature within {} seconds: sign sooner, or ask again",
+                limits.unsigned
+            );
+            service::job_failed(c, &stale, &reason, now)?;
+        }
+        report.unsigned += 1;
+    }
+    Ok(report)
 }
 
 /// Runs the housekeeping passes.
@@ -59,46 +114,20 @@ impl Keeper {
 
     /// One pass: deposits are judged by `chain_now` (the chain's clock, which bills),
     /// heartbeats by `now` (the server's clock, which stamped them); Unix seconds.
+    ///
+    /// It looks in a read first and takes the writer only when something is due: a
+    /// write every second would also invalidate the listing page cache every second.
     pub async fn run_once(&self, chain_now: i64, now: i64) -> Result<Report, ApiError> {
-        let grace = i64::try_from(self.settings.expiry_grace_secs).unwrap_or(i64::MAX);
-        let silence = i64::try_from(self.settings.heartbeat_timeout_secs).unwrap_or(i64::MAX);
-        let unsigned = i64::try_from(self.settings.signature_timeout_secs).unwrap_or(i64::MAX);
-        let report = self
-            .store
-            .write(move |c| {
-                let mut report = Report::default();
-                for mut row in rental::running(c)? {
-                    let (Some(start), Ok(price), Ok(deposit)) = (
-                        row.started_at.and_then(|s| u64::try_from(s).ok()),
-                        u64::try_from(row.price_per_minute)
-                            .map_err(|_| ())
-                            .and_then(|p| PricePerMinute::new(p).map_err(|_| ())),
-                        u64::try_from(row.deposit),
-                    ) else {
-                        continue;
-                    };
-                    let end = billing::max_end(start, price, MicroAlgos(deposit));
-                    let due = i64::try_from(end).unwrap_or(i64::MAX).saturating_add(grace);
-                    if chain_now >= due {
-                        service::expire(c, &mut row, now)?;
-                        report.expired += 1;
-                    }
-                }
-                for id in gpu::silent_since(c, now.saturating_sub(silence))? {
-                    service::go_offline(c, id, now)?;
-                    report.offline += 1;
-                }
-                for stale in job::awaiting_since(c, now.saturating_sub(unsigned))? {
-                    let reason = format!(
-                        "no signature within {} seconds: sign sooner, or ask again",
-                        unsigned
-                    );
-                    service::job_failed(c, &stale, &reason, now)?;
-                    report.unsigned += 1;
-                }
-                Ok::<_, ApiError>(report)
-            })
-            .await?;
+        let limits = Limits {
+            grace: i64::try_from(self.settings.expiry_grace_secs).unwrap_or(i64::MAX),
+            silence: i64::try_from(self.settings.heartbeat_timeout_secs).unwrap_or(i64::MAX),
+            unsigned: i64::try_from(self.settings.signature_timeout_secs).unwrap_or(i64::MAX),
+        };
+        let due = self.store.read(move |c| pass(c, limits, chain_now, now, false)).await?;
+        if due == Report::default() {
+            return Ok(due);
+        }
+        let report = self.store.write(move |c| pass(c, limits, chain_now, now, true)).await?;
         if report.expired > 0 {
             self.wake.notify_one();
         }

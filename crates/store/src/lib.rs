@@ -12,8 +12,9 @@
 //! cannot race another writer, in this process or another. Readers use a separate pool
 //! and, in WAL mode, never wait for the writer.
 //!
-//! Every committed write bumps [`Store::generation`], which lets callers cache derived
-//! data until the next write.
+//! Every committed write that changed rows bumps [`Store::generation`] (except the
+//! watcher's mirror writes, see [`Store::write_unlisted`]), which lets callers cache
+//! derived data until the next write.
 //!
 //! Row types ([`models`]) are this crate's own; the API maps them to its wire types.
 
@@ -29,10 +30,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 /// The migrations compiled into the binary.
@@ -119,7 +120,7 @@ impl Store {
         Ok(Self { pool, writer, generation: Arc::new(AtomicU64::new(0)) })
     }
 
-    /// A counter bumped after every write committed through [`Store::write`]: data read
+    /// A counter bumped after every write through [`Store::write`] that changed rows: data read
     /// at one generation is still current while the generation is unchanged (for writes
     /// made by this process).
     pub fn generation(&self) -> u64 {
@@ -196,8 +197,30 @@ impl Store {
     }
 
     /// Runs `f` inside an `IMMEDIATE` transaction in a blocking thread: committed if `f`
-    /// returns `Ok`, rolled back otherwise.
+    /// returns `Ok`, rolled back otherwise. A commit that changed rows bumps
+    /// [`Store::generation`] (a write that found nothing to do, like an idle job claim,
+    /// leaves caches valid).
     pub async fn write<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.write_with(f, true).await
+    }
+
+    /// [`Store::write`] for writes that change no listing (the watcher's mirror): it
+    /// never bumps [`Store::generation`].
+    pub async fn write_unlisted<F, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.write_with(f, false).await
+    }
+
+    async fn write_with<F, T, E>(&self, f: F, tracked: bool) -> Result<T, E>
     where
         F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -207,8 +230,13 @@ impl Store {
         let generation = self.generation.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = writer.get().map_err(|e| StoreError::Connection(e.to_string()))?;
+            let changes = |c: &mut SqliteConnection| {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("total_changes()"))
+                    .get_result::<i64>(c)
+            };
+            let before = changes(&mut conn)?;
             let result = conn.immediate_transaction(f);
-            if result.is_ok() {
+            if tracked && result.is_ok() && changes(&mut conn)? != before {
                 generation.fetch_add(1, Ordering::AcqRel);
             }
             result

@@ -222,3 +222,20 @@ async fn checkpoints_move_the_log_into_the_database_file() {
     store.checkpoint().unwrap();
     assert!(std::fs::metadata(&path).unwrap().len() > before, "the checkpoint wrote the rows");
 }
+
+#[tokio::test]
+async fn only_writes_that_change_rows_bump_the_generation() {
+    let (_dir, store) = fresh();
+    let start = store.generation();
+    let idle: Option<_> =
+        store.write(|c| job::claim_next(c, 0).map_err(StoreError::from)).await.unwrap();
+    assert!(idle.is_none());
+    assert_eq!(store.generation(), start, "an idle claim changes nothing");
+    store
+        .write_unlisted(|c| gpu::insert(c, &new_gpu(A, 1)).map_err(StoreError::from))
+        .await
+        .unwrap();
+    assert_eq!(store.generation(), start, "an unlisted write leaves caches valid");
+    store.write(|c| gpu::insert(c, &new_gpu(A, 2)).map_err(StoreError::from)).await.unwrap();
+    assert_eq!(store.generation(), start + 1);
+}

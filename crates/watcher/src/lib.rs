@@ -88,7 +88,7 @@ impl Watcher {
     pub async fn rewind_to(&self, round: u64) -> Result<(), WatchError> {
         let app_id = self.app_id;
         self.store
-            .write(move |c| {
+            .write_unlisted(move |c| {
                 Ok(mirror::set_cursor(c, app_id, round.saturating_sub(1), now_seconds())?)
             })
             .await
@@ -118,7 +118,7 @@ impl Watcher {
             let transactions = page.transactions;
             let (applied, skipped) = self
                 .store
-                .write(move |c| {
+                .write_unlisted(move |c| {
                     let (mut applied, mut skipped) = (0, 0);
                     for txn in &transactions {
                         let events = abi::events(&txn.logs).map_err(|source| {
