@@ -422,11 +422,6 @@ pub fn decode_address(address: &str) -> Result<[u8; 32], String> {
     Ok(short)
 }
 
-/// The 4-byte ARC-4 selector of a method signature.
-pub fn method_selector(signature: &[u8]) -> [u8; 4] {
-    let h = Sha512_256::digest(signature);
-    [h[0], h[1], h[2], h[3]]
-}
 
 // ---------------------------------------------------------------------------
 // Tokenizer
@@ -1751,7 +1746,7 @@ impl OpStream {
         let arg = &args[0].s;
         if arg.len() > 1 && arg.starts_with('"') && arg.ends_with('"') {
             let sig = parse_string_literal(arg).map_err(|m| err_at(&args[0], m))?;
-            let sel = method_selector(&sig);
+            let sel = bitfox_domain::protocol::selector(&sig);
             return self.byte_literal(sel.to_vec()).map_err(|m| err_at(&args[0], m));
         }
         Err(err_at(&args[0], "unable to parse method signature"))

@@ -11,6 +11,7 @@
 //! * [`lifecycle`]: the GPU and rental state machines.
 //! * [`ids`]: typed row identifiers.
 //! * [`chain`]: the port through which background jobs reach a blockchain.
+//! * [`protocol`]: protocol hashes (an application's account address, ARC-4 selectors).
 
 pub mod address;
 pub mod amount;
@@ -18,6 +19,7 @@ pub mod billing;
 pub mod chain;
 pub mod ids;
 pub mod lifecycle;
+pub mod protocol;
 
 pub use address::{Address, AddressError};
 pub use amount::{AmountError, MicroAlgos};

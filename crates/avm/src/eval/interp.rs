@@ -120,12 +120,10 @@ pub struct GroupContext {
     created_assets: HashSet<u64>,
 }
 
-/// The address of an application's account: SHA-512/256("appID" || id).
+/// The address of an application's account, as raw bytes
+/// ([`bitfox_domain::protocol::app_address`]).
 pub fn app_address(app: u64) -> Address {
-    let mut h = Sha512_256::new();
-    h.update(b"appID");
-    h.update(app.to_be_bytes());
-    h.finalize().into()
+    *bitfox_domain::protocol::app_address(app).public_key()
 }
 
 impl GroupContext {
