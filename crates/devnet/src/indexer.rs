@@ -12,8 +12,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value as Json, json};
 
+use crate::ledger::apps;
 use crate::node::{Confirmed, Node};
-use crate::server::{AlgodError, error};
+use crate::rest_error::{AlgodError, error};
 use crate::txn::{Transaction, TxnKind};
 
 /// The indexer's token header.
@@ -119,7 +120,7 @@ fn address_or_null(a: Option<bitfox_domain::Address>) -> Json {
 pub fn transaction_json(node: &Node, c: &Confirmed) -> Json {
     let mut out = body_json(node, c, &c.stxn.txn);
     if !c.apply.inner.is_empty() {
-        let inner: Vec<Json> = crate::apps::inner_transactions(&c.apply.inner)
+        let inner: Vec<Json> = apps::inner_transactions(&c.apply.inner)
             .map(|(i, t)| {
                 let mut entry = body_json(node, c, &t);
                 if i.created_asset_id != 0 {

@@ -11,16 +11,20 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, Data, Path};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bitfox_domain::Address;
 use serde_json::{Map, Value as Json, json};
 use tokio::sync::watch;
 
-use crate::ledger::Account;
+use crate::indexer;
+use crate::ledger::apps::{self, App as LedgerApp};
+use crate::ledger::{Account, EvalError};
 use crate::msgpack::Value;
 use crate::node::{Confirmed, Node};
+pub use crate::rest_error::AlgodError;
+use crate::rest_error::error;
 use crate::txn::AssetParams;
 
 /// The token header algod uses.
@@ -51,7 +55,7 @@ impl Shared {
     }
 
     /// Submits a group as `POST /v2/transactions` does, announcing the new round.
-    pub fn submit(&self, raw: &[u8]) -> Result<String, crate::ledger::EvalError> {
+    pub fn submit(&self, raw: &[u8]) -> Result<String, EvalError> {
         let (txid, round) = {
             let mut node = self.node();
             let txid = node.submit(raw)?;
@@ -62,34 +66,12 @@ impl Shared {
     }
 }
 
-/// An error answer in algod's shape: `{"message": ...}`.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct AlgodError {
-    status: StatusCode,
-    message: String,
-}
-
-impl ResponseError for AlgodError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({ "message": self.message }))
-    }
-}
-
-pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> AlgodError {
-    AlgodError { status, message: message.into() }
-}
-
 type Reply = Result<HttpResponse, AlgodError>;
 
 fn authorised(req: &HttpRequest, shared: &Shared) -> Result<(), AlgodError> {
     let Some(token) = &shared.token else { return Ok(()) };
     // The same token opens the algod and the indexer API.
-    let given = [TOKEN_HEADER, crate::indexer::TOKEN_HEADER]
+    let given = [TOKEN_HEADER, indexer::TOKEN_HEADER]
         .iter()
         .find_map(|h| req.headers().get(*h).and_then(|v| v.to_str().ok()));
     if given == Some(token.as_str()) {
@@ -256,7 +238,7 @@ pub fn pending_json(c: &Confirmed) -> Json {
         );
     }
     if !c.apply.inner.is_empty() {
-        let inner: Vec<Json> = crate::apps::inner_transactions(&c.apply.inner)
+        let inner: Vec<Json> = apps::inner_transactions(&c.apply.inner)
             .map(|(i, t)| {
                 let mut entry = json!({"pool-error": "", "confirmed-round": c.round,
                                        "txn": {"txn": to_json(&t.to_value(), None)}});
@@ -418,7 +400,7 @@ fn teal_kv(kv: &std::collections::BTreeMap<Vec<u8>, bitfox_avm::eval::Value>) ->
     )
 }
 
-fn app_params_json(app: &crate::apps::App) -> Json {
+fn app_params_json(app: &LedgerApp) -> Json {
     json!({
         "creator": app.creator.to_string(),
         "approval-program": B64.encode(&app.approval),
@@ -614,6 +596,6 @@ async fn compile(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
 
 async fn search_transactions(req: HttpRequest, shared: Data<Shared>) -> Reply {
     authorised(&req, &shared)?;
-    let search = crate::indexer::Search::parse(req.query_string())?;
-    Ok(crate::indexer::search(&shared.node(), &search))
+    let search = indexer::Search::parse(req.query_string())?;
+    Ok(indexer::search(&shared.node(), &search))
 }

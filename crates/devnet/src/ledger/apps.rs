@@ -1,8 +1,14 @@
 //! Application calls: creation, opt-in, close-out, clear-state, update and delete, with
 //! the approval and clear programs run by the AVM ([`bitfox_avm::eval`]) against the
-//! ledger through [`LedgerHost`], global and local state under their schemas, boxes (and
+//! ledger through `LedgerHost`, global and local state under their schemas, boxes (and
 //! the minimum balance they lock in the app account) and inner transactions executed on
 //! the same overlay, so that the whole group stays all or nothing.
+//!
+//! Group evaluation (`ledger::group`) calls in here for each application call; inner
+//! payments and asset transactions go through the same `ledger::payment` and
+//! `ledger::assets` rules as top-level ones. This module also converts between the
+//! devnet's transactions and the AVM's ([`to_avm`], and back for inner transactions).
+//! Also reachable as `bitfox_devnet::apps`.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +18,10 @@ use bitfox_avm::eval::{
 };
 use bitfox_domain::Address;
 
-use crate::ledger::{self, ApplyData, Consensus, Overlay};
+use super::assets::{asset_config, asset_freeze, asset_transfer};
+use super::payment::pay;
+pub use super::state::App;
+use super::state::{ApplyData, Consensus, EvalError, Overlay};
 use crate::txn::{AppCall, AssetParams, OnComplete, SignedTxn, StateSchema, Transaction, TxnKind};
 
 /// Longest approval + clear program per page (go-algorand's `MaxAppProgramLen`).
@@ -22,18 +31,6 @@ const MAX_EXTRA_PAGES: u64 = 3;
 /// Most global and local state entries.
 const MAX_GLOBAL_ENTRIES: u64 = 64;
 const MAX_LOCAL_ENTRIES: u64 = 16;
-
-/// An application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct App {
-    pub creator: Address,
-    pub approval: Vec<u8>,
-    pub clear: Vec<u8>,
-    pub global_schema: StateSchema,
-    pub local_schema: StateSchema,
-    pub extra_pages: u64,
-    pub global: BTreeMap<Vec<u8>, TealValue>,
-}
 
 fn raw(address: Option<Address>) -> [u8; 32] {
     address.map_or([0; 32], |a| *a.public_key())
@@ -570,13 +567,13 @@ impl Host for LedgerHost<'_, '_> {
             let mut ad = ApplyData::default();
             let result = match &txn.kind {
                 TxnKind::Payment { receiver, amount, close_to } => {
-                    ledger::pay(self.o, &txn, *receiver, *amount, *close_to, &mut ad)
+                    pay(self.o, &txn, *receiver, *amount, *close_to, &mut ad)
                 }
                 TxnKind::AssetConfig { asset_id, params } => {
-                    ledger::asset_config(self.o, self.c, &txn, *asset_id, params.as_ref(), &mut ad)
+                    asset_config(self.o, self.c, &txn, *asset_id, params.as_ref(), &mut ad)
                 }
                 TxnKind::AssetTransfer { asset_id, amount, asset_sender, receiver, close_to } => {
-                    ledger::asset_transfer(
+                    asset_transfer(
                         self.o,
                         &txn,
                         *asset_id,
@@ -588,11 +585,9 @@ impl Host for LedgerHost<'_, '_> {
                     )
                 }
                 TxnKind::AssetFreeze { account, asset_id, frozen } => {
-                    ledger::asset_freeze(self.o, &txn, *account, *asset_id, *frozen)
+                    asset_freeze(self.o, &txn, *account, *asset_id, *frozen)
                 }
-                TxnKind::AppCall(_) => {
-                    Err(ledger::EvalError::NotBuilt("inner application call".into()))
-                }
+                TxnKind::AppCall(_) => Err(EvalError::NotBuilt("inner application call".into())),
             };
             result.map_err(|e| e.to_string())?;
             inner.created_asset_id = ad.config_asset;
