@@ -5,7 +5,8 @@
 //! created. A request presents it as `Authorization: Bearer <key>`; the key is bound to
 //! one Algorand address, which becomes the caller.
 //!
-//! In production mode every mutating route requires a key ([`Caller::require`]). In dev
+//! In production mode every mutating route requires a key
+//! ([`bitfox_market::Caller::require`]). In dev
 //! mode a request without a key is let through as anonymous, but a key that is sent is
 //! still verified and its address still bound, so ownership checks can be tried out.
 
@@ -23,7 +24,6 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::config::Mode;
 use crate::error::ApiError;
 
 /// Prefix of every API key.
@@ -59,39 +59,16 @@ pub fn create_key(
     Ok((row.id, key))
 }
 
-/// Who is calling: the address bound to the presented API key, if any.
+/// Who is calling, as the marketplace sees it ([`bitfox_market::Caller`]), taken from
+/// the request's API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    /// The authenticated address; `None` for an anonymous dev-mode request.
-    pub address: Option<Address>,
-    mode: Mode,
-}
+pub struct Caller(pub bitfox_market::Caller);
 
-impl Caller {
-    /// The caller's address, or 401 in production mode when there is none.
-    pub fn require(&self) -> Result<Option<Address>, ApiError> {
-        match (self.address, self.mode) {
-            (None, Mode::Production) => Err(ApiError::Unauthorized(
-                "this request needs an API key: send `Authorization: Bearer <key>`".to_owned(),
-            )),
-            (address, _) => Ok(address),
-        }
-    }
+impl std::ops::Deref for Caller {
+    type Target = bitfox_market::Caller;
 
-    /// Checks that the caller may act as `owner`: fine for an anonymous dev-mode caller,
-    /// 403 for an authenticated caller with another address.
-    pub fn ensure_is(&self, owner: &str, what: &str) -> Result<(), ApiError> {
-        match self.require()? {
-            Some(address) if address.to_string() != owner => Err(ApiError::Forbidden(format!(
-                "{what} belongs to {owner}; your API key is bound to {address}"
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// The key under which idempotent responses are saved.
-    pub fn principal(&self) -> String {
-        self.address.map_or_else(|| "anonymous".to_owned(), |a| a.to_string())
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -105,14 +82,14 @@ impl FromRequest for Caller {
         let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no app state")))?;
-            let mode = state.settings.mode;
+            let mode = state.mode;
             let Some(header) = header else {
-                let caller = Self { address: None, mode };
+                let caller = bitfox_market::Caller { address: None, mode };
                 if mutating {
                     // Refuse before the body is even read.
                     caller.require()?;
                 }
-                return Ok(caller);
+                return Ok(Self(caller));
             };
             let text = header.to_str().unwrap_or("");
             let key = text
@@ -134,7 +111,7 @@ impl FromRequest for Caller {
             let address = row.address.parse::<Address>().map_err(|e| {
                 ApiError::Internal(anyhow::anyhow!("stored key {} has a bad address: {e}", row.id))
             })?;
-            Ok(Self { address: Some(address), mode })
+            Ok(Self(bitfox_market::Caller { address: Some(address), mode }))
         })
     }
 }

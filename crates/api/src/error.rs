@@ -12,6 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use bitfox_market::MarketError;
 use bitfox_store::StoreError;
 
 /// The media type of error bodies.
@@ -166,6 +167,31 @@ impl ResponseError for ApiError {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         response.json(self.problem())
+    }
+}
+
+impl From<bitfox_market::FieldError> for FieldError {
+    fn from(e: bitfox_market::FieldError) -> Self {
+        Self { field: e.field, message: e.message }
+    }
+}
+
+/// A marketplace refusal, as HTTP: each kind has its status; a store failure or a broken
+/// invariant is a 500 whose cause is logged, not returned.
+impl From<MarketError> for ApiError {
+    fn from(e: MarketError) -> Self {
+        match e {
+            MarketError::Invalid(errors) => {
+                Self::Validation(errors.into_iter().map(FieldError::from).collect())
+            }
+            MarketError::NotFound(m) => Self::NotFound(m),
+            MarketError::Conflict(m) => Self::Conflict(m),
+            MarketError::Unauthenticated(m) => Self::Unauthorized(m),
+            MarketError::Forbidden(m) => Self::Forbidden(m),
+            MarketError::Unavailable(m) => Self::Unavailable(m),
+            MarketError::Store(e) => Self::Internal(e.into()),
+            MarketError::Corrupt(m) => Self::Internal(anyhow::anyhow!(m)),
+        }
     }
 }
 

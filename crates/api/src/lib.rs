@@ -1,28 +1,24 @@
-//! The BitFox HTTP API.
+//! The BitFox HTTP API: routes, authentication, idempotency, problem+json errors,
+//! metrics and the OpenAPI document — HTTP only.
 //!
-//! [`Application::build`] wires everything — settings, the store, the job runner and
-//! the actix-web server — and is used both by the `bitfox` binary and by the
-//! integration tests, so tests exercise the real wiring (on port 0, with a temporary
-//! database).
+//! [`Application::build`] binds the actix-web server over a store and a chain port and
+//! is used both by the `bitfox` binary and by the integration tests, so tests exercise
+//! the real wiring (on port 0, with a temporary database).
 //!
 //! Requests never wait for the chain: rent and stop record intent and a durable job in
-//! one transaction and answer 202; the [`runner::JobRunner`] carries jobs out through a
-//! [`bitfox_domain::chain::ChainPort`].
+//! one transaction (the rules are `bitfox-market`'s) and answer 202; a worker
+//! (`bitfox-jobs`, in this process or another) carries the jobs out.
 
 pub mod auth;
 pub mod cache;
-pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
-pub mod keeper;
 pub mod metrics;
 pub mod routes;
-pub mod runner;
-pub mod service;
 pub mod types;
 
-use std::net::TcpListener;
+use std::net::{IpAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,30 +27,59 @@ use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, Data, PayloadConfig};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
-use bitfox_domain::chain::ChainPort;
+use bitfox_domain::chain::{ChainHandle, ChainPort};
+use bitfox_market::Mode;
 use bitfox_store::Store;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Settings;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
-use crate::keeper::Keeper;
 use crate::metrics::Metrics;
-use crate::runner::JobRunner;
 
-/// How often the database's write-ahead log is checkpointed (off the request path).
-const CHECKPOINT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+/// HTTP server settings (the `[http]` configuration section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Worker threads; defaults to the number of cores.
+    pub workers: Option<usize>,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+    /// How long a rendered `GET /gpus` page may be reused, in milliseconds, as long as
+    /// no listing changed through this process; 0 disables the cache.
+    pub list_cache_ttl_ms: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            body_limit_bytes: 64 * 1024,
+            workers: None,
+            shutdown_timeout_secs: 10,
+            list_cache_ttl_ms: 1000,
+        }
+    }
+}
 
 /// State shared by every request handler.
 #[derive(Debug)]
 pub struct AppState {
-    /// The settings the server was built with.
-    pub settings: Settings,
+    /// `dev` (open) or `production` (API keys required).
+    pub mode: Mode,
+    /// The HTTP settings the server was built with.
+    pub http: HttpSettings,
     /// The database.
     pub store: Store,
     /// Request metrics.
@@ -67,24 +92,6 @@ pub struct AppState {
     pub chain_name: String,
     /// The chain backend (it checks signed groups sent back by wallets).
     pub chain: ChainHandle,
-}
-
-/// The chain port, shown by name in debug output.
-#[derive(Clone)]
-pub struct ChainHandle(pub Arc<dyn ChainPort>);
-
-impl std::fmt::Debug for ChainHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.name())
-    }
-}
-
-impl std::ops::Deref for ChainHandle {
-    type Target = dyn ChainPort;
-
-    fn deref(&self) -> &Self::Target {
-        &*self.0
-    }
 }
 
 /// The document-level part of the OpenAPI description; paths and schemas are collected
@@ -100,6 +107,7 @@ impl std::ops::Deref for ChainHandle {
     tags(
         (name = "gpus", description = "Listings, rent and stop"),
         (name = "rentals", description = "Rentals and their settlement"),
+        (name = "clusters", description = "GPU clusters, share tokens, revenue claims and portfolios"),
         (name = "jobs", description = "Background chain work"),
         (name = "system", description = "Health and metrics"),
     ),
@@ -180,44 +188,42 @@ async fn observe(
     Ok(response)
 }
 
-/// A running server and job runner.
+/// The API server, bound and ready to run.
 pub struct Application {
     port: u16,
     server: Server,
-    runner: Option<JobRunner>,
-    keeper: Option<Keeper>,
-    state: Data<AppState>,
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and prepares the server and, if
-    /// enabled, the job runner. Nothing runs until [`Application::run`].
+    /// Binds the listener (port 0 picks a free port) and prepares the server over
+    /// `store`, reading the chain through `chain`; `wake` is notified whenever a request
+    /// queues a job (a worker in this process listens to it). Nothing runs until
+    /// [`Application::run`].
     pub fn build(
-        settings: Settings,
+        mode: Mode,
+        http: HttpSettings,
         store: Store,
         chain: Arc<dyn ChainPort>,
+        wake: Arc<Notify>,
     ) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((settings.http.host, settings.http.port))?;
+        let listener = TcpListener::bind((http.host, http.port))?;
         let port = listener.local_addr()?.port();
-        let wake = Arc::new(Notify::new());
         let state = Data::new(AppState {
-            settings: settings.clone(),
-            store: store.clone(),
+            mode,
+            http: http.clone(),
+            store,
             metrics: Metrics::default(),
-            pages: cache::PageCache::new(std::time::Duration::from_millis(
-                settings.http.list_cache_ttl_ms,
-            )),
-            wake: wake.clone(),
+            pages: cache::PageCache::new(std::time::Duration::from_millis(http.list_cache_ttl_ms)),
+            wake,
             chain_name: chain.name().to_owned(),
-            chain: ChainHandle(chain.clone()),
+            chain: ChainHandle(chain),
         });
-        let limit = settings.http.body_limit_bytes;
-        let app_state = state.clone();
+        let limit = http.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
-                .app_data(app_state.clone())
+                .app_data(state.clone())
                 .app_data(PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
                 .configure(register)
@@ -228,18 +234,11 @@ impl Application {
         })
         .listen(listener)?
         .disable_signals()
-        .shutdown_timeout(settings.http.shutdown_timeout_secs);
-        if let Some(workers) = settings.http.workers {
+        .shutdown_timeout(http.shutdown_timeout_secs);
+        if let Some(workers) = http.workers {
             server = server.workers(workers.max(1));
         }
-        let keeper = settings.jobs.enabled.then(|| {
-            Keeper::new(store.clone(), chain.clone(), settings.jobs.clone(), wake.clone())
-        });
-        let runner = settings
-            .jobs
-            .enabled
-            .then(|| JobRunner::new(store, chain, settings.jobs.clone(), wake));
-        Ok(Self { port, server: server.run(), runner, keeper, state })
+        Ok(Self { port, server: server.run() })
     }
 
     /// The port the server listens on.
@@ -247,42 +246,17 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` fires, then stops accepting, lets in-flight requests
-    /// finish (up to the shutdown timeout) and stops the job runner cleanly. If the
-    /// server or the runner dies on its own, the other is stopped too and the error is
-    /// returned.
+    /// Serves until `shutdown` fires, then stops accepting and lets in-flight requests
+    /// finish (up to the shutdown timeout).
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let handle: ServerHandle = self.server.handle();
-        let tracker = TaskTracker::new();
-        let server = tracker.spawn(self.server);
-        let runner = self.runner.map(|r| tracker.spawn(r.run(shutdown.child_token())));
-        if let Some(keeper) = self.keeper {
-            tracker.spawn(keeper.run(shutdown.child_token()));
-        }
-        let store = self.state.store.clone();
-        let stop = shutdown.child_token();
-        tracker.spawn(async move {
-            store.checkpoint_every(CHECKPOINT_PERIOD, stop.cancelled_owned()).await
+        let stopper = tokio::spawn(async move {
+            shutdown.cancelled().await;
+            handle.stop(true).await;
         });
-        tracker.close();
-        let stopper = {
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                shutdown.cancelled().await;
-                handle.stop(true).await;
-            })
-        };
-        let server_result = server.await;
-        // The server ended (shutdown or failure): stop the runner too.
-        shutdown.cancel();
-        let runner_result = match runner {
-            Some(r) => r.await.map_err(anyhow::Error::from).and_then(|r| r),
-            None => Ok(()),
-        };
+        let result = self.server.await;
         stopper.abort();
-        tracker.wait().await;
-        server_result??;
-        runner_result
+        Ok(result?)
     }
 }
 

@@ -95,6 +95,43 @@ pub struct StopGpu {
     pub renter_address: Option<Address>,
 }
 
+impl From<CreateGpu> for bitfox_market::listings::NewListing {
+    fn from(b: CreateGpu) -> Self {
+        Self {
+            owner_address: b.owner_address,
+            gpu_model: b.gpu_model,
+            price_per_minute: b.price_per_minute,
+            vram_gb: b.vram_gb,
+            gpu_count: b.gpu_count,
+            region: b.region,
+        }
+    }
+}
+
+impl From<UpdateGpu> for bitfox_market::listings::ListingChanges {
+    fn from(b: UpdateGpu) -> Self {
+        Self {
+            gpu_model: b.gpu_model,
+            price_per_minute: b.price_per_minute,
+            vram_gb: b.vram_gb,
+            gpu_count: b.gpu_count,
+            region: b.region,
+        }
+    }
+}
+
+impl From<RentGpu> for bitfox_market::rentals::RentRequest {
+    fn from(b: RentGpu) -> Self {
+        Self { renter_address: b.renter_address, max_minutes: b.max_minutes }
+    }
+}
+
+impl From<StopGpu> for bitfox_market::rentals::StopRequest {
+    fn from(b: StopGpu) -> Self {
+        Self { renter_address: b.renter_address }
+    }
+}
+
 /// A renter's view of a listing's track record.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Reliability {

@@ -15,22 +15,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bitfox_domain::Address;
 
-use crate::abi::{method, selector};
-use crate::deploy::app_address;
+use crate::node_error::{Refusal, classify};
 
-/// Minimum balance of a listing box, paid with `register_listing`.
-pub const LISTING_MBR: u64 = 28_500;
-/// Minimum balance of a rental box, paid inside the rent payment.
-pub const RENTAL_MBR: u64 = 38_100;
-/// The network's minimum fee per transaction.
-pub const MIN_FEE: u64 = 1_000;
-/// Deposit of `create_cluster`: the app's minimum balance for the new ASA, the cluster
-/// box and the unsold-shares holder record.
-pub const CLUSTER_DEPOSIT: u64 = 173_000;
-/// Minimum balance of a holder record, paid with `join_cluster`.
-pub const HOLDER_MBR: u64 = 34_900;
-/// The accumulator's scale (revenue per share × 10¹²).
-pub const SCALE: u128 = 1_000_000_000_000;
+use bitfox_contract::abi::{method, method_arg, u64_arg};
+use bitfox_contract::app_address;
+use bitfox_contract::boxes;
+use bitfox_contract::mbr::{CLUSTER_DEPOSIT, HOLDER_MBR, LISTING_MBR, MIN_FEE, RENTAL_MBR};
 /// How many rounds to wait for a confirmation before giving up (the group stays
 /// journalled and is sent again on the next attempt).
 const CONFIRM_ROUNDS: u64 = 20;
@@ -72,9 +62,8 @@ pub fn algo_address(address: &Address) -> AlgoAddress {
     AlgoAddress(*address.public_key())
 }
 
-fn box_ref(prefix: u8, id: u64) -> BoxReference {
-    let mut name = vec![prefix];
-    name.extend_from_slice(&id.to_be_bytes());
+/// A reference to this app's box `name`.
+fn box_ref(name: Vec<u8>) -> BoxReference {
     BoxReference { app_id: None, name }
 }
 
@@ -87,12 +76,9 @@ fn last_valid(signed: &[u8]) -> Option<u64> {
         .map(|s| s.transaction().last_valid.0)
 }
 
-/// The holder-record box reference: `"h" ‖ cluster id ‖ address`.
-pub fn holder_ref(cluster_id: u64, holder: &Address) -> BoxReference {
-    let mut name = vec![b'h'];
-    name.extend_from_slice(&cluster_id.to_be_bytes());
-    name.extend_from_slice(holder.public_key());
-    BoxReference { app_id: None, name }
+/// The holder-record box reference.
+fn holder_ref(cluster_id: u64, holder: &Address) -> BoxReference {
+    box_ref(boxes::holder(cluster_id, holder))
 }
 
 /// A payment at the minimum fee.
@@ -114,10 +100,6 @@ fn set_assets(txn: &mut Transaction, asset_id: u64) {
     {
         call.foreign_assets = Some(vec![AssetId(asset_id)]);
     }
-}
-
-fn u64_arg(n: u64) -> Vec<u8> {
-    n.to_be_bytes().to_vec()
 }
 
 fn describe(e: &algonaut::Error) -> String {
@@ -229,7 +211,7 @@ impl Contract {
         sender: &Address,
         amount: u64,
     ) -> Result<Transaction, SendError> {
-        pay(params, sender, app_address(self.app_id), amount)
+        pay(params, sender, algo_address(&app_address(self.app_id)), amount)
     }
 
     /// `[pay 28 500 → app, register_listing(price, cluster)]`; `listing_id` is the id the
@@ -242,12 +224,12 @@ impl Contract {
         cluster_id: u64,
         listing_id: u64,
     ) -> Result<Vec<Transaction>, SendError> {
-        let mut boxes = vec![box_ref(b'l', listing_id)];
+        let mut boxes = vec![box_ref(boxes::listing(listing_id))];
         if cluster_id != 0 {
-            boxes.push(box_ref(b'c', cluster_id));
+            boxes.push(box_ref(boxes::cluster(cluster_id)));
         }
         let args = vec![
-            selector(method::REGISTER_LISTING).to_vec(),
+            method_arg(method::REGISTER_LISTING),
             u64_arg(price_per_minute),
             u64_arg(cluster_id),
         ];
@@ -265,17 +247,14 @@ impl Contract {
         listing_id: u64,
         price_per_minute: u64,
     ) -> Result<Vec<Transaction>, SendError> {
-        let args = vec![
-            selector(method::UPDATE_PRICE).to_vec(),
-            u64_arg(listing_id),
-            u64_arg(price_per_minute),
-        ];
+        let args =
+            vec![method_arg(method::UPDATE_PRICE), u64_arg(listing_id), u64_arg(price_per_minute)];
         Ok(vec![self.call(
             params,
             provider,
             MIN_FEE,
             args,
-            vec![box_ref(b'l', listing_id)],
+            vec![box_ref(boxes::listing(listing_id))],
             vec![],
         )?])
     }
@@ -288,13 +267,13 @@ impl Contract {
         provider: &Address,
         listing_id: u64,
     ) -> Result<Vec<Transaction>, SendError> {
-        let args = vec![selector(method::DELIST).to_vec(), u64_arg(listing_id)];
+        let args = vec![method_arg(method::DELIST), u64_arg(listing_id)];
         Ok(vec![self.call(
             params,
             provider,
             2 * MIN_FEE,
             args,
-            vec![box_ref(b'l', listing_id)],
+            vec![box_ref(boxes::listing(listing_id))],
             vec![],
         )?])
     }
@@ -311,8 +290,8 @@ impl Contract {
         let payment = deposit
             .checked_add(RENTAL_MBR)
             .ok_or_else(|| SendError::Rejected("the deposit overflows".into()))?;
-        let args = vec![selector(method::RENT).to_vec(), u64_arg(listing_id), u64_arg(max_minutes)];
-        let boxes = vec![box_ref(b'l', listing_id), box_ref(b'r', listing_id)];
+        let args = vec![method_arg(method::RENT), u64_arg(listing_id), u64_arg(max_minutes)];
+        let boxes = vec![box_ref(boxes::listing(listing_id)), box_ref(boxes::rental(listing_id))];
         Ok(vec![
             self.payment(params, renter, payment)?,
             self.call(params, renter, MIN_FEE, args, boxes, vec![])?,
@@ -330,14 +309,21 @@ impl Contract {
         extra_minutes: u64,
     ) -> Result<Vec<Transaction>, SendError> {
         let args = vec![
-            selector(method::EXTEND).to_vec(),
+            method_arg(method::EXTEND),
             u64_arg(listing_id),
             u64_arg(rental_id),
             u64_arg(extra_minutes),
         ];
         Ok(vec![
             self.payment(params, renter, top_up)?,
-            self.call(params, renter, MIN_FEE, args, vec![box_ref(b'r', listing_id)], vec![])?,
+            self.call(
+                params,
+                renter,
+                MIN_FEE,
+                args,
+                vec![box_ref(boxes::rental(listing_id))],
+                vec![],
+            )?,
         ])
     }
 
@@ -354,10 +340,11 @@ impl Contract {
         provider: &Address,
         cluster_id: u64,
     ) -> Result<Vec<Transaction>, SendError> {
-        let args = vec![selector(method::STOP).to_vec(), u64_arg(listing_id), u64_arg(rental_id)];
-        let mut boxes = vec![box_ref(b'r', listing_id), box_ref(b'l', listing_id)];
+        let args = vec![method_arg(method::STOP), u64_arg(listing_id), u64_arg(rental_id)];
+        let mut boxes =
+            vec![box_ref(boxes::rental(listing_id)), box_ref(boxes::listing(listing_id))];
         if cluster_id != 0 {
-            boxes.push(box_ref(b'c', cluster_id));
+            boxes.push(box_ref(boxes::cluster(cluster_id)));
         }
         let accounts = vec![algo_address(renter), algo_address(provider)];
         Ok(vec![self.call(params, sender, 3 * MIN_FEE, args, boxes, accounts)?])
@@ -379,13 +366,13 @@ impl Contract {
         let mut url_arg = len.to_be_bytes().to_vec();
         url_arg.extend_from_slice(url.as_bytes());
         let args = vec![
-            selector(method::CREATE_CLUSTER).to_vec(),
+            method_arg(method::CREATE_CLUSTER),
             u64_arg(total_shares),
             u64_arg(price_per_share),
             url_arg,
         ];
-        let app = Address::from_public_key(app_address(self.app_id).0);
-        let boxes = vec![box_ref(b'c', cluster_id), holder_ref(cluster_id, &app)];
+        let app = app_address(self.app_id);
+        let boxes = vec![box_ref(boxes::cluster(cluster_id)), holder_ref(cluster_id, &app)];
         Ok(vec![
             self.payment(params, operator, CLUSTER_DEPOSIT)?,
             self.call(params, operator, 2 * MIN_FEE, args, boxes, vec![])?,
@@ -399,8 +386,8 @@ impl Contract {
         holder: &Address,
         cluster_id: u64,
     ) -> Result<Vec<Transaction>, SendError> {
-        let args = vec![selector(method::JOIN_CLUSTER).to_vec(), u64_arg(cluster_id)];
-        let boxes = vec![box_ref(b'c', cluster_id), holder_ref(cluster_id, holder)];
+        let args = vec![method_arg(method::JOIN_CLUSTER), u64_arg(cluster_id)];
+        let boxes = vec![box_ref(boxes::cluster(cluster_id)), holder_ref(cluster_id, holder)];
         Ok(vec![
             self.payment(params, holder, HOLDER_MBR)?,
             self.call(params, holder, MIN_FEE, args, boxes, vec![])?,
@@ -436,10 +423,10 @@ impl Contract {
         let amount = count
             .checked_mul(price)
             .ok_or_else(|| SendError::Rejected("the share price overflows".into()))?;
-        let args = vec![selector(method::BUY_SHARES).to_vec(), u64_arg(cluster_id), u64_arg(count)];
-        let app = Address::from_public_key(app_address(self.app_id).0);
+        let args = vec![method_arg(method::BUY_SHARES), u64_arg(cluster_id), u64_arg(count)];
+        let app = app_address(self.app_id);
         let boxes = vec![
-            box_ref(b'c', cluster_id),
+            box_ref(boxes::cluster(cluster_id)),
             holder_ref(cluster_id, &app),
             holder_ref(cluster_id, buyer),
         ];
@@ -460,14 +447,10 @@ impl Contract {
         count: u64,
     ) -> Result<Vec<Transaction>, SendError> {
         // `account` arguments are indexes into the accounts array (0 is the sender).
-        let args = vec![
-            selector(method::TRANSFER_SHARES).to_vec(),
-            u64_arg(cluster_id),
-            vec![1],
-            u64_arg(count),
-        ];
+        let args =
+            vec![method_arg(method::TRANSFER_SHARES), u64_arg(cluster_id), vec![1], u64_arg(count)];
         let boxes = vec![
-            box_ref(b'c', cluster_id),
+            box_ref(boxes::cluster(cluster_id)),
             holder_ref(cluster_id, from),
             holder_ref(cluster_id, to),
         ];
@@ -485,12 +468,12 @@ impl Contract {
         unsold: bool,
     ) -> Result<Vec<Transaction>, SendError> {
         let (method, record) = if unsold {
-            (method::CLAIM_UNSOLD, Address::from_public_key(app_address(self.app_id).0))
+            (method::CLAIM_UNSOLD, app_address(self.app_id))
         } else {
             (method::CLAIM, *holder)
         };
-        let args = vec![selector(method).to_vec(), u64_arg(cluster_id)];
-        let boxes = vec![box_ref(b'c', cluster_id), holder_ref(cluster_id, &record)];
+        let args = vec![method_arg(method), u64_arg(cluster_id)];
+        let boxes = vec![box_ref(boxes::cluster(cluster_id)), holder_ref(cluster_id, &record)];
         Ok(vec![self.call(params, holder, 2 * MIN_FEE, args, boxes, vec![])?])
     }
 
@@ -524,19 +507,19 @@ impl Contract {
                     details: RequestErrorDetails::Http { status: 400, .. },
                     ..
                 }) => {
-                    if message.contains("already in ledger") {
+                    match classify(&message) {
                         // Sent by an earlier attempt: look it up below.
-                    } else if message.contains("txn dead") {
-                        // Past its validity: go-algorand says so before it checks the
-                        // ledger, so the group may have been committed long ago.
-                        return match self.committed(txid, last_valid(signed)).await? {
-                            Some(confirmed) => Ok(confirmed),
-                            None => Err(SendError::Expired(message)),
-                        };
-                    } else if message.contains("pool") && message.contains("capacity") {
-                        return Err(SendError::Unavailable(message));
-                    } else {
-                        return Err(SendError::Rejected(message));
+                        Refusal::AlreadyCommitted => {}
+                        Refusal::Dead => {
+                            return match self.committed(txid, last_valid(signed)).await? {
+                                Some(confirmed) => Ok(confirmed),
+                                None => Err(SendError::Expired(message)),
+                            };
+                        }
+                        Refusal::PoolFull => return Err(SendError::Unavailable(message)),
+                        Refusal::BoxNotReferenced | Refusal::Rejected => {
+                            return Err(SendError::Rejected(message));
+                        }
                     }
                 }
                 _ => return Err(SendError::Unavailable(message)),

@@ -6,6 +6,7 @@
 //! expired unsent is forgotten and rebuilt on the next attempt.
 
 use algonaut::model::algod::SuggestedParams;
+use bitfox_contract::{Event, boxes, events};
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
@@ -14,8 +15,8 @@ use bitfox_domain::chain::{
 };
 use bitfox_domain::{Address, MicroAlgos};
 
-use crate::abi::{self, Event};
 use crate::client::{Confirmed, Contract, SendError};
+use crate::node_error::{Refusal, classify};
 use crate::signer::{self, Keyring, SignError};
 
 /// The contract on a network, signing with a [`Keyring`].
@@ -53,7 +54,7 @@ async fn unless_raced<T>(
     journal: &dyn Journal,
 ) -> Result<T, ChainError> {
     match result {
-        Err(ChainError::Rejected(reason)) if reason.contains("invalid Box reference") => {
+        Err(ChainError::Rejected(reason)) if classify(&reason) == Refusal::BoxNotReferenced => {
             journal.forget().await?;
             Err(ChainError::Transient(format!(
                 "another creation took the predicted id ({reason}); a new group will be built"
@@ -61,15 +62,6 @@ async fn unless_raced<T>(
         }
         other => other,
     }
-}
-
-/// The big-endian u64 at `at` of a box value whose length was checked.
-fn be_u64(value: &[u8], at: usize) -> u64 {
-    u64::from_be_bytes(value[at..at + 8].try_into().unwrap_or_default())
-}
-
-fn holder_key(cluster_id: u64, holder: &Address) -> Vec<u8> {
-    crate::client::holder_ref(cluster_id, holder).name
 }
 
 fn missing(what: &str, txid: &str) -> ChainError {
@@ -126,7 +118,7 @@ impl AlgorandChain {
         };
         match self.contract.send(&group.bytes, &group.txid).await {
             Ok(confirmed) => {
-                let events = abi::events(&confirmed.logs)
+                let events = events(&confirmed.logs)
                     .map_err(|e| ChainError::Rejected(format!("{}: {e}", confirmed.txid)))?;
                 Ok((confirmed, events))
             }
@@ -161,7 +153,7 @@ impl ChainPort for AlgorandChain {
     }
 
     fn app_address(&self) -> Option<Address> {
-        Some(Address::from_public_key(crate::deploy::app_address(self.contract.app_id()).0))
+        Some(bitfox_contract::app_address(self.contract.app_id()))
     }
 
     fn register<'a>(
@@ -260,9 +252,11 @@ impl ChainPort for AlgorandChain {
             // Joins and opt-ins are done at most once: skip them when the chain has them.
             if journal.recorded().is_none() {
                 let done = match call {
-                    ClusterCall::Join { holder, cluster_id } => {
-                        self.contract.box_value(&holder_key(*cluster_id, holder)).await?.is_some()
-                    }
+                    ClusterCall::Join { holder, cluster_id } => self
+                        .contract
+                        .box_value(&boxes::holder(*cluster_id, holder))
+                        .await?
+                        .is_some(),
                     ClusterCall::OptIn { holder, asset_id } => {
                         self.contract.holds_asset(holder, *asset_id).await?
                     }
@@ -341,31 +335,19 @@ impl ChainPort for AlgorandChain {
 
     fn rental_open(&self, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
         Box::pin(async move {
-            let mut key = vec![b'r'];
-            key.extend_from_slice(&listing_id.to_be_bytes());
-            let value = self.contract.box_value(&key).await?;
-            Ok(value.is_some_and(|v| v.len() >= 8 && be_u64(&v, 0) == rental_id))
+            let value = self.contract.box_value(&boxes::rental(listing_id)).await?;
+            Ok(value.is_some_and(|v| boxes::rental_id(&v) == Some(rental_id)))
         })
     }
 
     fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
         Box::pin(async move {
-            let mut key = vec![b'c'];
-            key.extend_from_slice(&cluster_id.to_be_bytes());
-            let Some(v) = self.contract.box_value(&key).await? else { return Ok(None) };
-            let bad = || ChainError::Rejected(format!("cluster box {cluster_id} is malformed"));
-            if v.len() != 80 {
-                return Err(bad());
-            }
-            let word = |at: usize| be_u64(&v, at);
-            Ok(Some(ClusterState {
-                operator: Address::from_public_key(v[..32].try_into().map_err(|_| bad())?),
-                asset_id: word(32),
-                total_shares: word(40),
-                price_per_share: word(48),
-                acc: u128::from_be_bytes(v[56..72].try_into().map_err(|_| bad())?),
-                acc_rem: word(72),
-            }))
+            let Some(v) = self.contract.box_value(&boxes::cluster(cluster_id)).await? else {
+                return Ok(None);
+            };
+            boxes::decode_cluster(&v).map(Some).ok_or_else(|| {
+                ChainError::Rejected(format!("cluster box {cluster_id} is malformed"))
+            })
         })
     }
 
@@ -375,19 +357,12 @@ impl ChainPort for AlgorandChain {
         holder: &'a Address,
     ) -> PortFuture<'a, Option<HolderState>> {
         Box::pin(async move {
-            let Some(v) = self.contract.box_value(&holder_key(cluster_id, holder)).await? else {
+            let Some(v) = self.contract.box_value(&boxes::holder(cluster_id, holder)).await? else {
                 return Ok(None);
             };
-            if v.len() != 40 {
-                return Err(ChainError::Rejected(format!("holder box of {holder} is malformed")));
-            }
-            let word = |at: usize| be_u64(&v, at);
-            Ok(Some(HolderState {
-                shares: word(0),
-                checkpoint: u128::from_be_bytes(v[8..24].try_into().unwrap_or_default()),
-                dust: word(24),
-                owed: word(32),
-            }))
+            boxes::decode_holder(&v)
+                .map(Some)
+                .ok_or_else(|| ChainError::Rejected(format!("holder box of {holder} is malformed")))
         })
     }
 

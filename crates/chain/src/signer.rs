@@ -130,8 +130,9 @@ pub fn describe(txn: &Transaction) -> String {
         ),
         TransactionType::ApplicationCallTransaction(call) => {
             let head = call.app_arguments.as_ref().and_then(|a| a.first());
-            let method =
-                head.and_then(|h| crate::abi::method_name(h)).unwrap_or("an unknown method");
+            let method = head
+                .and_then(|h| bitfox_contract::abi::method_name(h))
+                .unwrap_or("an unknown method");
             let app = call.app_id.map_or(0, |a| a.0);
             format!("call {method} of app {app} from {sender} (fee {fee}, covers inner payments)")
         }

@@ -14,8 +14,25 @@ pub const TOTAL_SUPPLY: u64 = 10_000_000_000_000_000;
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::BigInt)
+)]
 #[serde(transparent)]
 pub struct MicroAlgos(pub u64);
+
+/// A number of a cluster's share tokens (whole units: the share ASA has no decimals).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::BigInt)
+)]
+#[serde(transparent)]
+pub struct Shares(pub u64);
 
 /// Amount arithmetic that would leave `u64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

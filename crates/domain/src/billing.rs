@@ -43,6 +43,11 @@ pub enum BillingError {
 
 /// A listing's price in microAlgos per minute; never zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::BigInt)
+)]
 #[serde(try_from = "u64", into = "u64")]
 pub struct PricePerMinute(u64);
 
@@ -73,6 +78,11 @@ impl From<PricePerMinute> for u64 {
 
 /// How many minutes of use a rental's deposit pays for; at least one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::BigInt)
+)]
 #[serde(try_from = "u64", into = "u64")]
 pub struct MaxMinutes(u64);
 

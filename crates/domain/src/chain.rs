@@ -470,6 +470,24 @@ impl ChainPort for Unconfigured {
     }
 }
 
+/// A shared [`ChainPort`], shown by its name in debug output.
+#[derive(Clone)]
+pub struct ChainHandle(pub std::sync::Arc<dyn ChainPort>);
+
+impl std::fmt::Debug for ChainHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl std::ops::Deref for ChainHandle {
+    type Target = dyn ChainPort;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The BitFox domain model.
 //!
-//! Everything here is pure: no I/O, no clocks, no randomness. Values are built only
+//! Everything here is pure: no I/O, no clocks, no randomness. The optional `diesel`
+//! feature adds column mappings (text statuses, integer ids and amounts) for the store. Values are built only
 //! through checking constructors ("parse, don't validate"), so an [`Address`], a
 //! [`MicroAlgos`] amount or a [`PricePerMinute`] that exists is known to be valid.
 //!
@@ -17,12 +18,14 @@ pub mod address;
 pub mod amount;
 pub mod billing;
 pub mod chain;
+#[cfg(feature = "diesel")]
+mod columns;
 pub mod ids;
 pub mod lifecycle;
 pub mod protocol;
 
 pub use address::{Address, AddressError};
-pub use amount::{AmountError, MicroAlgos};
+pub use amount::{AmountError, MicroAlgos, Shares};
 pub use billing::{BillingError, FeeBps, MaxMinutes, PricePerMinute, Settlement};
-pub use ids::{GpuId, JobId, RentalId};
-pub use lifecycle::{GpuStatus, IllegalTransition, JobState, RentalStatus};
+pub use ids::{ChainId, ClusterId, GpuId, JobId, RentalId};
+pub use lifecycle::{ClusterStatus, GpuStatus, IllegalTransition, JobKind, JobState, RentalStatus};

@@ -1,4 +1,4 @@
-//! The GPU, rental and job state machines.
+//! The GPU, rental, job and cluster state machines, and the kinds of job.
 //!
 //! Each status knows which statuses may follow it; [`GpuStatus::transition`] and its
 //! siblings refuse anything else, so code that changes a status states the move it makes
@@ -29,42 +29,33 @@ pub struct UnknownStatus {
     pub expected: &'static str,
 }
 
-macro_rules! status_enum {
+/// An enum stored and shown as text: `ALL`, `as_str`, `Display`, `FromStr`, serde in
+/// snake case and, with the `diesel` feature, a `Text` column mapping.
+macro_rules! text_enum {
     (
         $(#[$doc:meta])* $name:ident, $kind:literal,
-        { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? },
-        allowed: |$from:ident, $to:ident| $allowed:expr
+        { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }
     ) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(
+            feature = "diesel",
+            derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+            diesel(sql_type = diesel::sql_types::Text)
+        )]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant),+
         }
 
         impl $name {
-            /// Every status, in declaration order.
+            /// Every value, in declaration order.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
 
-            /// The status as stored and shown on the wire.
+            /// The value as stored and shown on the wire.
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $text),+
-                }
-            }
-
-            /// Whether the state machine allows moving from `self` to `next`.
-            pub fn can_become(self, next: Self) -> bool {
-                let ($from, $to) = (self, next);
-                $allowed
-            }
-
-            /// `next` if the state machine allows it from `self`.
-            pub fn transition(self, next: Self) -> Result<Self, IllegalTransition> {
-                if self.can_become(next) {
-                    Ok(next)
-                } else {
-                    Err(IllegalTransition { kind: $kind, from: self.as_str(), to: next.as_str() })
                 }
             }
         }
@@ -81,6 +72,61 @@ macro_rules! status_enum {
                 match s {
                     $($text => Ok(Self::$variant),)+
                     _ => Err(UnknownStatus { expected: concat!($($text, " "),+) }),
+                }
+            }
+        }
+
+        #[cfg(feature = "diesel")]
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        #[cfg(feature = "diesel")]
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = String::from_sql(bytes)?;
+                text.parse().map_err(|e| format!("stored {} {text:?}: {e}", $kind).into())
+            }
+        }
+    };
+}
+
+/// A [`text_enum!`] that is a state machine: `can_become` and `transition` refuse the
+/// moves `allowed` does not list.
+macro_rules! status_enum {
+    (
+        $(#[$doc:meta])* $name:ident, $kind:literal,
+        { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? },
+        allowed: |$from:ident, $to:ident| $allowed:expr
+    ) => {
+        text_enum!($(#[$doc])* $name, $kind, { $($(#[$vdoc])* $variant = $text),+ });
+
+        impl $name {
+            /// Whether the state machine allows moving from `self` to `next`.
+            pub fn can_become(self, next: Self) -> bool {
+                let ($from, $to) = (self, next);
+                $allowed
+            }
+
+            /// `next` if the state machine allows it from `self`.
+            pub fn transition(self, next: Self) -> Result<Self, IllegalTransition> {
+                if self.can_become(next) {
+                    Ok(next)
+                } else {
+                    Err(IllegalTransition { kind: $kind, from: self.as_str(), to: next.as_str() })
                 }
             }
         }
@@ -193,6 +239,66 @@ status_enum!(
     }
 );
 
+status_enum!(
+    /// Where a cluster is in its life.
+    ClusterStatus, "cluster",
+    {
+        /// Recorded; its creation (and share token) is on its way to the chain.
+        Pending = "pending",
+        /// On chain, with its share token.
+        Active = "active",
+        /// The chain refused its creation; its GPUs were released.
+        Failed = "failed",
+    },
+    allowed: |from, to| {
+        use ClusterStatus::*;
+        matches!((from, to), (Pending, Active) | (Pending, Failed))
+    }
+);
+
+text_enum!(
+    /// What a background job does.
+    JobKind, "job kind",
+    {
+        /// Puts a listing on chain.
+        Register = "register",
+        /// Changes a listing's price on chain.
+        UpdatePrice = "update_price",
+        /// Removes a listing from the chain.
+        Delist = "delist",
+        /// Locks a rental's deposit.
+        Rent = "rent",
+        /// Stops a rental and pays out.
+        Settle = "settle",
+        /// Creates a cluster and its share token.
+        CreateCluster = "create_cluster",
+        /// Creates a holder's record in a cluster.
+        JoinCluster = "join_cluster",
+        /// Opts a holder in to a cluster's share token.
+        OptIn = "opt_in",
+        /// Buys unsold shares.
+        BuyShares = "buy_shares",
+        /// Transfers shares between holders.
+        TransferShares = "transfer_shares",
+        /// Claims a holder's revenue.
+        Claim = "claim",
+        /// Claims the operator's revenue from its unsold shares.
+        ClaimUnsold = "claim_unsold",
+    }
+);
+
+impl JobKind {
+    /// Whether the job works on a listing (`register`, `update_price`, `delist`).
+    pub const fn is_listing(self) -> bool {
+        matches!(self, Self::Register | Self::UpdatePrice | Self::Delist)
+    }
+
+    /// Whether the job works on a rental (`rent`, `settle`).
+    pub const fn is_rental(self) -> bool {
+        matches!(self, Self::Rent | Self::Settle)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +337,7 @@ mod tests {
     status_like!(GpuStatus);
     status_like!(RentalStatus);
     status_like!(JobState);
+    status_like!(ClusterStatus);
 
     #[test]
     fn gpu_transitions() {
@@ -289,6 +396,23 @@ mod tests {
                 (AwaitingSignature, Failed),
             ],
         );
+    }
+
+    #[test]
+    fn cluster_transitions() {
+        use ClusterStatus::*;
+        check_table(ClusterStatus::ALL, &[(Pending, Active), (Pending, Failed)]);
+    }
+
+    #[test]
+    fn job_kinds_round_trip_and_split_by_family() {
+        for &k in JobKind::ALL {
+            assert_eq!(k.as_str().parse::<JobKind>(), Ok(k));
+            assert!(!(k.is_listing() && k.is_rental()), "{k}");
+        }
+        assert_eq!(JobKind::ALL.iter().filter(|k| k.is_listing()).count(), 3);
+        assert_eq!(JobKind::ALL.iter().filter(|k| k.is_rental()).count(), 2);
+        assert!("drop_tables".parse::<JobKind>().is_err());
     }
 
     #[test]

@@ -28,10 +28,10 @@ mod tests {
 
     #[test]
     fn app_address_matches_go_algorand() {
-        // go-algorand's `basics.AppIndex(1001).Address()`.
+        // py-algorand-sdk: `algosdk.logic.get_application_address(1001)`.
         assert_eq!(
             app_address(1001).to_string(),
-            "VQSENIKC3PNXUTCLGV2NTUOHGPVSRIDDOTJT6DYA4G7DG2VEAIHMUDC6ZM"
+            "OKSDOCOXVGMBXQ5TP5YA4VWTZWZJLJP3OMIILPHMHGHURUFE2Q3JP62QNU"
         );
     }
 

@@ -2,7 +2,7 @@
 //!
 //! SQLite through diesel, with the library bundled so no system SQLite is needed.
 //! Every connection runs in WAL mode with a busy timeout and foreign keys on, so the API,
-//! the job runner and (later) the watcher can share one database file safely.
+//! the job runner and the watcher can share one database file safely.
 //! Migrations are embedded in the binary ([`Store::migrate`]).
 //!
 //! Writers use [`Store::write`], which runs a closure inside an `IMMEDIATE` transaction
@@ -17,10 +17,12 @@
 //! derived data until the next write.
 //!
 //! Row types ([`models`]) are this crate's own; the API maps them to its wire types.
+//! The watcher's mirror of the chain is written and read through [`mirror`] only.
 
 pub use diesel;
 pub use diesel_migrations;
 
+pub mod mirror;
 pub mod models;
 pub mod repo;
 pub mod schema;

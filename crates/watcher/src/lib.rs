@@ -15,7 +15,7 @@ pub mod mirror;
 
 use std::time::Duration;
 
-use bitfox_chain::abi;
+use bitfox_contract as abi;
 use bitfox_store::{Store, StoreError, now_seconds};
 use tokio_util::sync::CancellationToken;
 
@@ -73,7 +73,7 @@ pub struct Watcher {
 impl Watcher {
     /// Watches `app_id` through `indexer`, mirroring into `store`.
     pub fn new(store: Store, indexer: Indexer, app_id: u64) -> Self {
-        let app_address = bitfox_chain::deploy::app_address(app_id).to_string();
+        let app_address = bitfox_contract::app_address(app_id).to_string();
         Self { store, indexer, app_id, app_address }
     }
 

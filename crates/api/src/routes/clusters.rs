@@ -8,26 +8,24 @@
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use bitfox_domain::Address;
-use bitfox_domain::amount::TOTAL_SUPPLY;
 use bitfox_domain::chain::{ClusterState, HolderState};
-use bitfox_store::models::{ClusterRow, JobRow, NewCluster};
+use bitfox_market::Mode;
+use bitfox_store::mirror::{self, Holding};
+use bitfox_store::models::{ClusterRow, JobRow};
 use bitfox_store::now_seconds;
-use bitfox_store::repo::{cluster, gpu, mirror};
+use bitfox_store::repo::{cluster, gpu};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, parse_id};
-use crate::service::{self, JobParams};
 use crate::types::{Gpu, Job, Rental};
-
-/// Most shares a cluster may issue.
-const MAX_SHARES: u64 = 1_000_000_000_000;
+use bitfox_market::clusters::{self, PlannedJob};
 
 /// Body of `POST /clusters`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCluster {
     /// The operator: pays the 173,000 µAlgo deposit, owns the unsold shares and is paid
@@ -46,6 +44,19 @@ pub struct CreateCluster {
     /// GPUs of the operator to put in the cluster.
     #[serde(default)]
     pub gpus: Vec<i64>,
+}
+
+impl From<CreateCluster> for clusters::NewCluster {
+    fn from(b: CreateCluster) -> Self {
+        Self {
+            operator_address: b.operator_address,
+            name: b.name,
+            description: b.description,
+            total_shares: b.total_shares,
+            price_per_share: b.price_per_share,
+            gpus: b.gpus,
+        }
+    }
 }
 
 /// A cluster.
@@ -99,14 +110,14 @@ pub struct Holder {
 }
 
 /// Body of `POST /clusters/{id}/gpus`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachGpu {
     pub gpu_id: i64,
 }
 
 /// Body of `POST /clusters/{id}/shares`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyShares {
     #[schema(value_type = String)]
@@ -115,7 +126,7 @@ pub struct BuyShares {
 }
 
 /// Body of `POST /clusters/{id}/transfers`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferShares {
     #[schema(value_type = String)]
@@ -126,7 +137,7 @@ pub struct TransferShares {
 }
 
 /// Body of `POST /clusters/{id}/claims`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
     /// The holder; the operator claims its unsold shares' revenue.
@@ -167,6 +178,13 @@ fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The sum of `amounts`; an error, never a wrapped figure, if it passes `u64`.
+fn checked_sum(amounts: impl IntoIterator<Item = u64>) -> Result<u64, ApiError> {
+    amounts.into_iter().try_fold(0u64, u64::checked_add).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("a sum of microAlgo amounts overflows u64"))
+    })
+}
+
 fn view(row: ClusterRow, gpus: Vec<i64>) -> Cluster {
     Cluster {
         id: row.id,
@@ -205,7 +223,8 @@ struct Active {
 
 impl Active {
     async fn load(state: &AppState, id: i64) -> Result<Self, ApiError> {
-        let row = state.store.read(move |c| service::find_cluster(c, id)).await?;
+        let row =
+            state.store.read(move |c| Ok::<_, ApiError>(clusters::find_cluster(c, id)?)).await?;
         let chain_id = match (row.status.as_str(), row.chain_cluster_id) {
             ("active", Some(chain_id)) => u64_of(chain_id),
             (status, _) => {
@@ -242,31 +261,18 @@ impl Active {
     }
 
     /// Mirror holders: `(address, shares, claimed)`, the unsold-shares record included.
-    async fn mirrored(&self, state: &AppState) -> Result<Vec<(String, i64, i64)>, ApiError> {
-        let chain_id = i64::try_from(self.chain_id).unwrap_or(i64::MAX);
+    async fn mirrored(&self, state: &AppState) -> Result<Vec<Holding>, ApiError> {
+        let chain_id = self.chain_id;
         state.store.read(move |c| Ok::<_, ApiError>(mirror::holders(c, chain_id)?)).await
     }
 }
 
-/// Queues `jobs` for cluster `id`, each running only after the ones before it have
-/// succeeded (a purchase after its holder record and opt-in); returns the last.
-async fn queue(
-    state: &AppState,
-    jobs: Vec<(&'static str, JobParams)>,
-    id: i64,
-) -> Result<JobRow, ApiError> {
+/// Queues `jobs` for cluster `id` in order (see [`clusters::queue_in_order`]) and wakes
+/// the runner; returns the last.
+async fn queue(state: &AppState, jobs: Vec<PlannedJob>, id: i64) -> Result<JobRow, ApiError> {
     let last = state
         .store
-        .write(move |c| {
-            let now = now_seconds();
-            let mut queued: Vec<JobRow> = Vec::new();
-            for (kind, payload) in jobs {
-                let after = queued.iter().map(|j| j.id).collect();
-                let payload = JobParams { after, ..payload };
-                queued.push(service::cluster_job(c, kind, id, &payload, now)?);
-            }
-            queued.pop().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no job to queue")))
-        })
+        .write(move |c| Ok::<_, ApiError>(clusters::queue_in_order(c, id, jobs, now_seconds())?))
         .await?;
     state.wake.notify_one();
     Ok(last)
@@ -293,48 +299,10 @@ pub async fn create_cluster(
     body: ValidJson<CreateCluster>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.value;
-    let mut errors = Vec::new();
-    let name = req.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters, no control characters"));
-    }
-    if req.description.chars().count() > 1000 {
-        errors.push(FieldError::new("description", "must be at most 1000 characters"));
-    }
-    if req.total_shares == 0 || req.total_shares > MAX_SHARES {
-        errors.push(FieldError::new("total_shares", "must be between 1 and 10^12"));
-    }
-    if req.price_per_share > TOTAL_SUPPLY {
-        errors.push(FieldError::new("price_per_share", "must be at most the total Algo supply"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let operator = req.operator_address.to_string();
-    caller.ensure_is(&operator, "operator_address")?;
-    let (row, gpus) = state
+    let gpus = req.gpus.clone();
+    let row = state
         .store
-        .write(move |c| {
-            let now = now_seconds();
-            let row = cluster::insert(
-                c,
-                &NewCluster {
-                    operator_address: operator.clone(),
-                    name,
-                    description: req.description,
-                    total_shares: i64::try_from(req.total_shares).unwrap_or(i64::MAX),
-                    price_per_share: i64::try_from(req.price_per_share).unwrap_or(i64::MAX),
-                    status: "pending".to_owned(),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            service::cluster_job(c, "create_cluster", row.id, &JobParams::default(), now)?;
-            for gpu_id in &req.gpus {
-                service::attach(c, &operator, row.id, *gpu_id, now)?;
-            }
-            Ok::<_, ApiError>((row, req.gpus))
-        })
+        .write(move |c| Ok::<_, ApiError>(clusters::create(c, &caller, req.into(), now_seconds())?))
         .await?;
     state.wake.notify_one();
     let location = format!("/clusters/{}", row.id);
@@ -379,7 +347,7 @@ pub async fn get_cluster(
     let id = cluster_id(&id)?;
     let (row, gpus) = state
         .store
-        .read(move |c| Ok::<_, ApiError>((service::find_cluster(c, id)?, gpu::in_cluster(c, id)?)))
+        .read(move |c| Ok::<_, ApiError>((clusters::find_cluster(c, id)?, gpu::in_cluster(c, id)?)))
         .await?;
     let active = row.status == "active";
     let mut out = view(row, gpus);
@@ -393,8 +361,7 @@ pub async fn get_cluster(
             shares_available: unsold,
             total_revenue: cluster.chain.total_revenue().unwrap_or(0),
             revenue_per_share: cluster.chain.revenue_per_share(),
-            holders: holders.iter().filter(|(a, shares, _)| *a != app && *shares > 0).count()
-                as u64,
+            holders: holders.iter().filter(|h| h.holder != app && h.shares > 0).count() as u64,
         });
     }
     Ok(HttpResponse::Ok().json(out))
@@ -419,16 +386,17 @@ pub async fn list_holders(
     let id = cluster_id(&id)?;
     let cluster = Active::load(&state, id).await?;
     let mut out = Vec::new();
-    for (address, _, claimed) in cluster.mirrored(&state).await? {
-        let who: Address = address
+    for held in cluster.mirrored(&state).await? {
+        let who: Address = held
+            .holder
             .parse()
             .map_err(|_| ApiError::Internal(anyhow::anyhow!("bad mirror address")))?;
         let Some(h) = cluster.holder(&state, &who).await? else { continue };
         out.push(Holder {
-            address,
+            address: held.holder,
             shares: h.shares,
             claimable: cluster.claimable(&h)?,
-            claimed: u64_of(claimed),
+            claimed: held.claimed,
         });
     }
     Ok(HttpResponse::Ok().json(out))
@@ -455,12 +423,14 @@ pub async fn attach_gpu(
 ) -> Result<HttpResponse, ApiError> {
     let id = cluster_id(&id)?;
     let gpu_id = body.value.gpu_id;
-    let row = state.store.read(move |c| service::find_cluster(c, id)).await?;
+    let row = state.store.read(move |c| Ok::<_, ApiError>(clusters::find_cluster(c, id)?)).await?;
     caller.ensure_is(&row.operator_address, &format!("cluster {id}"))?;
     let operator = row.operator_address;
     let gpu = state
         .store
-        .write(move |c| service::attach(c, &operator, id, gpu_id, now_seconds()))
+        .write(move |c| {
+            Ok::<_, ApiError>(clusters::attach(c, &operator, id, gpu_id, now_seconds())?)
+        })
         .await?;
     state.wake.notify_one();
     Ok(HttpResponse::Accepted().json(Gpu::from(gpu)))
@@ -492,32 +462,14 @@ pub async fn buy_shares(
     caller.ensure_is(&buyer, "buyer_address")?;
     let cluster = Active::load(&state, id).await?;
     let available = cluster.unsold(&state).await?;
-    if req.count == 0 || req.count > available {
-        return Err(ApiError::field(
-            "count",
-            format!("must be between 1 and the {available} shares available"),
-        ));
-    }
-    if req.count.checked_mul(cluster.chain.price_per_share).is_none_or(|paid| paid > TOTAL_SUPPLY) {
-        return Err(ApiError::field(
-            "count",
-            "the price of that many shares exceeds the Algo supply",
-        ));
-    }
-    if buyer == cluster.row.operator_address {
-        return Err(ApiError::field(
-            "buyer_address",
-            "the operator owns the unsold shares already",
-        ));
-    }
-    let holder = JobParams { holder: Some(buyer), ..JobParams::default() };
-    let buy = JobParams { count: Some(req.count), ..holder.clone() };
-    let job = queue(
-        &state,
-        vec![("join_cluster", holder.clone()), ("opt_in", holder), ("buy_shares", buy)],
-        id,
-    )
-    .await?;
+    let jobs = clusters::purchase(
+        &cluster.row.operator_address,
+        cluster.chain.price_per_share,
+        available,
+        &buyer,
+        req.count,
+    )?;
+    let job = queue(&state, jobs, id).await?;
     Ok(accepted(job))
 }
 
@@ -544,40 +496,22 @@ pub async fn transfer_shares(
     let req = body.value;
     caller.ensure_is(&req.from_address.to_string(), "from_address")?;
     let cluster = Active::load(&state, id).await?;
-    if req.to_address == req.from_address || req.to_address == cluster.app {
-        return Err(ApiError::field("to_address", "must be another holder"));
-    }
-    // The recipient's holder record and opt-in are its own transactions: with API keys,
-    // the sender cannot have the server make them (and spend the recipient's balance).
-    if state.settings.mode == crate::config::Mode::Production
-        && cluster.holder(&state, &req.to_address).await?.is_none()
-    {
-        return Err(ApiError::field(
-            "to_address",
-            format!("{} has not joined cluster {id}: it must buy shares first", req.to_address),
-        ));
-    }
+    clusters::transfer_parties(&req.from_address, &req.to_address, &cluster.app)?;
+    // The recipient's record is read only where the rule needs it (production).
+    let recipient_joined = match state.mode {
+        Mode::Production => cluster.holder(&state, &req.to_address).await?.is_some(),
+        Mode::Dev => true,
+    };
     let held = cluster.holder(&state, &req.from_address).await?.map_or(0, |h| h.shares);
-    if req.count == 0 || req.count > held {
-        return Err(ApiError::field(
-            "count",
-            format!("must be between 1 and the {held} shares {} holds", req.from_address),
-        ));
-    }
-    let to = JobParams { holder: Some(req.to_address.to_string()), ..JobParams::default() };
-    let transfer = JobParams {
-        after: Vec::new(),
-        holder: Some(req.from_address.to_string()),
-        to: Some(req.to_address.to_string()),
-        count: Some(req.count),
-    };
-    // With API keys the recipient's record and opt-in are its own business (it joined
-    // by buying); in dev mode the server makes them for the dev accounts.
-    let jobs = if state.settings.mode == crate::config::Mode::Production {
-        vec![("transfer_shares", transfer)]
-    } else {
-        vec![("join_cluster", to.clone()), ("opt_in", to), ("transfer_shares", transfer)]
-    };
+    let jobs = clusters::transfer(
+        state.mode,
+        id,
+        &req.from_address,
+        &req.to_address,
+        recipient_joined,
+        held,
+        req.count,
+    )?;
     let job = queue(&state, jobs, id).await?;
     Ok(accepted(job))
 }
@@ -614,18 +548,7 @@ pub async fn claim(
         ));
     };
     let due = cluster.claimable(&h)?;
-    if due == 0 {
-        return Err(ApiError::Conflict(format!(
-            "{who} has nothing to claim from cluster {id} now"
-        )));
-    }
-    let kind = if unsold { "claim_unsold" } else { "claim" };
-    let job = queue(
-        &state,
-        vec![(kind, JobParams { holder: Some(who.to_string()), ..JobParams::default() })],
-        id,
-    )
-    .await?;
+    let job = queue(&state, clusters::claim(id, &who, unsold, due)?, id).await?;
     Ok(accepted(job))
 }
 
@@ -683,11 +606,13 @@ pub async fn portfolio(
         rentals_as_renter: renter.into_iter().map(|r| Rental::from_row(r, None, now)).collect(),
         rentals_as_provider: provider.into_iter().map(|r| Rental::from_row(r, None, now)).collect(),
         provider_earnings,
-        claimed_revenue: holdings.iter().map(|(_, _, claimed)| u64_of(*claimed)).sum(),
+        claimed_revenue: checked_sum(holdings.iter().map(|h| h.claimed))?,
         claimable_revenue: 0,
     };
-    let mut wanted: Vec<(i64, bool)> =
-        holdings.iter().map(|(chain_id, _, _)| (*chain_id, false)).collect();
+    let mut wanted: Vec<(i64, bool)> = holdings
+        .iter()
+        .map(|h| Ok((mirror::column(h.cluster_id)?, false)))
+        .collect::<Result<_, bitfox_store::diesel::result::Error>>()?;
     wanted.extend(operated.iter().filter_map(|r| r.chain_cluster_id.map(|c| (c, true))));
     for (chain_id, unsold) in wanted {
         let local = state
@@ -699,7 +624,7 @@ pub async fn portfolio(
         let record = if unsold { cluster.app } else { who };
         let Some(h) = cluster.holder(&state, &record).await? else { continue };
         let claimable = cluster.claimable(&h)?;
-        out.claimable_revenue += claimable;
+        out.claimable_revenue = checked_sum([out.claimable_revenue, claimable])?;
         out.holdings.push(PortfolioHolding {
             cluster_id: local,
             shares: h.shares,

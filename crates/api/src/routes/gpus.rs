@@ -17,8 +17,8 @@ use crate::cache::Page;
 use crate::error::{ApiError, Problem};
 use crate::extract::{OptionalJson, ValidJson, parse_id, parse_query};
 use crate::idempotency::{self, Claim, Saved};
-use crate::service;
 use crate::types::{CreateGpu, Gpu, GpuListParams, RentGpu, Rental, StopGpu, UpdateGpu};
+use bitfox_market::{listings, rentals};
 
 /// List a GPU.
 ///
@@ -50,7 +50,7 @@ pub async fn create_gpu(
         .store
         .write(move |c| {
             idempotency::run(c, claim.as_ref(), now, |c| {
-                let gpu = Gpu::from(service::register(c, &caller, value, now)?);
+                let gpu = Gpu::from(listings::register(c, &caller, value.into(), now)?);
                 let location = gpu.links.this.clone();
                 Ok(Saved::new(StatusCode::CREATED, to_json(&gpu)?, Some(location)))
             })
@@ -212,7 +212,7 @@ async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, Ap
 #[get("/gpus/{id}")]
 pub async fn get_gpu(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
-    let row = state.store.read(move |c| service::find_gpu(c, id)).await?;
+    let row = state.store.read(move |c| Ok::<_, ApiError>(listings::find_gpu(c, id)?)).await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
@@ -239,8 +239,12 @@ pub async fn update_gpu(
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
     let value = body.value;
-    let row =
-        state.store.write(move |c| service::update(c, &caller, id, value, now_seconds())).await?;
+    let row = state
+        .store
+        .write(move |c| {
+            Ok::<_, ApiError>(listings::update(c, &caller, id, value.into(), now_seconds())?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
@@ -263,7 +267,10 @@ pub async fn delete_gpu(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
-    let row = state.store.write(move |c| service::delist(c, &caller, id, now_seconds())).await?;
+    let row = state
+        .store
+        .write(move |c| Ok::<_, ApiError>(listings::delist(c, &caller, id, now_seconds())?))
+        .await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
@@ -288,7 +295,10 @@ pub async fn heartbeat(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
-    let row = state.store.write(move |c| service::heartbeat(c, &caller, id, now_seconds())).await?;
+    let row = state
+        .store
+        .write(move |c| Ok::<_, ApiError>(listings::heartbeat(c, &caller, id, now_seconds())?))
+        .await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
@@ -324,7 +334,7 @@ pub async fn rent_gpu(
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
     let value = body.value;
     accept(&state, &req, caller, &body.raw, move |c, caller, now| {
-        service::rent(c, caller, id, value, now)
+        Ok(rentals::rent(c, caller, id, value.into(), now)?)
     })
     .await
 }
@@ -393,7 +403,7 @@ pub async fn stop_gpu(
     let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
     let stop = body.value.unwrap_or_default();
     accept(&state, &req, caller, &body.raw, move |c, caller, now| {
-        service::stop(c, caller, id, stop, now)
+        Ok(rentals::stop(c, caller, id, stop.into(), now)?)
     })
     .await
 }

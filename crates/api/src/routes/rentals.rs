@@ -10,8 +10,8 @@ use super::{decode_cursor, encode_cursor, next_link, parse_address, parse_limit}
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{parse_id, parse_query};
-use crate::service;
 use crate::types::{Rental, RentalListParams};
+use bitfox_market::rentals;
 
 /// One rental: status, deposit, cost so far, on-chain transaction ids and, once
 /// settled, the exact amounts paid, charged as fee and refunded.
@@ -29,7 +29,7 @@ pub async fn get_rental(state: Data<AppState>, id: Path<String>) -> Result<HttpR
     let (row, job) = state
         .store
         .read(move |c| {
-            let row = service::find_rental(c, id)?;
+            let row = rentals::find_rental(c, id)?;
             let job = job::latest_for_rental(c, id)?.map(|j| j.id);
             Ok::<_, ApiError>((row, job))
         })

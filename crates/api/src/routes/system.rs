@@ -27,7 +27,7 @@ pub async fn health(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
         .await?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".to_owned(),
-        mode: state.settings.mode.as_str().to_owned(),
+        mode: state.mode.as_str().to_owned(),
         chain: state.chain_name.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }))

@@ -1,8 +1,8 @@
 //! Production mode: API keys bound to addresses; owners change only their own GPUs,
 //! renters stop only their own rentals.
 
-use bitfox_api::config::Mode;
 use bitfox_domain::Address;
+use bitfox_market::Mode;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

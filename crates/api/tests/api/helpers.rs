@@ -1,14 +1,14 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use bitfox_api::Application;
-use bitfox_api::config::{Mode, Settings};
-use bitfox_api::runner::{JobRunner, Outcome};
+use bitfox_api::{Application, HttpSettings};
 use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
     Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, SettleOrder,
     SettleReceipt, SignedGroup, TxReceipt, Unconfigured, UnsignedGroup, UpdatePriceOrder,
 };
+use bitfox_jobs::{JobRunner, JobSettings, Keeper, Outcome};
+use bitfox_market::Mode;
 use bitfox_store::Store;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -146,6 +146,14 @@ impl ChainPort for ScriptedChain {
     }
 }
 
+/// The parts of the configuration a test app is built with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub http: HttpSettings,
+    pub jobs: JobSettings,
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -183,8 +191,11 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(options: Options) -> TestApp {
     let dir = options.dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
-    let mut settings =
-        Settings { mode: options.mode, data_dir: dir.path().to_path_buf(), ..Settings::default() };
+    let mut settings = Settings {
+        mode: options.mode,
+        http: HttpSettings::default(),
+        jobs: JobSettings::default(),
+    };
     settings.http.port = 0;
     settings.http.workers = Some(2);
     settings.http.shutdown_timeout_secs = 2;
@@ -193,12 +204,36 @@ pub async fn spawn_with(options: Options) -> TestApp {
     if let Some(limit) = options.body_limit {
         settings.http.body_limit_bytes = limit;
     }
-    let store = Store::open(&settings.database_path(), 4).unwrap();
+    let store = Store::open(&dir.path().join("bitfox.db"), 4).unwrap();
     store.migrate().unwrap();
-    let app = Application::build(settings.clone(), store.clone(), options.chain).unwrap();
+    let wake = Arc::new(Notify::new());
+    let app = Application::build(
+        settings.mode,
+        settings.http.clone(),
+        store.clone(),
+        options.chain.clone(),
+        wake.clone(),
+    )
+    .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let shutdown = CancellationToken::new();
-    let handle = tokio::spawn(app.run(shutdown.clone()));
+    // The server, and (when asked) the background work, as a worker runs it.
+    let jobs = settings.jobs.clone();
+    let (chain, worker_store, stop) = (options.chain, store.clone(), shutdown.clone());
+    let handle = tokio::spawn(async move {
+        let background = async {
+            if !jobs.enabled {
+                return Ok(());
+            }
+            let runner =
+                JobRunner::new(worker_store.clone(), chain.clone(), jobs.clone(), wake.clone());
+            let keeper = Keeper::new(worker_store, chain, jobs, wake);
+            tokio::try_join!(runner.run(stop.child_token()), keeper.run(stop.child_token()))
+                .map(drop)
+        };
+        let (served, background) = tokio::join!(app.run(stop.clone()), background);
+        served.and(background)
+    });
     TestApp {
         base,
         client: reqwest::Client::new(),

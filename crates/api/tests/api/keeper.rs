@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use bitfox_api::keeper::{Keeper, Report};
-use bitfox_api::runner::Outcome;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{RentReceipt, SettleReceipt};
+use bitfox_jobs::{Keeper, Outcome, Report};
 use reqwest::StatusCode;
 use serde_json::json;
 

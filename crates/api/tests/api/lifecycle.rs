@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use bitfox_api::runner::Outcome;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::{FeeBps, PricePerMinute, Settlement};
 use bitfox_domain::chain::{ChainError, RentReceipt, SettleReceipt, Unconfigured};
+use bitfox_jobs::Outcome;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -133,12 +133,8 @@ async fn transient_errors_retry_with_backoff_then_fail() {
     let mut settings = app.settings.jobs.clone();
     settings.retry_base_secs = 0;
     settings.max_attempts = 2;
-    let runner = bitfox_api::runner::JobRunner::new(
-        app.store.clone(),
-        chain.clone(),
-        settings,
-        Default::default(),
-    );
+    let runner =
+        bitfox_jobs::JobRunner::new(app.store.clone(), chain.clone(), settings, Default::default());
     let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;

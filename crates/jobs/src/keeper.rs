@@ -21,10 +21,10 @@ use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::ChainHandle;
-use crate::config::JobSettings;
-use crate::error::ApiError;
-use crate::service;
+use bitfox_domain::chain::ChainHandle;
+use bitfox_market::{failure, listings, rentals};
+
+use crate::{JobSettings, Result};
 
 /// What one keeper pass did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,7 +52,7 @@ fn pass(
     chain_now: i64,
     now: i64,
     apply: bool,
-) -> Result<Report, ApiError> {
+) -> Result<Report> {
     let mut report = Report::default();
     for mut row in rental::running(c)? {
         let (Some(start), Ok(price), Ok(deposit)) = (
@@ -67,14 +67,14 @@ fn pass(
         let end = billing::max_end(start, price, MicroAlgos(deposit));
         if chain_now >= i64::try_from(end).unwrap_or(i64::MAX).saturating_add(limits.grace) {
             if apply {
-                service::expire(c, &mut row, now)?;
+                rentals::expire(c, &mut row, now)?;
             }
             report.expired += 1;
         }
     }
     for id in gpu::silent_since(c, now.saturating_sub(limits.silence))? {
         if apply {
-            service::go_offline(c, id, now)?;
+            listings::go_offline(c, id, now)?;
         }
         report.offline += 1;
     }
@@ -84,7 +84,7 @@ fn pass(
                 "no signature within {} seconds: sign sooner, or ask again",
                 limits.unsigned
             );
-            service::job_failed(c, &stale, &reason, now)?;
+            failure::job_failed(c, &stale, &reason, now)?;
         }
         report.unsigned += 1;
     }
@@ -117,7 +117,7 @@ impl Keeper {
     ///
     /// It looks in a read first and takes the writer only when something is due: a
     /// write every second would also invalidate the listing page cache every second.
-    pub async fn run_once(&self, chain_now: i64, now: i64) -> Result<Report, ApiError> {
+    pub async fn run_once(&self, chain_now: i64, now: i64) -> Result<Report> {
         let limits = Limits {
             grace: i64::try_from(self.settings.expiry_grace_secs).unwrap_or(i64::MAX),
             silence: i64::try_from(self.settings.heartbeat_timeout_secs).unwrap_or(i64::MAX),

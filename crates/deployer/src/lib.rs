@@ -1,4 +1,4 @@
-//! The contract deployer.
+//! The contract deployer (`bitfox deploy`).
 //!
 //! It compiles the TEAL through the target node's `/v2/teal/compile` (so the bytes are
 //! the node's own), creates the application with the schema, extra page and
@@ -19,22 +19,13 @@ use algonaut::transaction::{CreateApplication, Pay};
 use algonaut::{SourceMap, core::CompiledTeal};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use bitfox_contract::mbr::APP_MIN_BALANCE;
+use bitfox_contract::program::{CREATE, EXTRA_PAGES, GLOBAL_SCHEMA};
+use bitfox_contract::selector;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512_256};
 
-use crate::abi::selector;
-
-/// The contract's approval program, as shipped with this build.
-pub const APPROVAL_TEAL: &str = include_str!("../../../contracts/bitfox.teal");
-/// The contract's clear-state program.
-pub const CLEAR_TEAL: &str = include_str!("../../../contracts/clear.teal");
-
-/// The app account's own minimum balance, paid at deployment.
-pub const APP_MIN_BALANCE: u64 = 100_000;
-/// The contract's global schema: 6 integers, 2 byte slices.
-pub const GLOBAL_SCHEMA: (u64, u64) = (6, 2);
-/// Extra program pages the contract needs.
-pub const EXTRA_PAGES: u32 = 1;
+pub use bitfox_contract::program::{APPROVAL_TEAL, CLEAR_TEAL};
 
 /// What to deploy, and where.
 #[derive(Debug, Clone)]
@@ -128,12 +119,9 @@ fn hash_hex(bytes: &[u8]) -> String {
     Sha512_256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The address of application `app_id`'s account.
+/// The address of application `app_id`'s account, as the SDK's type.
 pub fn app_address(app_id: u64) -> Address {
-    let mut hasher = Sha512_256::new();
-    hasher.update(b"appID");
-    hasher.update(app_id.to_be_bytes());
-    Address(hasher.finalize().into())
+    Address(*bitfox_contract::app_address(app_id).public_key())
 }
 
 /// Reads the manifest at `path`; `None` when there is none.
@@ -200,7 +188,7 @@ pub async fn deploy(algod: &Algod, admin: &Account, plan: &Plan) -> Result<Outco
         }
     }
 
-    let mut args = vec![selector("create(address,uint64)void").to_vec(), plan.treasury.0.to_vec()];
+    let mut args = vec![selector(CREATE.as_bytes()).to_vec(), plan.treasury.0.to_vec()];
     args.push(plan.fee_bps.to_be_bytes().to_vec());
     if plan.dry_run {
         return Ok(Outcome::WouldDeploy(vec![

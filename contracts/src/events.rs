@@ -1,64 +1,8 @@
-//! The contract's ARC-4 interface: method selectors, return values and the ARC-28
-//! events it logs (`contracts/README.md` lists them all; `contracts/bitfox.arc56.json`
-//! is the source). Decoding is strict: a log whose selector is known but whose body has
-//! the wrong length is an error, never a guess.
+//! The ARC-28 events the contract logs, decoded strictly: a log whose selector is known
+//! but whose body has the wrong length is an error, never a guess.
 
 use bitfox_domain::Address;
-use sha2::{Digest, Sha512_256};
-
-/// The prefix of an ARC-4 return value log.
-pub const RETURN_PREFIX: [u8; 4] = [0x15, 0x1f, 0x7c, 0x75];
-
-/// Method signatures.
-pub mod method {
-    pub const REGISTER_LISTING: &str = "register_listing(uint64,uint64,pay)uint64";
-    pub const UPDATE_PRICE: &str = "update_price(uint64,uint64)void";
-    pub const DELIST: &str = "delist(uint64)void";
-    pub const RENT: &str = "rent(uint64,uint64,pay)uint64";
-    pub const EXTEND: &str = "extend(uint64,uint64,uint64,pay)void";
-    pub const STOP: &str = "stop(uint64,uint64)(uint64,uint64,uint64,uint64)";
-    pub const WITHDRAW_FEES: &str = "withdraw_fees()uint64";
-    pub const CREATE_CLUSTER: &str = "create_cluster(uint64,uint64,string,pay)(uint64,uint64)";
-    pub const JOIN_CLUSTER: &str = "join_cluster(uint64,pay)void";
-    pub const BUY_SHARES: &str = "buy_shares(uint64,uint64,pay)void";
-    pub const TRANSFER_SHARES: &str = "transfer_shares(uint64,account,uint64)void";
-    pub const CLAIM: &str = "claim(uint64)uint64";
-    pub const CLAIM_UNSOLD: &str = "claim_unsold(uint64)uint64";
-}
-
-/// The 4-byte ARC-4 selector of a method or event signature.
-pub fn selector(signature: &str) -> [u8; 4] {
-    let digest = Sha512_256::digest(signature.as_bytes());
-    [digest[0], digest[1], digest[2], digest[3]]
-}
-
-/// The name of the contract method whose selector is `head`.
-pub fn method_name(head: &[u8]) -> Option<&'static str> {
-    [
-        method::REGISTER_LISTING,
-        method::UPDATE_PRICE,
-        method::DELIST,
-        method::RENT,
-        method::EXTEND,
-        method::STOP,
-        method::WITHDRAW_FEES,
-        method::CREATE_CLUSTER,
-        method::JOIN_CLUSTER,
-        method::BUY_SHARES,
-        method::TRANSFER_SHARES,
-        method::CLAIM,
-        method::CLAIM_UNSOLD,
-    ]
-    .into_iter()
-    .find(|signature| selector(signature)[..] == *head)
-    .and_then(|signature| signature.split('(').next())
-}
-
-/// The return value of an ARC-4 call: the last log, without its prefix.
-pub fn return_value(logs: &[Vec<u8>]) -> Option<&[u8]> {
-    logs.last().and_then(|log| log.strip_prefix(&RETURN_PREFIX[..]))
-}
-
+use bitfox_domain::protocol::selector;
 /// An event the contract logged (serialised externally tagged: `{"RentalStarted": {…}}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Event {
@@ -317,7 +261,7 @@ fn decode_body(name: &'static str, body: &[u8]) -> Option<Event> {
 /// value, say), an error when it names an event but does not decode as one.
 pub fn decode_event(log: &[u8]) -> Option<Result<Event, EventError>> {
     let (head, body) = log.split_at_checked(4)?;
-    let (name, _) = EVENTS.iter().find(|(_, signature)| selector(signature) == head)?;
+    let (name, _) = EVENTS.iter().find(|(_, signature)| selector(signature.as_bytes()) == head)?;
     Some(decode_body(name, body).ok_or(EventError { event: name, len: body.len() }))
 }
 
@@ -352,39 +296,25 @@ impl Event {
 pub fn events(logs: &[Vec<u8>]) -> Result<Vec<Event>, EventError> {
     logs.iter().filter_map(|log| decode_event(log)).collect()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::{RETURN_PREFIX, return_value};
 
     #[test]
-    fn selectors_match_the_contract_readme() {
-        for (signature, hex) in [
-            (method::REGISTER_LISTING, "b0512ade"),
-            (method::RENT, "84ad7f5a"),
-            (method::STOP, "a9714d96"),
-            (method::DELIST, "c97dbb2e"),
-            (method::UPDATE_PRICE, "318f668d"),
-            (method::EXTEND, "487c70d6"),
-            (method::WITHDRAW_FEES, "addc96ab"),
-            (method::CREATE_CLUSTER, "bbe43b62"),
-            (method::JOIN_CLUSTER, "3eab8022"),
-            (method::BUY_SHARES, "933b647b"),
-            (method::TRANSFER_SHARES, "4ea729fd"),
-            (method::CLAIM, "d1f1ba15"),
-            (method::CLAIM_UNSOLD, "e0146a77"),
-            (EVENTS[4].1, "fe24661f"),
-            (EVENTS[6].1, "a29d566f"),
-            (EVENTS[12].1, "08ef756e"),
-        ] {
-            let got: String = selector(signature).iter().map(|b| format!("{b:02x}")).collect();
+    fn event_selectors_match_the_contract_readme() {
+        for (signature, hex) in
+            [(EVENTS[4].1, "fe24661f"), (EVENTS[6].1, "a29d566f"), (EVENTS[12].1, "08ef756e")]
+        {
+            let got: String =
+                selector(signature.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(got, hex, "{signature}");
         }
     }
 
     fn log(event: &str, fields: &[&[u8]]) -> Vec<u8> {
         let (_, signature) = EVENTS.iter().find(|(name, _)| *name == event).unwrap();
-        let mut log = selector(signature).to_vec();
+        let mut log = selector(signature.as_bytes()).to_vec();
         for field in fields {
             log.extend_from_slice(field);
         }

@@ -1,4 +1,8 @@
-//! The one typed configuration.
+//! The one typed configuration of the `bitfox` command.
+//!
+//! Each part's section is its own crate's type (`[http]`: `bitfox_api::HttpSettings`,
+//! `[jobs]`: `bitfox_jobs::JobSettings`, `mode`: `bitfox_market::Mode`); what only the
+//! command needs (database, log, devnet, chain) is defined here.
 //!
 //! Layers, later ones winning: built-in defaults, then a TOML file (`--config`, or
 //! `bitfox.toml` in the working directory if present), then `BITFOX_*` environment
@@ -8,6 +12,9 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use bitfox_api::HttpSettings;
+use bitfox_jobs::JobSettings;
+use bitfox_market::Mode;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -24,27 +31,6 @@ const ENV_NOT_CONFIG: &[&str] = &[
     "keystore_key",
     "crash_at",
 ];
-
-/// How the server treats callers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Open: mutating requests need no API key (a key, if sent, is still checked).
-    /// Announced loudly at start-up.
-    Dev,
-    /// Every mutating request needs an API key bound to an Algorand address.
-    Production,
-}
-
-impl Mode {
-    /// The mode's name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Dev => "dev",
-            Self::Production => "production",
-        }
-    }
-}
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +64,58 @@ pub struct Settings {
     pub chain: ChainSettings,
 }
 
+/// The network jobs settle on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// The embedded devnet: deployed automatically, dev accounts signed for.
+    Devnet,
+    /// AlgoKit's LocalNet (algod :4001, indexer :8980, kmd :4002).
+    Localnet,
+    /// Algorand TestNet.
+    Testnet,
+    /// Algorand MainNet.
+    Mainnet,
+    /// No chain: jobs stay queued.
+    None,
+}
+
+impl Network {
+    /// The network's name, as in configuration and manifest file names.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Devnet => "devnet",
+            Self::Localnet => "localnet",
+            Self::Testnet => "testnet",
+            Self::Mainnet => "mainnet",
+            Self::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "devnet" => Ok(Self::Devnet),
+            "localnet" => Ok(Self::Localnet),
+            "testnet" => Ok(Self::Testnet),
+            "mainnet" => Ok(Self::Mainnet),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "unknown network {other:?}: devnet, localnet, testnet, mainnet or none"
+            )),
+        }
+    }
+}
+
 /// The chain jobs settle on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -86,7 +124,7 @@ pub struct ChainSettings {
     /// `localnet`, `testnet` or `mainnet` (the contract deployed with `bitfox deploy`;
     /// the operator key from `BITFOX_OPERATOR_MNEMONIC`), or `none` (no chain: jobs
     /// stay queued).
-    pub network: String,
+    pub network: Network,
     /// algod URL; defaults to the devnet's, or LocalNet's `http://localhost:4001`.
     pub algod_url: Option<String>,
     /// algod API token; defaults to the devnet's, or LocalNet's `a` × 64.
@@ -118,7 +156,7 @@ pub struct ChainSettings {
 impl Default for ChainSettings {
     fn default() -> Self {
         Self {
-            network: "devnet".to_owned(),
+            network: Network::Devnet,
             algod_url: None,
             algod_token: None,
             fee_bps: 250,
@@ -174,53 +212,6 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
 }
 
-/// HTTP server settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpSettings {
-    /// Address to listen on.
-    pub host: IpAddr,
-    /// Port to listen on; 0 picks a free one.
-    pub port: u16,
-    /// Largest accepted request body, in bytes.
-    pub body_limit_bytes: usize,
-    /// Worker threads; defaults to the number of cores.
-    pub workers: Option<usize>,
-    /// Seconds to let in-flight requests finish on shutdown.
-    pub shutdown_timeout_secs: u64,
-    /// How long a rendered `GET /gpus` page may be reused, in milliseconds, as long as
-    /// no listing changed through this process; 0 disables the cache.
-    pub list_cache_ttl_ms: u64,
-}
-
-/// Job runner settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct JobSettings {
-    /// Whether this process runs the job runner.
-    pub enabled: bool,
-    /// How often an idle runner looks for due jobs, in milliseconds.
-    pub poll_interval_ms: u64,
-    /// Attempts before a transiently failing job is failed for good.
-    pub max_attempts: u32,
-    /// First retry delay after a transient failure, in seconds (doubles each time).
-    pub retry_base_secs: u64,
-    /// Delay before retrying while no chain is available, in seconds.
-    pub unavailable_retry_secs: u64,
-    /// How often the keeper looks for used-up deposits and silent GPUs, in milliseconds.
-    pub keeper_interval_ms: u64,
-    /// Seconds past a rental's paid-for end before the keeper settles it (block
-    /// timestamps may trail the server's clock by a few seconds).
-    pub expiry_grace_secs: u64,
-    /// A GPU that has sent heartbeats goes `offline` when none came for this long, in
-    /// seconds (GPUs that never sent one are not tracked).
-    pub heartbeat_timeout_secs: u64,
-    /// A job awaiting a wallet's signature fails after this long, in seconds (a rent's
-    /// GPU is free again). Longer than a group's validity (1000 rounds, about 47 minutes
-    /// on Algorand), so that a group signed late cannot land after its job failed.
-    pub signature_timeout_secs: u64,
-}
-
 /// Logging settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -249,35 +240,6 @@ impl Default for Settings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self { path: None, max_connections: 8 }
-    }
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            host: IpAddr::from([127, 0, 0, 1]),
-            port: 8080,
-            body_limit_bytes: 64 * 1024,
-            workers: None,
-            shutdown_timeout_secs: 10,
-            list_cache_ttl_ms: 1000,
-        }
-    }
-}
-
-impl Default for JobSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            poll_interval_ms: 500,
-            max_attempts: 8,
-            retry_base_secs: 2,
-            unavailable_retry_secs: 30,
-            keeper_interval_ms: 1_000,
-            expiry_grace_secs: 5,
-            heartbeat_timeout_secs: 120,
-            signature_timeout_secs: 3_600,
-        }
     }
 }
 
@@ -314,7 +276,7 @@ impl Settings {
     }
 
     /// The deployment manifest of `network`.
-    pub fn manifest_path(&self, network: &str) -> PathBuf {
+    pub fn manifest_path(&self, network: Network) -> PathBuf {
         self.data_dir.join("deployments").join(format!("{network}.json"))
     }
 

@@ -1,12 +1,11 @@
 //! The deployer against the embedded devnet over its algod REST API.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 
 use algonaut::Algod;
 use algonaut::core::AppId;
 use algonaut::transaction::account::Account;
-use bitfox_chain::deploy::{DeployError, Outcome, Plan, app_address, deploy};
+use bitfox_deployer::{DeployError, Outcome, Plan, app_address, deploy};
 use bitfox_devnet::node::{DevAccount, Node};
 use bitfox_devnet::server::{self, Shared};
 
@@ -20,18 +19,11 @@ async fn devnet() -> Algod {
     Algod::new(&url, TOKEN).unwrap()
 }
 
-fn contract(name: &str) -> String {
-    std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../contracts").join(name),
-    )
-    .unwrap()
-}
-
 fn plan(dir: &std::path::Path) -> Plan {
     Plan {
         network: "devnet".into(),
-        approval: contract("bitfox.teal"),
-        clear: contract("clear.teal"),
+        approval: bitfox_deployer::APPROVAL_TEAL.to_owned(),
+        clear: bitfox_deployer::CLEAR_TEAL.to_owned(),
         treasury: Account::from_seed(DevAccount::new(9).key.to_bytes()).address(),
         fee_bps: 250,
         manifest: dir.join("deployments/devnet.json"),
@@ -65,7 +57,7 @@ async fn deploys_once_funds_the_app_and_writes_the_manifest() {
     assert_eq!(app.params.extra_program_pages, Some(1));
     let account = algod.account(&app_address(manifest.app_id)).await.unwrap();
     assert_eq!(account.amount, 100_000, "the app account holds its minimum balance");
-    let written: bitfox_chain::deploy::Manifest =
+    let written: bitfox_deployer::Manifest =
         serde_json::from_str(&std::fs::read_to_string(&p.manifest).unwrap()).unwrap();
     assert_eq!(written, manifest);
 

@@ -1,0 +1,121 @@
+//! One supervisor for a process's long-running tasks (the API server, the job runner,
+//! the keeper, the watcher, the devnet, WAL checkpointing).
+//!
+//! Every task is started through [`Supervisor::spawn`]. The first task that fails —
+//! returns an error, panics, or returns at all before shutdown was asked for — cancels
+//! the shared token, so every other task stops, and [`Supervisor::wait`] returns that
+//! task's error, naming it. A process is never left half-alive with a dead runner
+//! behind a live API.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use anyhow::anyhow;
+use tokio::task::{Id, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+/// Runs named tasks until shutdown or the first failure.
+#[derive(Debug)]
+pub struct Supervisor {
+    shutdown: CancellationToken,
+    tasks: JoinSet<anyhow::Result<()>>,
+    names: HashMap<Id, &'static str>,
+}
+
+impl Supervisor {
+    /// A supervisor whose tasks stop when `shutdown` fires (and which fires it when a
+    /// task fails).
+    pub fn new(shutdown: CancellationToken) -> Self {
+        Self { shutdown, tasks: JoinSet::new(), names: HashMap::new() }
+    }
+
+    /// The token every task must stop on.
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Starts `task` under `name`.
+    pub fn spawn<F>(&mut self, name: &'static str, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let handle = self.tasks.spawn(task);
+        self.names.insert(handle.id(), name);
+    }
+
+    /// Waits for every task. Returns the first failure (the others were stopped because
+    /// of it), or `Ok` when all ended after shutdown was asked for.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first: Option<anyhow::Error> = None;
+        while let Some(joined) = self.tasks.join_next_with_id().await {
+            let (id, result) = match joined {
+                Ok((id, result)) => (id, result),
+                Err(e) => {
+                    let cause = if e.is_panic() { "panicked" } else { "was aborted" };
+                    (e.id(), Err(anyhow!("{cause}")))
+                }
+            };
+            let name = self.names.get(&id).copied().unwrap_or("task");
+            let failure = match result {
+                Err(e) => Some(e.context(format!("{name} failed"))),
+                Ok(()) if !self.shutdown.is_cancelled() => {
+                    Some(anyhow!("{name} stopped before shutdown was asked for"))
+                }
+                Ok(()) => None,
+            };
+            if let Some(e) = failure {
+                tracing::error!(task = name, error = format!("{e:#}"), "stopping the process");
+                self.shutdown.cancel();
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn until(token: CancellationToken) -> anyhow::Result<()> {
+        token.cancelled().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failing_task_stops_the_others_and_is_named() {
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(shutdown.clone());
+        supervisor.spawn("server", until(shutdown.clone()));
+        supervisor.spawn("runner", async { Err(anyhow!("database gone")) });
+        let err = supervisor.wait().await.unwrap_err();
+        assert_eq!(format!("{err:#}"), "runner failed: database gone");
+        assert!(shutdown.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_stops_the_process() {
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(shutdown.clone());
+        supervisor.spawn("server", until(shutdown.clone()));
+        supervisor.spawn("keeper", async { panic!("bug") });
+        let err = supervisor.wait().await.unwrap_err();
+        assert_eq!(format!("{err:#}"), "keeper failed: panicked");
+    }
+
+    #[tokio::test]
+    async fn a_task_ending_early_is_a_failure_and_shutdown_is_not() {
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(shutdown.clone());
+        supervisor.spawn("watcher", async { Ok(()) });
+        let err = supervisor.wait().await.unwrap_err();
+        assert!(err.to_string().contains("watcher stopped before shutdown"), "{err}");
+
+        let shutdown = CancellationToken::new();
+        let mut supervisor = Supervisor::new(shutdown.clone());
+        supervisor.spawn("server", until(shutdown.clone()));
+        supervisor.spawn("runner", until(shutdown.clone()));
+        shutdown.cancel();
+        supervisor.wait().await.unwrap();
+    }
+}

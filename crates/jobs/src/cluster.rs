@@ -1,0 +1,132 @@
+//! The cluster jobs: creation, joining, opt-in, purchases, transfers and claims.
+
+use bitfox_domain::chain::{ClusterCall, ClusterReceipt};
+use bitfox_market::MarketError;
+use bitfox_market::clusters::{cluster_url, find_cluster, release_cluster};
+use bitfox_market::queue::JobParams;
+use bitfox_store::models::{ClusterRow, JobRow};
+use bitfox_store::now_seconds;
+use bitfox_store::repo::cluster;
+use tokio_util::sync::CancellationToken;
+
+use crate::journal::StoreJournal;
+use crate::queue::{address, chain_id, internal};
+use crate::runner::JobRunner;
+use crate::{Outcome, Result};
+
+impl JobRunner {
+    /// The cluster `cluster` once it is on chain; `Err` carries the outcome otherwise
+    /// (waiting while it is being created, failed if its creation failed).
+    pub(crate) async fn active_cluster(
+        &self,
+        job: &JobRow,
+        cluster: i64,
+    ) -> Result<Result<ClusterRow, Outcome>, MarketError> {
+        let row = self.store.read(move |c| find_cluster(c, cluster)).await?;
+        match row.status.as_str() {
+            "active" => Ok(Ok(row)),
+            "failed" => Ok(Err(Outcome::Failed(format!(
+                "cluster {cluster} could not be created on chain: {}",
+                row.failure_reason.unwrap_or_default()
+            )))),
+            _ => {
+                let reason = format!("waiting for cluster {cluster} to be created on chain");
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                Ok(Err(self.requeue(job, &reason, retry).await?))
+            }
+        }
+    }
+
+    pub(crate) async fn cluster_job(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome> {
+        let cluster = job
+            .cluster_id
+            .ok_or_else(|| MarketError::Corrupt(format!("job {} has no cluster", job.id)))?;
+        let payload: JobParams = serde_json::from_str(job.payload.as_deref().unwrap_or("{}"))
+            .map_err(MarketError::corrupt)?;
+        let party =
+            |text: &Option<String>, what: &str| address(text.as_deref().unwrap_or_default(), what);
+        let journal = StoreJournal::new(self.store.clone(), &job);
+        let call = if job.kind == "create_cluster" {
+            let row = self.store.read(move |c| find_cluster(c, cluster)).await?;
+            ClusterCall::Create {
+                operator: address(&row.operator_address, "operator")?,
+                total_shares: u64::try_from(row.total_shares).map_err(|e| internal(&e))?,
+                price_per_share: u64::try_from(row.price_per_share).map_err(|e| internal(&e))?,
+                url: cluster_url(row.id),
+            }
+        } else {
+            let row = match self.active_cluster(&job, cluster).await? {
+                Ok(row) => row,
+                Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
+                Err(outcome) => return Ok(outcome),
+            };
+            let cluster_id = chain_id(row.chain_cluster_id)?;
+            let asset_id = chain_id(row.asset_id)?;
+            let count = payload.count.unwrap_or_default();
+            match job.kind.as_str() {
+                "join_cluster" => {
+                    ClusterCall::Join { holder: party(&payload.holder, "holder")?, cluster_id }
+                }
+                "opt_in" => {
+                    ClusterCall::OptIn { holder: party(&payload.holder, "holder")?, asset_id }
+                }
+                "buy_shares" => ClusterCall::Buy {
+                    buyer: party(&payload.holder, "buyer")?,
+                    cluster_id,
+                    asset_id,
+                    operator: address(&row.operator_address, "operator")?,
+                    count,
+                    price_per_share: u64::try_from(row.price_per_share)
+                        .map_err(|e| internal(&e))?,
+                },
+                "transfer_shares" => ClusterCall::Transfer {
+                    from: party(&payload.holder, "sender")?,
+                    to: party(&payload.to, "recipient")?,
+                    cluster_id,
+                    asset_id,
+                    count,
+                },
+                kind => ClusterCall::Claim {
+                    holder: party(&payload.holder, "holder")?,
+                    cluster_id,
+                    unsold: kind == "claim_unsold",
+                },
+            }
+        };
+        let result = tokio::select! {
+            () = cancel.cancelled() => return self.abandon(&job).await,
+            result = self.chain.cluster(&call, &journal) => result,
+        };
+        if job.kind == "create_cluster" {
+            return self
+                .conclude(
+                    &job,
+                    result,
+                    move |c, receipt: ClusterReceipt| {
+                        let (chain_cluster, asset) = receipt
+                            .created
+                            .ok_or_else(|| internal(&"a cluster creation without its ids"))?;
+                        let (chain_cluster, asset) = (
+                            i64::try_from(chain_cluster).map_err(|e| internal(&e))?,
+                            i64::try_from(asset).map_err(|e| internal(&e))?,
+                        );
+                        Ok(cluster::activate(
+                            c,
+                            cluster,
+                            chain_cluster,
+                            asset,
+                            &receipt.txid,
+                            now_seconds(),
+                        )?)
+                    },
+                    move |c, reason| release_cluster(c, cluster, reason, now_seconds()),
+                )
+                .await;
+        }
+        self.conclude(&job, result, |_, _| Ok(()), |_, _| Ok(())).await
+    }
+}

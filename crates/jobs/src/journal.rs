@@ -1,0 +1,74 @@
+//! The jobs table as the chain port's [`Journal`]: a signed group is committed to its
+//! job's row before it is sent, so a resend after a crash sends the very same bytes.
+
+use bitfox_domain::chain::{ChainError, Journal, PortFuture, SignedGroup};
+use bitfox_market::MarketError;
+use bitfox_store::models::JobRow;
+use bitfox_store::repo::job;
+use bitfox_store::{Store, now_seconds};
+
+/// Fault injection for the crash-safety tests: when `BITFOX_CRASH_AT` names this
+/// point, the process aborts here (as a power cut would), with no clean-up at all.
+/// Compiled in only with the `crash-points` feature, which the end-to-end tests turn on.
+#[cfg(feature = "crash-points")]
+pub(crate) fn crash_point(point: &str) {
+    if std::env::var("BITFOX_CRASH_AT").is_ok_and(|at| at == point) {
+        eprintln!("BITFOX_CRASH_AT={point}: aborting");
+        std::process::abort();
+    }
+}
+
+/// Without the `crash-points` feature there is no fault injection.
+#[cfg(not(feature = "crash-points"))]
+pub(crate) fn crash_point(_point: &str) {}
+
+/// The jobs table as the chain port's [`Journal`]: the signed group is committed to
+/// the job's row before it is sent.
+pub(crate) struct StoreJournal {
+    store: Store,
+    job_id: i64,
+    recorded: Option<SignedGroup>,
+}
+
+impl StoreJournal {
+    pub(crate) fn new(store: Store, job: &JobRow) -> Self {
+        let recorded = match (&job.signed_group, &job.signed_txid) {
+            (Some(bytes), Some(txid)) => {
+                Some(SignedGroup { bytes: bytes.clone(), txid: txid.clone() })
+            }
+            _ => None,
+        };
+        Self { store, job_id: job.id, recorded }
+    }
+
+    fn write(&self, group: Option<SignedGroup>) -> PortFuture<'_, ()> {
+        let id = self.job_id;
+        Box::pin(async move {
+            self.store
+                .write(move |c| {
+                    let signed = group.as_ref().map(|g| (g.bytes.as_slice(), g.txid.as_str()));
+                    job::set_journal(c, id, signed, now_seconds()).map_err(MarketError::from)
+                })
+                .await
+                .map_err(|e| ChainError::Unavailable(format!("recording the signed group: {e}")))
+        })
+    }
+}
+
+impl Journal for StoreJournal {
+    fn recorded(&self) -> Option<SignedGroup> {
+        self.recorded.clone()
+    }
+
+    fn record(&self, group: SignedGroup) -> PortFuture<'_, ()> {
+        Box::pin(async move {
+            self.write(Some(group)).await?;
+            crash_point("before-send");
+            Ok(())
+        })
+    }
+
+    fn forget(&self) -> PortFuture<'_, ()> {
+        self.write(None)
+    }
+}

@@ -1,0 +1,238 @@
+//! The rental jobs: `rent` (lock the deposit) and `settle` (stop and pay out).
+
+use bitfox_domain::billing::{MaxMinutes, Settlement};
+use bitfox_domain::chain::{ChainError, RentOrder, SettleOrder, SettleReceipt};
+use bitfox_domain::{GpuId, MicroAlgos, RentalId, RentalStatus};
+use bitfox_market::MarketError;
+use bitfox_market::listings::find_gpu;
+use bitfox_market::rentals::{self, find_rental};
+use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::mirror;
+use bitfox_store::models::{JobRow, RentalRow};
+use bitfox_store::now_seconds;
+use bitfox_store::repo::job;
+use tokio_util::sync::CancellationToken;
+
+use crate::journal::StoreJournal;
+use crate::queue::{address, internal, price};
+use crate::runner::JobRunner;
+use crate::{Outcome, Result};
+
+/// Records a chain confirmation on a rental, inside the job's transaction.
+type OnConfirmed<R> = fn(&mut SqliteConnection, &mut RentalRow, &R, i64) -> Result<()>;
+/// Records a chain refusal (with its reason) on a rental, inside the job's transaction.
+type OnRefused = fn(&mut SqliteConnection, &mut RentalRow, &str, i64) -> Result<()>;
+
+impl JobRunner {
+    pub(crate) async fn rental_job(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome> {
+        let rental_id = job
+            .rental_id
+            .ok_or_else(|| MarketError::Corrupt(format!("job {} has no rental", job.id)))?;
+        let rental = self.store.read(move |c| find_rental(c, rental_id)).await?;
+        let status: RentalStatus = rental
+            .status
+            .parse()
+            .map_err(|e| MarketError::Corrupt(format!("rental {rental_id}: {e}")))?;
+        match (job.kind.as_str(), status) {
+            ("rent", RentalStatus::Pending) => {
+                let gpu_id = rental.gpu_id;
+                let moving = self
+                    .store
+                    .read(move |c| {
+                        Ok::<_, MarketError>(job::unfinished_for_gpu(c, gpu_id, "delist")?)
+                    })
+                    .await?;
+                if !moving.is_empty() {
+                    let reason = format!("waiting for GPU {gpu_id}'s listing to move");
+                    let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                    return self.requeue(&job, &reason, retry).await;
+                }
+                let listing_id = match self.listing(&job).await? {
+                    Ok((_, listing_id)) => listing_id,
+                    // The rental fails with the job (see `job_failed`).
+                    Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
+                    Err(outcome) => return Ok(outcome),
+                };
+                self.rent(job, rental, listing_id, cancel).await
+            }
+            ("rent", other) => self.finish(&job, Err(format!("rental is already {other}"))).await,
+            ("settle", RentalStatus::Pending) => {
+                let reason = "waiting for the rental to be confirmed on chain before settling";
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                self.requeue(&job, reason, retry).await
+            }
+            ("settle", RentalStatus::Active | RentalStatus::Settling) => {
+                self.settle(job, rental, cancel).await
+            }
+            ("settle", RentalStatus::Settled | RentalStatus::Expired) => {
+                self.finish(&job, Ok(())).await
+            }
+            ("settle", other) => {
+                self.finish(&job, Err(format!("rental is {other}: nothing to settle"))).await
+            }
+            (kind, _) => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
+        }
+    }
+
+    async fn rent(
+        &self,
+        job: JobRow,
+        rental: RentalRow,
+        listing_id: u64,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome> {
+        let order = rent_order(&rental, listing_id)?;
+        let journal = StoreJournal::new(self.store.clone(), &job);
+        let result = tokio::select! {
+            () = cancel.cancelled() => return self.abandon(&job).await,
+            result = self.chain.rent(&order, &journal) => result,
+        };
+        self.conclude_rental(&job, rental, result, rentals::rent_confirmed, rentals::rent_rejected)
+            .await
+    }
+
+    async fn settle(
+        &self,
+        job: JobRow,
+        rental: RentalRow,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome> {
+        let mut rental = rental;
+        if rental.status == RentalStatus::Active.as_str() {
+            // Stop requested while pending: now that the rental is live, mark it settling.
+            rental = self
+                .store
+                .write(move |c| {
+                    let mut rental = rental;
+                    rentals::begin_settling(&mut rental, now_seconds())?;
+                    bitfox_store::repo::rental::save(c, &rental)?;
+                    Ok::<_, MarketError>(rental)
+                })
+                .await?;
+        }
+        let gpu_id = rental.gpu_id;
+        let gpu = self.store.read(move |c| find_gpu(c, gpu_id)).await?;
+        let bad = |what: &str| internal(&format!("rental {} has no {what}", rental.id));
+        let order = SettleOrder {
+            rental: RentalId(rental.id),
+            gpu: GpuId(rental.gpu_id),
+            listing_id: gpu
+                .listing_id
+                .and_then(|l| u64::try_from(l).ok())
+                .ok_or_else(|| bad("listing id"))?,
+            chain_rental_id: rental
+                .chain_rental_id
+                .and_then(|r| u64::try_from(r).ok())
+                .ok_or_else(|| bad("chain rental id"))?,
+            renter: address(&rental.renter_address, "renter")?,
+            provider: address(&rental.provider_address, "provider")?,
+            // The cluster of the listing that was rented, as the contract has it.
+            cluster_id: gpu.listing_cluster_id.and_then(|c| u64::try_from(c).ok()).unwrap_or(0),
+        };
+        // Settled on chain already (by the renter, or by anyone once the deposit ran
+        // out): take the chain's figures from the watcher's mirror.
+        let (chain_rental, app) = (order.chain_rental_id, self.chain.app_id());
+        let recorded = match app {
+            Some(app) => {
+                self.store
+                    .read(move |c| {
+                        Ok::<_, MarketError>(mirror::settlement_of(c, app, chain_rental)?)
+                    })
+                    .await?
+            }
+            None => None,
+        };
+        if let Some(s) = recorded {
+            let receipt = SettleReceipt {
+                txid: s.txid,
+                ended_at: s.ended_at,
+                settlement: Settlement {
+                    cost: MicroAlgos(s.cost),
+                    fee: MicroAlgos(s.fee),
+                    provider: MicroAlgos(s.provider_amount),
+                    refund: MicroAlgos(s.refund),
+                },
+            };
+            return self
+                .conclude_rental(
+                    &job,
+                    rental,
+                    Ok(receipt),
+                    rentals::settled,
+                    rentals::settle_rejected,
+                )
+                .await;
+        }
+        let journal = StoreJournal::new(self.store.clone(), &job);
+        let result = tokio::select! {
+            () = cancel.cancelled() => return self.abandon(&job).await,
+            result = self.chain.settle(&order, &journal) => result,
+        };
+        if let Err(ChainError::Rejected(refusal)) = &result {
+            let open = self.chain.rental_open(order.listing_id, order.chain_rental_id).await;
+            let reason = match open {
+                Ok(true) => None,
+                Ok(false) => Some(format!(
+                    "the rental was settled on chain by another party ({refusal}); waiting for \
+                     the watcher to mirror the settlement"
+                )),
+                Err(e) => {
+                    Some(format!("{refusal}; cannot tell whether the rental is still open: {e}"))
+                }
+            };
+            if let Some(reason) = reason {
+                // The watcher mirrors within its interval.
+                let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
+                return self.requeue(&job, &reason, retry).await;
+            }
+        }
+        self.conclude_rental(&job, rental, result, rentals::settled, rentals::settle_rejected).await
+    }
+
+    /// [`Self::conclude`] for a rental job: `confirmed` or `refused` updates the rental.
+    async fn conclude_rental<R: Send + 'static>(
+        &self,
+        job: &JobRow,
+        rental: RentalRow,
+        result: Result<R, ChainError>,
+        confirmed: OnConfirmed<R>,
+        refused: OnRefused,
+    ) -> Result<Outcome> {
+        // Re-read inside the write: a stop may have been requested meanwhile.
+        let id = rental.id;
+        self.conclude(
+            job,
+            result,
+            move |c, receipt| {
+                let mut rental = find_rental(c, id)?;
+                confirmed(c, &mut rental, &receipt, now_seconds())
+            },
+            move |c, reason| {
+                let mut rental = find_rental(c, id)?;
+                refused(c, &mut rental, reason, now_seconds())
+            },
+        )
+        .await
+    }
+}
+
+fn rent_order(rental: &RentalRow, listing_id: u64) -> Result<RentOrder, MarketError> {
+    let bad = |what: &str| MarketError::Corrupt(format!("rental {} has a bad {what}", rental.id));
+    Ok(RentOrder {
+        rental: RentalId(rental.id),
+        gpu: GpuId(rental.gpu_id),
+        listing_id,
+        renter: address(&rental.renter_address, "renter")?,
+        provider: address(&rental.provider_address, "provider")?,
+        price: price(rental.price_per_minute)?,
+        max_minutes: u64::try_from(rental.max_minutes)
+            .ok()
+            .and_then(|m| MaxMinutes::new(m).ok())
+            .ok_or_else(|| bad("max_minutes"))?,
+        deposit: MicroAlgos(u64::try_from(rental.deposit).map_err(|_| bad("deposit"))?),
+    })
+}

@@ -1,0 +1,249 @@
+//! Rentals: rent, stop, expiry, and what the chain's answers mean for them.
+
+use bitfox_domain::billing::{self, MaxMinutes};
+use bitfox_domain::chain::{RentReceipt, SettleReceipt};
+use bitfox_domain::{Address, GpuStatus, RentalStatus};
+use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::models::{JobRow, NewRental, RentalRow};
+use bitfox_store::repo::{gpu, rental};
+
+use crate::caller::Caller;
+use crate::check::{gpu_status, internal, rental_status};
+use crate::error::{MarketError, Result};
+use crate::listings::{find_gpu, move_gpu};
+use crate::queue::new_job;
+
+/// A rent.
+#[derive(Debug, Clone)]
+pub struct RentRequest {
+    /// The renter (pays the deposit).
+    pub renter_address: Address,
+    /// Minutes the deposit pays for (default [`DEFAULT_MAX_MINUTES`]).
+    pub max_minutes: Option<MaxMinutes>,
+}
+
+/// A stop.
+#[derive(Debug, Clone, Default)]
+pub struct StopRequest {
+    /// If given, the stop applies only if this address is the rental's renter.
+    pub renter_address: Option<Address>,
+}
+
+/// Minutes rented when the request names none.
+pub const DEFAULT_MAX_MINUTES: u64 = 60;
+/// Longest rental a deposit may pay for: one year.
+pub const MAX_MAX_MINUTES: u64 = 525_600;
+
+/// The rental `id`, or 404.
+pub fn find_rental(conn: &mut SqliteConnection, id: i64) -> Result<RentalRow> {
+    rental::find(conn, id)?
+        .ok_or_else(|| MarketError::NotFound(format!("rental {id} does not exist")))
+}
+
+/// Accepts a rent: the GPU becomes `renting`, a `pending` rental and a `rent` job are
+/// recorded. Exactly one of several racing renters wins; the others get 409.
+pub fn rent(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    id: i64,
+    req: RentRequest,
+    now: i64,
+) -> Result<(RentalRow, JobRow)> {
+    let row = find_gpu(conn, id)?;
+    let renter = req.renter_address.to_string();
+    let minutes = req.max_minutes.map_or(DEFAULT_MAX_MINUTES, MaxMinutes::get);
+    if minutes > MAX_MAX_MINUTES {
+        return Err(MarketError::field(
+            "max_minutes",
+            format!("must be at most {MAX_MAX_MINUTES} (one year)"),
+        ));
+    }
+    caller.ensure_is(&renter, "renter_address")?;
+    if renter == row.owner_address {
+        return Err(MarketError::field("renter_address", "a provider cannot rent its own GPU"));
+    }
+    let status = gpu_status(&row)?;
+    if status.transition(GpuStatus::Renting).is_err() {
+        return Err(MarketError::Conflict(format!(
+            "GPU {id} is not available to rent (it is {status})"
+        )));
+    }
+    let price =
+        billing::PricePerMinute::new(u64::try_from(row.price_per_minute).map_err(internal)?)
+            .map_err(internal)?;
+    let max_minutes = MaxMinutes::new(minutes).map_err(internal)?;
+    let deposit = billing::deposit(price, max_minutes)
+        .ok()
+        .filter(|d| d.within_supply())
+        .ok_or_else(|| {
+            MarketError::field(
+                "max_minutes",
+                format!(
+                    "the deposit price_per_minute ({}) * max_minutes ({minutes}) exceeds the total Algo supply",
+                    price.get()
+                ),
+            )
+        })?;
+    if !gpu::set_status(conn, id, status.as_str(), GpuStatus::Renting.as_str(), now)? {
+        return Err(MarketError::Conflict(format!("GPU {id} was just rented by someone else")));
+    }
+    let rental = rental::insert(
+        conn,
+        &NewRental {
+            gpu_id: id,
+            renter_address: renter,
+            provider_address: row.owner_address,
+            price_per_minute: row.price_per_minute,
+            max_minutes: i64::try_from(minutes).map_err(internal)?,
+            deposit: i64::try_from(deposit.get()).map_err(internal)?,
+            status: RentalStatus::Pending.as_str().to_owned(),
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    let job = new_job(conn, "rent", id, Some(rental.id), now)?;
+    Ok((rental, job))
+}
+
+/// Requests the stop of the GPU's live rental: a `settle` job is recorded; an active
+/// rental becomes `settling` (a pending one settles as soon as it is confirmed). The
+/// renter or the provider may stop.
+pub fn stop(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    id: i64,
+    req: StopRequest,
+    now: i64,
+) -> Result<(RentalRow, JobRow)> {
+    find_gpu(conn, id)?;
+    let mut rental = rental::live_for_gpu(conn, id)?
+        .ok_or_else(|| MarketError::Conflict(format!("GPU {id} has no rental to stop")))?;
+    if let Some(address) = caller.require()? {
+        let me = address.to_string();
+        if me != rental.renter_address && me != rental.provider_address {
+            return Err(MarketError::Forbidden(format!(
+                "rental {} can be stopped only by its renter or its provider",
+                rental.id
+            )));
+        }
+    }
+    if let Some(renter) = req.renter_address
+        && renter.to_string() != rental.renter_address
+    {
+        return Err(MarketError::Forbidden(format!(
+            "rental {} of GPU {id} is rented by {}, not {renter}",
+            rental.id, rental.renter_address
+        )));
+    }
+    if rental.stop_requested_at.is_some() {
+        return Err(MarketError::Conflict(format!(
+            "a stop of rental {} was already requested",
+            rental.id
+        )));
+    }
+    if rental_status(&rental)? == RentalStatus::Active {
+        begin_settling(&mut rental, now)?;
+    }
+    rental.stop_requested_at = Some(now);
+    rental.updated_at = now;
+    rental::save(conn, &rental)?;
+    let job = new_job(conn, "settle", id, Some(rental.id), now)?;
+    Ok((rental, job))
+}
+
+/// The keeper's stop of a rental whose deposit is used up: like a stop, without a
+/// caller. Returns the settle job.
+pub fn expire(conn: &mut SqliteConnection, rental: &mut RentalRow, now: i64) -> Result<JobRow> {
+    begin_settling(rental, now)?;
+    rental.stop_requested_at = Some(now);
+    rental::save(conn, rental)?;
+    new_job(conn, "settle", rental.gpu_id, Some(rental.id), now)
+}
+
+/// Moves an active rental to `settling` (through the state machine).
+pub fn begin_settling(rental: &mut RentalRow, now: i64) -> Result<()> {
+    let next = rental_status(rental)?.transition(RentalStatus::Settling).map_err(internal)?;
+    rental.status = next.as_str().to_owned();
+    rental.updated_at = now;
+    Ok(())
+}
+
+/// Records a confirmed rent: the rental becomes `active`, the GPU `rented`.
+pub fn rent_confirmed(
+    conn: &mut SqliteConnection,
+    rental: &mut RentalRow,
+    receipt: &RentReceipt,
+    now: i64,
+) -> Result<()> {
+    let next = rental_status(rental)?.transition(RentalStatus::Active).map_err(internal)?;
+    rental.status = next.as_str().to_owned();
+    rental.started_at = Some(i64::try_from(receipt.started_at).map_err(internal)?);
+    rental.rent_txid = Some(receipt.txid.clone());
+    rental.chain_rental_id = Some(i64::try_from(receipt.chain_rental_id).map_err(internal)?);
+    rental.updated_at = now;
+    rental::save(conn, rental)?;
+    move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Rented, now)
+}
+
+/// Records a refused rent: the rental fails with `reason`, the GPU is available again.
+pub fn rent_rejected(
+    conn: &mut SqliteConnection,
+    rental: &mut RentalRow,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let next = rental_status(rental)?.transition(RentalStatus::Failed).map_err(internal)?;
+    rental.status = next.as_str().to_owned();
+    rental.failure_reason = Some(reason.to_owned());
+    rental.updated_at = now;
+    rental::save(conn, rental)?;
+    gpu::record_outcome(conn, rental.gpu_id, false)?;
+    move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Available, now)
+}
+
+/// Records a settlement: exact amounts, the rental `settled` — or `expired` when the
+/// whole deposit was used —, the GPU available again.
+pub fn settled(
+    conn: &mut SqliteConnection,
+    rental: &mut RentalRow,
+    receipt: &SettleReceipt,
+    now: i64,
+) -> Result<()> {
+    let used_up = i64::try_from(receipt.settlement.cost.get()).ok() == Some(rental.deposit);
+    let outcome = if used_up { RentalStatus::Expired } else { RentalStatus::Settled };
+    let next = rental_status(rental)?.transition(outcome).map_err(internal)?;
+    let amount = |m: bitfox_domain::MicroAlgos| i64::try_from(m.get()).map_err(internal);
+    rental.status = next.as_str().to_owned();
+    rental.ended_at = Some(i64::try_from(receipt.ended_at).map_err(internal)?);
+    rental.cost = Some(amount(receipt.settlement.cost)?);
+    rental.fee = Some(amount(receipt.settlement.fee)?);
+    rental.provider_amount = Some(amount(receipt.settlement.provider)?);
+    rental.refund = Some(amount(receipt.settlement.refund)?);
+    rental.settle_txid = Some(receipt.txid.clone());
+    rental.updated_at = now;
+    rental::save(conn, rental)?;
+    gpu::record_outcome(conn, rental.gpu_id, true)?;
+    let row = find_gpu(conn, rental.gpu_id)?;
+    let from = gpu_status(&row)?;
+    move_gpu(conn, rental.gpu_id, from, GpuStatus::Available, now)
+}
+
+/// Records a refused settlement: the rental stays live on chain (`active`) and may be
+/// stopped again.
+pub fn settle_rejected(
+    conn: &mut SqliteConnection,
+    rental: &mut RentalRow,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let status = rental_status(rental)?;
+    if status == RentalStatus::Settling {
+        rental.status =
+            status.transition(RentalStatus::Active).map_err(internal)?.as_str().to_owned();
+    }
+    rental.stop_requested_at = None;
+    rental.failure_reason = Some(reason.to_owned());
+    rental.updated_at = now;
+    rental::save(conn, rental)?;
+    Ok(())
+}
