@@ -5,7 +5,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use bitfox_domain::billing::{self, MaxMinutes, PricePerMinute};
-use bitfox_domain::{Address, MicroAlgos};
+use bitfox_domain::{Address, ChainId, ClusterId, GpuId, JobId, JobState, RentalId, RentalStatus};
 use bitfox_store::models::{GpuRow, JobRow, RentalRow};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,11 +14,6 @@ use utoipa::{IntoParams, ToSchema};
 pub fn rfc3339(seconds: i64) -> String {
     let secs = u64::try_from(seconds).unwrap_or(0);
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
-}
-
-fn u64_of(value: i64) -> u64 {
-    // Amounts are stored from u64 values bounded by the Algo supply; never negative.
-    u64::try_from(value).unwrap_or(0)
 }
 
 /// `Some(None)` for an explicit `null`, `Some(Some(v))` for a value, `None` if absent.
@@ -199,11 +194,11 @@ impl From<GpuRow> for Gpu {
     fn from(row: GpuRow) -> Self {
         Self {
             links: Links { this: format!("/gpus/{}", row.id), ..Links::default() },
-            id: row.id,
+            id: row.id.get(),
             owner_address: row.owner_address,
             gpu_model: row.gpu_model,
-            price_per_minute: u64_of(row.price_per_minute),
-            status: row.status,
+            price_per_minute: row.price_per_minute.get(),
+            status: row.status.to_string(),
             vram_gb: row.vram_gb.and_then(|v| u32::try_from(v).ok()),
             gpu_count: u32::try_from(row.gpu_count).unwrap_or(1),
             region: row.region,
@@ -211,7 +206,7 @@ impl From<GpuRow> for Gpu {
                 completed_rentals: u32::try_from(row.completed_rentals).unwrap_or(0),
                 failed_rentals: u32::try_from(row.failed_rentals).unwrap_or(0),
             },
-            listing_id: row.listing_id.and_then(|l| u64::try_from(l).ok()),
+            listing_id: row.listing_id.map(ChainId::get),
             listing_txid: row.register_txid,
             created_at: rfc3339(row.created_at),
             updated_at: rfc3339(row.updated_at),
@@ -286,24 +281,23 @@ pub struct Rental {
 impl Rental {
     /// The wire form of `row`, with `job` (its latest job) linked and the cost so far
     /// computed at `now` (Unix seconds).
-    pub fn from_row(row: RentalRow, job: Option<i64>, now: i64) -> Self {
-        let price = PricePerMinute::new(u64_of(row.price_per_minute)).ok();
-        let deposit = MicroAlgos(u64_of(row.deposit));
-        let cost_so_far = match (row.status.as_str(), row.started_at, price) {
-            ("active" | "settling", Some(start), Some(price)) => {
-                let start = u64_of(start);
+    pub fn from_row(row: RentalRow, job: Option<JobId>, now: i64) -> Self {
+        let (price, deposit) = (row.price_per_minute, row.deposit);
+        let seconds = |t: i64| u64::try_from(t).ok();
+        let cost_so_far = match (row.status, row.started_at.and_then(seconds), seconds(now)) {
+            (RentalStatus::Active | RentalStatus::Settling, Some(start), Some(now)) => {
                 let end = billing::max_end(start, price, deposit);
-                let elapsed = billing::elapsed(start, end, u64_of(now));
+                let elapsed = billing::elapsed(start, end, now);
                 Some(billing::cost(price, elapsed, deposit).get())
             }
             _ => None,
         };
         let settlement = match (row.cost, row.fee, row.provider_amount, row.refund) {
             (Some(cost), Some(fee), Some(provider), Some(refund)) => Some(SettlementAmounts {
-                cost: u64_of(cost),
-                paid_to_provider: u64_of(provider),
-                platform_fee: u64_of(fee),
-                refunded: u64_of(refund),
+                cost: cost.get(),
+                paid_to_provider: provider.get(),
+                platform_fee: fee.get(),
+                refunded: refund.get(),
             }),
             _ => None,
         };
@@ -315,19 +309,19 @@ impl Rental {
                 job: job.map(|id| format!("/jobs/{id}")),
                 cluster: None,
             },
-            id: row.id,
-            gpu_id: row.gpu_id,
+            id: row.id.get(),
+            gpu_id: row.gpu_id.get(),
             renter_address: row.renter_address,
             provider_address: row.provider_address,
-            status: row.status,
-            price_per_minute: u64_of(row.price_per_minute),
-            max_minutes: u64_of(row.max_minutes),
+            status: row.status.to_string(),
+            price_per_minute: price.get(),
+            max_minutes: row.max_minutes.get(),
             deposit: deposit.get(),
             stop_requested: row.stop_requested_at.is_some(),
             cost_so_far,
             settlement,
             failure_reason: row.failure_reason,
-            chain_rental_id: row.chain_rental_id.and_then(|r| u64::try_from(r).ok()),
+            chain_rental_id: row.chain_rental_id.map(ChainId::get),
             transactions: RentalTransactions { rent: row.rent_txid, settle: row.settle_txid },
             created_at: rfc3339(row.created_at),
             started_at: row.started_at.map(rfc3339),
@@ -377,7 +371,7 @@ impl From<JobRow> for Job {
         let unsigned_group = row
             .unsigned_group
             .as_deref()
-            .filter(|_| row.state == "awaiting_signature")
+            .filter(|_| row.state == JobState::AwaitingSignature)
             .and_then(|json| serde_json::from_str(json).ok())
             .map(|g: bitfox_domain::chain::UnsignedGroup| {
                 g.transactions.into_iter().map(UnsignedTransaction::from).collect()
@@ -390,14 +384,14 @@ impl From<JobRow> for Job {
                 cluster: row.cluster_id.map(|id| format!("/clusters/{id}")),
                 ..Links::default()
             },
-            id: row.id,
-            kind: row.kind,
-            state: row.state,
+            id: row.id.get(),
+            kind: row.kind.to_string(),
+            state: row.state.to_string(),
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             last_error: row.last_error,
-            gpu_id: row.gpu_id,
-            rental_id: row.rental_id,
-            cluster_id: row.cluster_id,
+            gpu_id: row.gpu_id.map(GpuId::get),
+            rental_id: row.rental_id.map(RentalId::get),
+            cluster_id: row.cluster_id.map(ClusterId::get),
             unsigned_group,
             txid: row.signed_txid,
             run_after: rfc3339(row.run_after),

@@ -181,3 +181,42 @@ fn up_on_another_network_needs_its_deployment_and_says_how() {
     assert!(said.contains("bitfox deploy --network testnet"), "{said}");
     assert!(!said.contains("Algorand devnet"), "no embedded devnet off the devnet: {said}");
 }
+
+#[test]
+fn an_api_without_jobs_leaves_them_to_a_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["migrate"]).status.success());
+    // No chain, so a job that runs is visibly requeued with the reason.
+    let api_only = [("BITFOX_CHAIN__NETWORK", "none"), ("BITFOX_JOBS__ENABLED", "false")];
+    let (mut api, port, banner) =
+        start_with(dir.path(), &["api", "--port", "0"], "BitFox API", &api_only);
+    assert!(banner.iter().any(|l| l.contains("bitfox worker")), "{banner:?}");
+    let listing = r#"{"owner_address":"K7TRT3QILTZWS4H5PCOR2OOD63IRA5FPLPYVFXGJ4APJHUBAJRMKBK3Z7U","gpu_model":"RTX 4090","price_per_minute":1000}"#;
+    let (status, body) = http(port, "POST", "/gpus", listing);
+    assert!(status.contains("201"), "{status} {body}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, job) = http(port, "GET", "/jobs/1", "");
+    assert!(job.contains("\"state\":\"queued\"") && job.contains("\"last_error\":null"), "{job}");
+
+    let mut worker = bitfox(dir.path())
+        .args(["worker"])
+        .env("BITFOX_CHAIN__NETWORK", "none")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let job = loop {
+        let (_, job) = http(port, "GET", "/jobs/1", "");
+        if !job.contains("\"last_error\":null") || std::time::Instant::now() > deadline {
+            break job;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(job.contains("no chain backend is configured"), "the worker ran the job: {job}");
+
+    for child in [&mut worker, &mut api] {
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let exit = wait_with_timeout(child, Duration::from_secs(20));
+        assert!(exit.success(), "exited with {exit}");
+    }
+}

@@ -580,12 +580,17 @@ impl Contract {
                 ))),
             };
         };
-        let round = found["confirmed-round"].as_u64().unwrap_or(0);
+        // The indexer holds committed transactions only: one it returns without its
+        // round is a malformed answer, never "not committed".
+        let round = found["confirmed-round"]
+            .as_u64()
+            .filter(|round| *round > 0)
+            .ok_or_else(|| unavailable(&"the indexer's transaction has no confirmed-round"))?;
         let logs = found["logs"]
             .as_array()
             .map(|logs| logs.iter().filter_map(|l| B64.decode(l.as_str()?).ok()).collect())
             .unwrap_or_default();
-        Ok((round > 0).then(|| Confirmed { txid: txid.to_owned(), round, logs }))
+        Ok(Some(Confirmed { txid: txid.to_owned(), round, logs }))
     }
 
     async fn confirmation(&self, txid: &str) -> Result<Confirmed, SendError> {

@@ -1,6 +1,7 @@
 //! The cluster jobs: creation, joining, opt-in, purchases, transfers and claims.
 
 use bitfox_domain::chain::{ClusterCall, ClusterReceipt};
+use bitfox_domain::{ChainId, ClusterId, ClusterStatus, JobKind};
 use bitfox_market::MarketError;
 use bitfox_market::clusters::{cluster_url, find_cluster, release_cluster};
 use bitfox_market::queue::JobParams;
@@ -10,7 +11,7 @@ use bitfox_store::repo::cluster;
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::StoreJournal;
-use crate::queue::{address, chain_id, internal};
+use crate::queue::{address, chain_id};
 use crate::runner::JobRunner;
 use crate::{Outcome, Result};
 
@@ -20,16 +21,16 @@ impl JobRunner {
     pub(crate) async fn active_cluster(
         &self,
         job: &JobRow,
-        cluster: i64,
+        cluster: ClusterId,
     ) -> Result<Result<ClusterRow, Outcome>, MarketError> {
         let row = self.store.read(move |c| find_cluster(c, cluster)).await?;
-        match row.status.as_str() {
-            "active" => Ok(Ok(row)),
-            "failed" => Ok(Err(Outcome::Failed(format!(
+        match row.status {
+            ClusterStatus::Active => Ok(Ok(row)),
+            ClusterStatus::Failed => Ok(Err(Outcome::Failed(format!(
                 "cluster {cluster} could not be created on chain: {}",
                 row.failure_reason.unwrap_or_default()
             )))),
-            _ => {
+            ClusterStatus::Pending => {
                 let reason = format!("waiting for cluster {cluster} to be created on chain");
                 let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
                 Ok(Err(self.requeue(job, &reason, retry).await?))
@@ -47,15 +48,22 @@ impl JobRunner {
             .ok_or_else(|| MarketError::Corrupt(format!("job {} has no cluster", job.id)))?;
         let payload: JobParams = serde_json::from_str(job.payload.as_deref().unwrap_or("{}"))
             .map_err(MarketError::corrupt)?;
-        let party =
-            |text: &Option<String>, what: &str| address(text.as_deref().unwrap_or_default(), what);
+        let party = |text: &Option<String>, what: &str| match text {
+            Some(text) => address(text, what),
+            None => Err(MarketError::corrupt(format!("job {} names no {what}", job.id))),
+        };
+        let count = || {
+            payload
+                .count
+                .ok_or_else(|| MarketError::corrupt(format!("job {} has no count", job.id)))
+        };
         let journal = StoreJournal::new(self.store.clone(), &job);
-        let call = if job.kind == "create_cluster" {
+        let call = if job.kind == JobKind::CreateCluster {
             let row = self.store.read(move |c| find_cluster(c, cluster)).await?;
             ClusterCall::Create {
                 operator: address(&row.operator_address, "operator")?,
-                total_shares: u64::try_from(row.total_shares).map_err(|e| internal(&e))?,
-                price_per_share: u64::try_from(row.price_per_share).map_err(|e| internal(&e))?,
+                total_shares: row.total_shares.0,
+                price_per_share: row.price_per_share.get(),
                 url: cluster_url(row.id),
             }
         } else {
@@ -66,59 +74,56 @@ impl JobRunner {
             };
             let cluster_id = chain_id(row.chain_cluster_id)?;
             let asset_id = chain_id(row.asset_id)?;
-            let count = payload.count.unwrap_or_default();
-            match job.kind.as_str() {
-                "join_cluster" => {
+            match job.kind {
+                JobKind::JoinCluster => {
                     ClusterCall::Join { holder: party(&payload.holder, "holder")?, cluster_id }
                 }
-                "opt_in" => {
+                JobKind::OptIn => {
                     ClusterCall::OptIn { holder: party(&payload.holder, "holder")?, asset_id }
                 }
-                "buy_shares" => ClusterCall::Buy {
+                JobKind::BuyShares => ClusterCall::Buy {
                     buyer: party(&payload.holder, "buyer")?,
                     cluster_id,
                     asset_id,
                     operator: address(&row.operator_address, "operator")?,
-                    count,
-                    price_per_share: u64::try_from(row.price_per_share)
-                        .map_err(|e| internal(&e))?,
+                    count: count()?,
+                    price_per_share: row.price_per_share.get(),
                 },
-                "transfer_shares" => ClusterCall::Transfer {
+                JobKind::TransferShares => ClusterCall::Transfer {
                     from: party(&payload.holder, "sender")?,
                     to: party(&payload.to, "recipient")?,
                     cluster_id,
                     asset_id,
-                    count,
+                    count: count()?,
                 },
-                kind => ClusterCall::Claim {
+                JobKind::Claim | JobKind::ClaimUnsold => ClusterCall::Claim {
                     holder: party(&payload.holder, "holder")?,
                     cluster_id,
-                    unsold: kind == "claim_unsold",
+                    unsold: job.kind == JobKind::ClaimUnsold,
                 },
+                other => {
+                    return self.finish(&job, Err(format!("{other} is not a cluster job"))).await;
+                }
             }
         };
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.cluster(&call, &journal) => result,
         };
-        if job.kind == "create_cluster" {
+        if job.kind == JobKind::CreateCluster {
             return self
                 .conclude(
                     &job,
                     result,
                     move |c, receipt: ClusterReceipt| {
-                        let (chain_cluster, asset) = receipt
-                            .created
-                            .ok_or_else(|| internal(&"a cluster creation without its ids"))?;
-                        let (chain_cluster, asset) = (
-                            i64::try_from(chain_cluster).map_err(|e| internal(&e))?,
-                            i64::try_from(asset).map_err(|e| internal(&e))?,
-                        );
+                        let (chain_cluster, asset) = receipt.created.ok_or_else(|| {
+                            MarketError::corrupt("a cluster creation without its ids")
+                        })?;
                         Ok(cluster::activate(
                             c,
                             cluster,
-                            chain_cluster,
-                            asset,
+                            ChainId(chain_cluster),
+                            ChainId(asset),
                             &receipt.txid,
                             now_seconds(),
                         )?)

@@ -1,6 +1,7 @@
 //! The jobs table as the chain port's [`Journal`]: a signed group is committed to its
 //! job's row before it is sent, so a resend after a crash sends the very same bytes.
 
+use bitfox_domain::JobId;
 use bitfox_domain::chain::{ChainError, Journal, PortFuture, SignedGroup};
 use bitfox_market::MarketError;
 use bitfox_store::models::JobRow;
@@ -26,7 +27,7 @@ pub(crate) fn crash_point(_point: &str) {}
 /// the job's row before it is sent.
 pub(crate) struct StoreJournal {
     store: Store,
-    job_id: i64,
+    job_id: JobId,
     recorded: Option<SignedGroup>,
 }
 

@@ -12,8 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bitfox_domain::MicroAlgos;
-use bitfox_domain::billing::{self, PricePerMinute};
+use bitfox_domain::billing;
 use bitfox_domain::chain::ChainPort;
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::repo::{gpu, job, rental};
@@ -22,7 +21,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use bitfox_domain::chain::ChainHandle;
-use bitfox_market::{failure, listings, rentals};
+use bitfox_market::{MarketError, failure, listings, rentals};
 
 use crate::{JobSettings, Result};
 
@@ -55,16 +54,11 @@ fn pass(
 ) -> Result<Report> {
     let mut report = Report::default();
     for mut row in rental::running(c)? {
-        let (Some(start), Ok(price), Ok(deposit)) = (
-            row.started_at.and_then(|s| u64::try_from(s).ok()),
-            u64::try_from(row.price_per_minute)
-                .map_err(|_| ())
-                .and_then(|p| PricePerMinute::new(p).map_err(|_| ())),
-            u64::try_from(row.deposit),
-        ) else {
-            continue;
-        };
-        let end = billing::max_end(start, price, MicroAlgos(deposit));
+        // An active rental has its start; one without is not billing (yet).
+        let Some(start) = row.started_at else { continue };
+        let start = u64::try_from(start)
+            .map_err(|_| MarketError::corrupt(format!("rental {} started at {start}", row.id)))?;
+        let end = billing::max_end(start, row.price_per_minute, row.deposit);
         if chain_now >= i64::try_from(end).unwrap_or(i64::MAX).saturating_add(limits.grace) {
             if apply {
                 rentals::expire(c, &mut row, now)?;

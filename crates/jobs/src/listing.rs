@@ -1,7 +1,7 @@
 //! The listing jobs: `register`, `update_price` and `delist`.
 
 use bitfox_domain::chain::{DelistOrder, RegisterOrder, RegisterReceipt, UpdatePriceOrder};
-use bitfox_domain::{GpuId, GpuStatus, JobState};
+use bitfox_domain::{ChainId, GpuStatus, JobKind, JobState};
 use bitfox_market::MarketError;
 use bitfox_market::listings::find_gpu;
 use bitfox_store::models::{GpuRow, JobRow};
@@ -10,7 +10,7 @@ use bitfox_store::repo::{gpu, job};
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::StoreJournal;
-use crate::queue::{address, chain_id, internal, price};
+use crate::queue::{address, chain_id};
 use crate::runner::JobRunner;
 use crate::{Outcome, Result};
 
@@ -27,14 +27,14 @@ impl JobRunner {
             .store
             .read(move |c| {
                 let gpu = find_gpu(c, gpu_id)?;
-                Ok::<_, MarketError>((gpu, job::latest_for_gpu(c, gpu_id, "register")?))
+                Ok::<_, MarketError>((gpu, job::latest_for_gpu(c, gpu_id, JobKind::Register)?))
             })
             .await?;
         if let Some(listing) = gpu.listing_id {
-            return Ok(Ok((gpu, u64::try_from(listing).map_err(|e| internal(&e))?)));
+            return Ok(Ok((gpu, listing.get())));
         }
         match register {
-            Some(r) if r.state == JobState::Failed.as_str() => {
+            Some(r) if r.state == JobState::Failed => {
                 let reason = format!(
                     "GPU {gpu_id} could not be listed on chain: {}",
                     r.last_error.unwrap_or_default()
@@ -55,10 +55,11 @@ impl JobRunner {
         cancel: &CancellationToken,
     ) -> Result<Outcome> {
         let journal = StoreJournal::new(self.store.clone(), &job);
-        let gpu_id = job.gpu_id.unwrap_or_default();
-        if job.kind == "register" {
+        let gpu_id =
+            job.gpu_id.ok_or_else(|| MarketError::Corrupt(format!("job {} has no GPU", job.id)))?;
+        if job.kind == JobKind::Register {
             let gpu = self.store.read(move |c| find_gpu(c, gpu_id)).await?;
-            let delisted = gpu.status == GpuStatus::Delisted.as_str() && job.signed_group.is_none();
+            let delisted = gpu.status == GpuStatus::Delisted && job.signed_group.is_none();
             if gpu.listing_id.is_some() || delisted {
                 // Listed already, or delisted before its listing was signed: nothing to do.
                 return self.finish(&job, Ok(())).await;
@@ -72,9 +73,9 @@ impl JobRunner {
                 },
             };
             let order = RegisterOrder {
-                gpu: GpuId(gpu.id),
+                gpu: gpu.id,
                 provider: address(&gpu.owner_address, "owner")?,
-                price: price(gpu.price_per_minute)?,
+                price: gpu.price_per_minute,
                 cluster_id,
             };
             let result = tokio::select! {
@@ -86,15 +87,12 @@ impl JobRunner {
                     &job,
                     result,
                     move |c, receipt: RegisterReceipt| {
-                        let listing =
-                            i64::try_from(receipt.listing_id).map_err(|e| internal(&e))?;
-                        let cluster = i64::try_from(cluster_id).map_err(|e| internal(&e))?;
                         gpu::set_listing(
                             c,
                             gpu_id,
-                            listing,
+                            ChainId(receipt.listing_id),
                             &receipt.txid,
-                            cluster,
+                            ChainId(cluster_id),
                             now_seconds(),
                         )?;
                         Ok(())
@@ -103,7 +101,7 @@ impl JobRunner {
                 )
                 .await;
         }
-        if job.kind == "delist" {
+        if job.kind == JobKind::Delist {
             // The registrations it had to wait for are done: without a listing now, there
             // is nothing to delist.
             let (gpu, live) = self
@@ -131,19 +129,15 @@ impl JobRunner {
             Err(outcome) => return Ok(outcome),
         };
         let provider = address(&gpu.owner_address, "owner")?;
-        let result = if job.kind == "update_price" {
-            let order = UpdatePriceOrder {
-                gpu: GpuId(gpu.id),
-                listing_id,
-                provider,
-                price: price(gpu.price_per_minute)?,
-            };
+        let result = if job.kind == JobKind::UpdatePrice {
+            let order =
+                UpdatePriceOrder { gpu: gpu.id, listing_id, provider, price: gpu.price_per_minute };
             tokio::select! {
                 () = cancel.cancelled() => return self.abandon(&job).await,
                 result = self.chain.update_price(&order, &journal) => result,
             }
         } else {
-            let order = DelistOrder { gpu: GpuId(gpu.id), listing_id, provider };
+            let order = DelistOrder { gpu: gpu.id, listing_id, provider };
             let result = tokio::select! {
                 () = cancel.cancelled() => return self.abandon(&job).await,
                 result = self.chain.delist(&order, &journal) => result,

@@ -1,9 +1,8 @@
 //! Queue mechanics: prerequisites, conclusions, backoff, requeueing and finishing a
 //! claimed job — every way a run ends goes through here.
 
-use bitfox_domain::billing::PricePerMinute;
 use bitfox_domain::chain::ChainError;
-use bitfox_domain::{Address, JobState};
+use bitfox_domain::{Address, ChainId, JobId, JobKind, JobState};
 use bitfox_market::MarketError;
 use bitfox_market::failure::job_failed;
 use bitfox_market::queue::JobParams;
@@ -29,12 +28,14 @@ impl JobRunner {
                 .store
                 .read(move |c| job::find(c, before).map_err(MarketError::from))
                 .await?
-                .ok_or_else(|| internal(&format!("job {} runs after a missing job", job.id)))?;
-            match row.state.as_str() {
-                "succeeded" => {}
+                .ok_or_else(|| {
+                    MarketError::corrupt(format!("job {} runs after a missing job", job.id))
+                })?;
+            match row.state {
+                JobState::Succeeded => {}
                 // A delisting only waits for registrations to end, however they end.
-                "failed" if job.kind == "delist" => {}
-                "failed" => {
+                JobState::Failed if job.kind == JobKind::Delist => {}
+                JobState::Failed => {
                     let reason = format!(
                         "job {before} ({}) it depends on failed: {}",
                         row.kind,
@@ -155,7 +156,7 @@ impl JobRunner {
                     job::unclaim(c, id, now)?;
                 }
                 let at = now.saturating_add(i64::try_from(after_secs).unwrap_or(i64::MAX));
-                job::set_state(c, id, "queued", Some(&message), Some(at), now)
+                job::set_state(c, id, JobState::Queued, Some(&message), Some(at), now)
                     .map_err(MarketError::from)
             })
             .await?;
@@ -189,30 +190,21 @@ impl JobRunner {
 
 pub(crate) fn set_job(
     c: &mut SqliteConnection,
-    id: i64,
+    id: JobId,
     state: JobState,
     error: Option<&str>,
 ) -> Result<()> {
     JobState::Running.transition(state).map_err(MarketError::corrupt)?;
-    job::set_state(c, id, state.as_str(), error, None, now_seconds()).map_err(MarketError::from)
+    job::set_state(c, id, state, error, None, now_seconds()).map_err(MarketError::from)
 }
 
-pub(crate) fn chain_id(id: Option<i64>) -> Result<u64, MarketError> {
-    id.and_then(|i| u64::try_from(i).ok())
-        .ok_or_else(|| internal(&"an active cluster without its chain ids"))
-}
-
-pub(crate) fn internal(e: &dyn std::fmt::Display) -> MarketError {
-    MarketError::Corrupt(format!("{e}"))
+/// The chain id of an active cluster (its cluster id or its asset id).
+pub(crate) fn chain_id(id: Option<ChainId>) -> Result<u64, MarketError> {
+    id.map(ChainId::get)
+        .ok_or_else(|| MarketError::corrupt("an active cluster without its chain ids"))
 }
 
 pub(crate) fn address(text: &str, what: &str) -> Result<Address, MarketError> {
-    text.parse::<Address>().map_err(|e| internal(&format!("stored {what} address {text:?}: {e}")))
-}
-
-pub(crate) fn price(stored: i64) -> Result<PricePerMinute, MarketError> {
-    u64::try_from(stored)
-        .ok()
-        .and_then(|p| PricePerMinute::new(p).ok())
-        .ok_or_else(|| internal(&format!("stored price {stored} is not a price")))
+    text.parse::<Address>()
+        .map_err(|e| MarketError::corrupt(format!("stored {what} address {text:?}: {e}")))
 }

@@ -1,8 +1,8 @@
 //! The rental jobs: `rent` (lock the deposit) and `settle` (stop and pay out).
 
-use bitfox_domain::billing::{MaxMinutes, Settlement};
+use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{ChainError, RentOrder, SettleOrder, SettleReceipt};
-use bitfox_domain::{GpuId, MicroAlgos, RentalId, RentalStatus};
+use bitfox_domain::{ChainId, JobKind, MicroAlgos, RentalStatus};
 use bitfox_market::MarketError;
 use bitfox_market::listings::find_gpu;
 use bitfox_market::rentals::{self, find_rental};
@@ -14,7 +14,7 @@ use bitfox_store::repo::job;
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::StoreJournal;
-use crate::queue::{address, internal, price};
+use crate::queue::address;
 use crate::runner::JobRunner;
 use crate::{Outcome, Result};
 
@@ -33,17 +33,13 @@ impl JobRunner {
             .rental_id
             .ok_or_else(|| MarketError::Corrupt(format!("job {} has no rental", job.id)))?;
         let rental = self.store.read(move |c| find_rental(c, rental_id)).await?;
-        let status: RentalStatus = rental
-            .status
-            .parse()
-            .map_err(|e| MarketError::Corrupt(format!("rental {rental_id}: {e}")))?;
-        match (job.kind.as_str(), status) {
-            ("rent", RentalStatus::Pending) => {
+        match (job.kind, rental.status) {
+            (JobKind::Rent, RentalStatus::Pending) => {
                 let gpu_id = rental.gpu_id;
                 let moving = self
                     .store
                     .read(move |c| {
-                        Ok::<_, MarketError>(job::unfinished_for_gpu(c, gpu_id, "delist")?)
+                        Ok::<_, MarketError>(job::unfinished_for_gpu(c, gpu_id, JobKind::Delist)?)
                     })
                     .await?;
                 if !moving.is_empty() {
@@ -59,22 +55,24 @@ impl JobRunner {
                 };
                 self.rent(job, rental, listing_id, cancel).await
             }
-            ("rent", other) => self.finish(&job, Err(format!("rental is already {other}"))).await,
-            ("settle", RentalStatus::Pending) => {
+            (JobKind::Rent, other) => {
+                self.finish(&job, Err(format!("rental is already {other}"))).await
+            }
+            (JobKind::Settle, RentalStatus::Pending) => {
                 let reason = "waiting for the rental to be confirmed on chain before settling";
                 let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
                 self.requeue(&job, reason, retry).await
             }
-            ("settle", RentalStatus::Active | RentalStatus::Settling) => {
+            (JobKind::Settle, RentalStatus::Active | RentalStatus::Settling) => {
                 self.settle(job, rental, cancel).await
             }
-            ("settle", RentalStatus::Settled | RentalStatus::Expired) => {
+            (JobKind::Settle, RentalStatus::Settled | RentalStatus::Expired) => {
                 self.finish(&job, Ok(())).await
             }
-            ("settle", other) => {
+            (JobKind::Settle, other) => {
                 self.finish(&job, Err(format!("rental is {other}: nothing to settle"))).await
             }
-            (kind, _) => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
+            (kind, _) => self.finish(&job, Err(format!("{kind} is not a rental job"))).await,
         }
     }
 
@@ -102,7 +100,7 @@ impl JobRunner {
         cancel: &CancellationToken,
     ) -> Result<Outcome> {
         let mut rental = rental;
-        if rental.status == RentalStatus::Active.as_str() {
+        if rental.status == RentalStatus::Active {
             // Stop requested while pending: now that the rental is live, mark it settling.
             rental = self
                 .store
@@ -116,22 +114,18 @@ impl JobRunner {
         }
         let gpu_id = rental.gpu_id;
         let gpu = self.store.read(move |c| find_gpu(c, gpu_id)).await?;
-        let bad = |what: &str| internal(&format!("rental {} has no {what}", rental.id));
+        let bad = |what: &str| MarketError::corrupt(format!("rental {} has no {what}", rental.id));
         let order = SettleOrder {
-            rental: RentalId(rental.id),
-            gpu: GpuId(rental.gpu_id),
-            listing_id: gpu
-                .listing_id
-                .and_then(|l| u64::try_from(l).ok())
-                .ok_or_else(|| bad("listing id"))?,
-            chain_rental_id: rental
-                .chain_rental_id
-                .and_then(|r| u64::try_from(r).ok())
-                .ok_or_else(|| bad("chain rental id"))?,
+            rental: rental.id,
+            gpu: rental.gpu_id,
+            listing_id: gpu.listing_id.ok_or_else(|| bad("listing id"))?.get(),
+            chain_rental_id: rental.chain_rental_id.ok_or_else(|| bad("chain rental id"))?.get(),
             renter: address(&rental.renter_address, "renter")?,
             provider: address(&rental.provider_address, "provider")?,
-            // The cluster of the listing that was rented, as the contract has it.
-            cluster_id: gpu.listing_cluster_id.and_then(|c| u64::try_from(c).ok()).unwrap_or(0),
+            // The cluster of the listing that was rented, as the contract has it. A
+            // listing registered before clusters existed has none recorded: it was
+            // registered under no cluster (0), which is what the contract holds.
+            cluster_id: gpu.listing_cluster_id.map_or(0, ChainId::get),
         };
         // Settled on chain already (by the renter, or by anyone once the deposit ran
         // out): take the chain's figures from the watcher's mirror.
@@ -221,18 +215,14 @@ impl JobRunner {
 }
 
 fn rent_order(rental: &RentalRow, listing_id: u64) -> Result<RentOrder, MarketError> {
-    let bad = |what: &str| MarketError::Corrupt(format!("rental {} has a bad {what}", rental.id));
     Ok(RentOrder {
-        rental: RentalId(rental.id),
-        gpu: GpuId(rental.gpu_id),
+        rental: rental.id,
+        gpu: rental.gpu_id,
         listing_id,
         renter: address(&rental.renter_address, "renter")?,
         provider: address(&rental.provider_address, "provider")?,
-        price: price(rental.price_per_minute)?,
-        max_minutes: u64::try_from(rental.max_minutes)
-            .ok()
-            .and_then(|m| MaxMinutes::new(m).ok())
-            .ok_or_else(|| bad("max_minutes"))?,
-        deposit: MicroAlgos(u64::try_from(rental.deposit).map_err(|_| bad("deposit"))?),
+        price: rental.price_per_minute,
+        max_minutes: rental.max_minutes,
+        deposit: rental.deposit,
     })
 }

@@ -19,6 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bitfox_domain::JobId;
 use bitfox_domain::chain::{ChainHandle, ChainPort};
 use bitfox_market::MarketError;
 use bitfox_store::models::JobRow;
@@ -68,9 +69,9 @@ impl JobRunner {
             }
             match self.run_once(&cancel).await {
                 Ok(Some((id, Outcome::Requeued(reason)))) => {
-                    tracing::debug!(job = id, %reason, "job requeued");
+                    tracing::debug!(job = id.get(), %reason, "job requeued");
                 }
-                Ok(Some((id, outcome))) => tracing::info!(job = id, ?outcome, "job ran"),
+                Ok(Some((id, outcome))) => tracing::info!(job = id.get(), ?outcome, "job ran"),
                 Ok(None) => {
                     tokio::select! {
                         () = cancel.cancelled() => break,
@@ -95,7 +96,7 @@ impl JobRunner {
     pub async fn run_once(
         &self,
         cancel: &CancellationToken,
-    ) -> Result<Option<(i64, Outcome)>, MarketError> {
+    ) -> Result<Option<(JobId, Outcome)>, MarketError> {
         let claimed = self
             .store
             .write(|c| job::claim_next(c, now_seconds()).map_err(MarketError::from))
@@ -106,7 +107,7 @@ impl JobRunner {
             Ok(outcome) => outcome,
             // Never leave a claimed job `running`: retry later, then give up.
             Err(e) => {
-                tracing::error!(job = id, error = %e, "job step failed");
+                tracing::error!(job = id.get(), error = %e, "job step failed");
                 let reason = match &e {
                     MarketError::Store(_) | MarketError::Corrupt(_) => {
                         format!("internal error: {e}")

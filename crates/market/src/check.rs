@@ -1,28 +1,9 @@
-//! Checks shared by the rules: stored statuses read back through the state machines,
-//! and the field rules of listings.
+//! The field rules of listings, shared by registration and changes.
 
 use bitfox_domain::amount::TOTAL_SUPPLY;
-use bitfox_domain::{GpuStatus, RentalStatus};
-use bitfox_store::models::{GpuRow, RentalRow};
+use bitfox_domain::billing::PricePerMinute;
 
 use crate::error::{FieldError, MarketError, Result};
-
-pub(crate) fn parse_status<S: std::str::FromStr>(text: &str, what: &str) -> Result<S> {
-    text.parse()
-        .map_err(|_| MarketError::Corrupt(format!("stored {what} status {text:?} is unknown")))
-}
-
-pub(crate) fn gpu_status(row: &GpuRow) -> Result<GpuStatus> {
-    parse_status(&row.status, "GPU")
-}
-
-pub(crate) fn rental_status(row: &RentalRow) -> Result<RentalStatus> {
-    parse_status(&row.status, "rental")
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> MarketError {
-    MarketError::corrupt(e)
-}
 
 /// Checks a model name: 1–100 characters, no control characters.
 pub(crate) fn check_model(errors: &mut Vec<FieldError>, model: &str) -> String {
@@ -56,14 +37,14 @@ pub(crate) fn check_range(errors: &mut Vec<FieldError>, field: &str, value: u32,
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
-pub(crate) fn check_price(errors: &mut Vec<FieldError>, price: u64) -> i64 {
-    if price > TOTAL_SUPPLY {
+pub(crate) fn check_price(errors: &mut Vec<FieldError>, price: PricePerMinute) -> PricePerMinute {
+    if price.get() > TOTAL_SUPPLY {
         errors.push(FieldError::new(
             "price_per_minute",
             format!("must be at most {TOTAL_SUPPLY} microAlgos (the total Algo supply)"),
         ));
     }
-    i64::try_from(price).unwrap_or(i64::MAX)
+    price
 }
 
 pub(crate) fn finish(errors: Vec<FieldError>) -> Result<()> {

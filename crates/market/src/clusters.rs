@@ -2,25 +2,28 @@
 //! transfer and claim shares.
 
 use bitfox_domain::amount::TOTAL_SUPPLY;
-use bitfox_domain::{Address, GpuStatus, JobState};
+use bitfox_domain::{
+    Address, ClusterId, ClusterStatus, GpuId, GpuStatus, JobId, JobKind, JobState, MicroAlgos,
+    Shares,
+};
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{ClusterRow, GpuRow, JobRow, NewCluster as NewClusterRow};
 use bitfox_store::repo::{cluster, gpu, job};
 
 use crate::caller::{Caller, Mode};
-use crate::check::{finish, gpu_status, internal};
+use crate::check::finish;
 use crate::error::{FieldError, MarketError, Result};
 use crate::listings::find_gpu;
 use crate::queue::{JobParams, cluster_job, new_job, new_job_after};
 
 /// The cluster `id`, or 404.
-pub fn find_cluster(conn: &mut SqliteConnection, id: i64) -> Result<ClusterRow> {
+pub fn find_cluster(conn: &mut SqliteConnection, id: ClusterId) -> Result<ClusterRow> {
     cluster::find(conn, id)?
         .ok_or_else(|| MarketError::NotFound(format!("cluster {id} does not exist")))
 }
 
 /// The URL given to a cluster's share ASA.
-pub fn cluster_url(id: i64) -> String {
+pub fn cluster_url(id: ClusterId) -> String {
     format!("bitfox://clusters/{id}")
 }
 
@@ -30,11 +33,11 @@ pub fn cluster_url(id: i64) -> String {
 pub fn attach(
     conn: &mut SqliteConnection,
     operator: &str,
-    cluster_id: i64,
-    gpu_id: i64,
+    cluster_id: ClusterId,
+    gpu_id: GpuId,
     now: i64,
 ) -> Result<GpuRow> {
-    if find_cluster(conn, cluster_id)?.status == "failed" {
+    if find_cluster(conn, cluster_id)?.status == ClusterStatus::Failed {
         return Err(MarketError::Conflict(format!("cluster {cluster_id} failed to be created")));
     }
     let row = find_gpu(conn, gpu_id)?;
@@ -53,7 +56,7 @@ pub fn attach(
         }
         None => {}
     }
-    let status = gpu_status(&row)?;
+    let status = row.status;
     if !matches!(status, GpuStatus::Available | GpuStatus::Offline) {
         return Err(MarketError::Conflict(format!(
             "GPU {gpu_id} cannot join a cluster while it is {status}"
@@ -63,14 +66,14 @@ pub fn attach(
     // A registration already signed or on its way was built outside the cluster: after
     // it, delist and list again under the cluster, in that order. One still to be built
     // reads the cluster when it runs.
-    let in_flight: Vec<i64> = job::unfinished_for_gpu(conn, gpu_id, "register")?
+    let in_flight: Vec<JobId> = job::unfinished_for_gpu(conn, gpu_id, JobKind::Register)?
         .into_iter()
-        .filter(|j| j.state != JobState::Queued.as_str() || j.signed_group.is_some())
+        .filter(|j| j.state != JobState::Queued || j.signed_group.is_some())
         .map(|j| j.id)
         .collect();
     if row.listing_id.is_some() || !in_flight.is_empty() {
-        let delist = new_job_after(conn, "delist", gpu_id, None, in_flight, now)?;
-        new_job_after(conn, "register", gpu_id, None, vec![delist.id], now)?;
+        let delist = new_job_after(conn, JobKind::Delist, gpu_id, None, in_flight, now)?;
+        new_job_after(conn, JobKind::Register, gpu_id, None, vec![delist.id], now)?;
     }
     find_gpu(conn, gpu_id)
 }
@@ -79,7 +82,7 @@ pub fn attach(
 /// on their own (a registration still unfinished reads the GPU again when it runs).
 pub fn release_cluster(
     conn: &mut SqliteConnection,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     reason: &str,
     now: i64,
 ) -> Result<()> {
@@ -87,9 +90,9 @@ pub fn release_cluster(
     for gpu_id in gpu::in_cluster(conn, cluster_id)? {
         gpu::clear_cluster(conn, gpu_id, now)?;
         let row = find_gpu(conn, gpu_id)?;
-        let registering = !job::unfinished_for_gpu(conn, gpu_id, "register")?.is_empty();
-        if row.listing_id.is_none() && !registering && gpu_status(&row)? != GpuStatus::Delisted {
-            new_job(conn, "register", gpu_id, None, now)?;
+        let registering = !job::unfinished_for_gpu(conn, gpu_id, JobKind::Register)?.is_empty();
+        if row.listing_id.is_none() && !registering && row.status != GpuStatus::Delisted {
+            new_job(conn, JobKind::Register, gpu_id, None, now)?;
         }
     }
     Ok(())
@@ -112,7 +115,7 @@ pub struct NewCluster {
     /// microAlgos per share.
     pub price_per_share: u64,
     /// GPUs of the operator to put in the cluster.
-    pub gpus: Vec<i64>,
+    pub gpus: Vec<GpuId>,
 }
 
 /// Records a cluster (`pending`), the job that creates it and its share token on chain,
@@ -146,14 +149,14 @@ pub fn create(
             operator_address: operator.clone(),
             name,
             description: req.description,
-            total_shares: i64::try_from(req.total_shares).map_err(internal)?,
-            price_per_share: i64::try_from(req.price_per_share).map_err(internal)?,
-            status: "pending".to_owned(),
+            total_shares: Shares(req.total_shares),
+            price_per_share: MicroAlgos(req.price_per_share),
+            status: ClusterStatus::Pending,
             created_at: now,
             updated_at: now,
         },
     )?;
-    cluster_job(conn, "create_cluster", row.id, &JobParams::default(), now)?;
+    cluster_job(conn, JobKind::CreateCluster, row.id, &JobParams::default(), now)?;
     for gpu_id in &req.gpus {
         attach(conn, &operator, row.id, *gpu_id, now)?;
     }
@@ -161,13 +164,13 @@ pub fn create(
 }
 
 /// A job to queue for a cluster: its kind and parameters.
-pub type PlannedJob = (&'static str, JobParams);
+pub type PlannedJob = (JobKind, JobParams);
 
 /// Queues `jobs` for cluster `cluster_id`, each running only after the ones before it
 /// have succeeded (a purchase after its holder record and opt-in); returns the last.
 pub fn queue_in_order(
     conn: &mut SqliteConnection,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     jobs: Vec<PlannedJob>,
     now: i64,
 ) -> Result<JobRow> {
@@ -209,7 +212,11 @@ pub fn purchase(
     }
     let holder = JobParams { holder: Some(buyer.to_owned()), ..JobParams::default() };
     let buy = JobParams { count: Some(count), ..holder.clone() };
-    Ok(vec![("join_cluster", holder.clone()), ("opt_in", holder), ("buy_shares", buy)])
+    Ok(vec![
+        (JobKind::JoinCluster, holder.clone()),
+        (JobKind::OptIn, holder),
+        (JobKind::BuyShares, buy),
+    ])
 }
 
 /// Checks a transfer's parties: the recipient is another holder, never the app (whose
@@ -227,7 +234,7 @@ pub fn transfer_parties(from: &Address, to: &Address, app: &Address) -> Result<(
 /// joined (`recipient_joined`); in dev mode the server makes them for the dev accounts.
 pub fn transfer(
     mode: Mode,
-    cluster_id: i64,
+    cluster_id: ClusterId,
     from: &Address,
     to: &Address,
     recipient_joined: bool,
@@ -254,24 +261,29 @@ pub fn transfer(
         count: Some(count),
     };
     Ok(match mode {
-        Mode::Production => vec![("transfer_shares", transfer)],
+        Mode::Production => vec![(JobKind::TransferShares, transfer)],
         Mode::Dev => vec![
-            ("join_cluster", recipient.clone()),
-            ("opt_in", recipient),
-            ("transfer_shares", transfer),
+            (JobKind::JoinCluster, recipient.clone()),
+            (JobKind::OptIn, recipient),
+            (JobKind::TransferShares, transfer),
         ],
     })
 }
 
 /// A claim of what `who` is owed (`due`); the operator claims its unsold shares'
 /// revenue.
-pub fn claim(cluster_id: i64, who: &Address, unsold: bool, due: u64) -> Result<Vec<PlannedJob>> {
+pub fn claim(
+    cluster_id: ClusterId,
+    who: &Address,
+    unsold: bool,
+    due: u64,
+) -> Result<Vec<PlannedJob>> {
     if due == 0 {
         return Err(MarketError::Conflict(format!(
             "{who} has nothing to claim from cluster {cluster_id} now"
         )));
     }
-    let kind = if unsold { "claim_unsold" } else { "claim" };
+    let kind = if unsold { JobKind::ClaimUnsold } else { JobKind::Claim };
     Ok(vec![(kind, JobParams { holder: Some(who.to_string()), ..JobParams::default() })])
 }
 
@@ -288,7 +300,7 @@ mod tests {
         let (operator, buyer) = (address(1).to_string(), address(2).to_string());
         let jobs = purchase(&operator, 5, 10, &buyer, 4).unwrap();
         let kinds: Vec<_> = jobs.iter().map(|(kind, _)| *kind).collect();
-        assert_eq!(kinds, ["join_cluster", "opt_in", "buy_shares"]);
+        assert_eq!(kinds, [JobKind::JoinCluster, JobKind::OptIn, JobKind::BuyShares]);
         assert_eq!(jobs[2].1.count, Some(4));
         assert_eq!(jobs[2].1.holder.as_deref(), Some(buyer.as_str()));
         for count in [0, 11] {
@@ -307,24 +319,25 @@ mod tests {
         assert!(transfer_parties(&from, &app, &app).is_err());
         transfer_parties(&from, &to, &app).unwrap();
 
-        let err = transfer(Mode::Production, 7, &from, &to, false, 10, 1).unwrap_err();
+        let err = transfer(Mode::Production, ClusterId(7), &from, &to, false, 10, 1).unwrap_err();
         assert!(err.to_string().contains("has not joined cluster 7"), "{err}");
-        let jobs = transfer(Mode::Production, 7, &from, &to, true, 10, 10).unwrap();
-        assert_eq!(jobs.iter().map(|(k, _)| *k).collect::<Vec<_>>(), ["transfer_shares"]);
-        let jobs = transfer(Mode::Dev, 7, &from, &to, false, 10, 3).unwrap();
+        let jobs = transfer(Mode::Production, ClusterId(7), &from, &to, true, 10, 10).unwrap();
+        assert_eq!(jobs.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [JobKind::TransferShares]);
+        let jobs = transfer(Mode::Dev, ClusterId(7), &from, &to, false, 10, 3).unwrap();
         assert_eq!(
             jobs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            ["join_cluster", "opt_in", "transfer_shares"]
+            [JobKind::JoinCluster, JobKind::OptIn, JobKind::TransferShares]
         );
-        assert!(transfer(Mode::Dev, 7, &from, &to, true, 10, 11).is_err());
-        assert!(transfer(Mode::Dev, 7, &from, &to, true, 10, 0).is_err());
+        assert!(transfer(Mode::Dev, ClusterId(7), &from, &to, true, 10, 11).is_err());
+        assert!(transfer(Mode::Dev, ClusterId(7), &from, &to, true, 10, 0).is_err());
     }
 
     #[test]
     fn a_claim_needs_something_due() {
         let who = address(4);
-        assert!(matches!(claim(1, &who, false, 0), Err(MarketError::Conflict(_))));
-        assert_eq!(claim(1, &who, false, 9).unwrap()[0].0, "claim");
-        assert_eq!(claim(1, &who, true, 9).unwrap()[0].0, "claim_unsold");
+        let id = ClusterId(1);
+        assert!(matches!(claim(id, &who, false, 0), Err(MarketError::Conflict(_))));
+        assert_eq!(claim(id, &who, false, 9).unwrap()[0].0, JobKind::Claim);
+        assert_eq!(claim(id, &who, true, 9).unwrap()[0].0, JobKind::ClaimUnsold);
     }
 }

@@ -1,15 +1,13 @@
 //! Listings: register, change, delist, heartbeats and going offline.
 
 use bitfox_domain::billing::PricePerMinute;
-use bitfox_domain::{Address, GpuStatus};
+use bitfox_domain::{Address, GpuId, GpuStatus, JobKind};
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{GpuChanges, GpuRow, NewGpu};
 use bitfox_store::repo::{gpu, job};
 
 use crate::caller::Caller;
-use crate::check::{
-    check_model, check_price, check_range, check_region, finish, gpu_status, internal,
-};
+use crate::check::{check_model, check_price, check_range, check_region, finish};
 use crate::error::{FieldError, MarketError, Result};
 use crate::queue::{new_job, new_job_after};
 
@@ -46,7 +44,7 @@ pub struct ListingChanges {
 }
 
 /// The listing `id`, or 404.
-pub fn find_gpu(conn: &mut SqliteConnection, id: i64) -> Result<GpuRow> {
+pub fn find_gpu(conn: &mut SqliteConnection, id: GpuId) -> Result<GpuRow> {
     gpu::find(conn, id)?.ok_or_else(|| MarketError::NotFound(format!("GPU {id} does not exist")))
 }
 
@@ -60,7 +58,7 @@ pub fn register(
     let owner = req.owner_address.to_string();
     let mut errors = Vec::new();
     let gpu_model = check_model(&mut errors, &req.gpu_model);
-    let price_per_minute = check_price(&mut errors, req.price_per_minute.get());
+    let price_per_minute = check_price(&mut errors, req.price_per_minute);
     let vram_gb = req.vram_gb.map(|v| check_range(&mut errors, "vram_gb", v, 4096));
     let gpu_count = check_range(&mut errors, "gpu_count", req.gpu_count.unwrap_or(1), 1024);
     let region = req.region.as_deref().map(|r| check_region(&mut errors, r));
@@ -75,12 +73,12 @@ pub fn register(
             gpu_count,
             region,
             price_per_minute,
-            status: GpuStatus::Available.as_str().to_owned(),
+            status: GpuStatus::Available,
             created_at: now,
             updated_at: now,
         },
     )?;
-    new_job(conn, "register", row.id, None, now)?;
+    new_job(conn, JobKind::Register, row.id, None, now)?;
     Ok(row)
 }
 
@@ -88,7 +86,7 @@ pub fn register(
 pub fn update(
     conn: &mut SqliteConnection,
     caller: &Caller,
-    id: i64,
+    id: GpuId,
     req: ListingChanges,
     now: i64,
 ) -> Result<GpuRow> {
@@ -99,7 +97,7 @@ pub fn update(
         vram_gb: req.vram_gb.map(|v| v.map(|v| check_range(&mut errors, "vram_gb", v, 4096))),
         gpu_count: req.gpu_count.map(|c| check_range(&mut errors, "gpu_count", c, 1024)),
         region: req.region.map(|r| r.as_deref().map(|r| check_region(&mut errors, r))),
-        price_per_minute: req.price_per_minute.map(|p| check_price(&mut errors, p.get())),
+        price_per_minute: req.price_per_minute.map(|p| check_price(&mut errors, p)),
         updated_at: now,
     };
     let nothing = changes.gpu_model.is_none()
@@ -112,12 +110,12 @@ pub fn update(
     }
     finish(errors)?;
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
-    match gpu_status(&row)? {
+    match row.status {
         GpuStatus::Available | GpuStatus::Offline => {
             let price_changed = changes.price_per_minute.is_some_and(|p| p != row.price_per_minute);
             let updated = gpu::update(conn, id, &changes)?;
             if price_changed {
-                new_job(conn, "update_price", id, None, now)?;
+                new_job(conn, JobKind::UpdatePrice, id, None, now)?;
             }
             Ok(updated)
         }
@@ -128,24 +126,27 @@ pub fn update(
 }
 
 /// Delists a GPU; owner only, not while rented. Delisting twice is harmless.
-pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: i64, now: i64) -> Result<GpuRow> {
+pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: GpuId, now: i64) -> Result<GpuRow> {
     let row = find_gpu(conn, id)?;
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
-    let status = gpu_status(&row)?;
+    let status = row.status;
     if status == GpuStatus::Delisted {
         // Delisting again retries a delisting that failed while the listing is still live.
-        if row.listing_id.is_some() && job::unfinished_for_gpu(conn, id, "delist")?.is_empty() {
-            new_job(conn, "delist", id, None, now)?;
+        if row.listing_id.is_some()
+            && job::unfinished_for_gpu(conn, id, JobKind::Delist)?.is_empty()
+        {
+            new_job(conn, JobKind::Delist, id, None, now)?;
         }
         return Ok(row);
     }
     status.transition(GpuStatus::Delisted).map_err(|_| {
         MarketError::Conflict(format!("GPU {id} cannot be delisted while it is {status}"))
     })?;
-    gpu::set_status(conn, id, status.as_str(), GpuStatus::Delisted.as_str(), now)?;
+    gpu::set_status(conn, id, status, GpuStatus::Delisted, now)?;
     // After any registration in flight, so that what it lists is delisted too.
-    let after = job::unfinished_for_gpu(conn, id, "register")?.into_iter().map(|j| j.id).collect();
-    new_job_after(conn, "delist", id, None, after, now)?;
+    let after =
+        job::unfinished_for_gpu(conn, id, JobKind::Register)?.into_iter().map(|j| j.id).collect();
+    new_job_after(conn, JobKind::Delist, id, None, after, now)?;
     find_gpu(conn, id)
 }
 
@@ -153,12 +154,12 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: i64, now: i64) -
 pub fn heartbeat(
     conn: &mut SqliteConnection,
     caller: &Caller,
-    id: i64,
+    id: GpuId,
     now: i64,
 ) -> Result<GpuRow> {
     let row = find_gpu(conn, id)?;
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
-    let status = gpu_status(&row)?;
+    let status = row.status;
     if status == GpuStatus::Delisted {
         return Err(MarketError::Conflict(format!("GPU {id} is delisted")));
     }
@@ -170,7 +171,7 @@ pub fn heartbeat(
 }
 
 /// Marks a silent GPU `offline` (it no longer shows in the default listing).
-pub fn go_offline(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<()> {
+pub fn go_offline(conn: &mut SqliteConnection, id: GpuId, now: i64) -> Result<()> {
     move_gpu(conn, id, GpuStatus::Available, GpuStatus::Offline, now)
 }
 
@@ -178,15 +179,15 @@ pub fn go_offline(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<()> 
 /// compare-and-set on the stored status.
 pub(crate) fn move_gpu(
     conn: &mut SqliteConnection,
-    id: i64,
+    id: GpuId,
     from: GpuStatus,
     to: GpuStatus,
     now: i64,
 ) -> Result<()> {
-    from.transition(to).map_err(internal)?;
-    if gpu::set_status(conn, id, from.as_str(), to.as_str(), now)? {
+    from.transition(to).map_err(MarketError::corrupt)?;
+    if gpu::set_status(conn, id, from, to, now)? {
         Ok(())
     } else {
-        Err(internal(format!("GPU {id} was not {from} when moving it to {to}")))
+        Err(MarketError::corrupt(format!("GPU {id} was not {from} when moving it to {to}")))
     }
 }

@@ -2,13 +2,12 @@
 
 use bitfox_domain::billing::{self, MaxMinutes};
 use bitfox_domain::chain::{RentReceipt, SettleReceipt};
-use bitfox_domain::{Address, GpuStatus, RentalStatus};
+use bitfox_domain::{Address, ChainId, GpuId, GpuStatus, JobKind, RentalId, RentalStatus};
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{JobRow, NewRental, RentalRow};
 use bitfox_store::repo::{gpu, rental};
 
 use crate::caller::Caller;
-use crate::check::{gpu_status, internal, rental_status};
 use crate::error::{MarketError, Result};
 use crate::listings::{find_gpu, move_gpu};
 use crate::queue::new_job;
@@ -35,7 +34,7 @@ pub const DEFAULT_MAX_MINUTES: u64 = 60;
 pub const MAX_MAX_MINUTES: u64 = 525_600;
 
 /// The rental `id`, or 404.
-pub fn find_rental(conn: &mut SqliteConnection, id: i64) -> Result<RentalRow> {
+pub fn find_rental(conn: &mut SqliteConnection, id: RentalId) -> Result<RentalRow> {
     rental::find(conn, id)?
         .ok_or_else(|| MarketError::NotFound(format!("rental {id} does not exist")))
 }
@@ -45,7 +44,7 @@ pub fn find_rental(conn: &mut SqliteConnection, id: i64) -> Result<RentalRow> {
 pub fn rent(
     conn: &mut SqliteConnection,
     caller: &Caller,
-    id: i64,
+    id: GpuId,
     req: RentRequest,
     now: i64,
 ) -> Result<(RentalRow, JobRow)> {
@@ -62,16 +61,14 @@ pub fn rent(
     if renter == row.owner_address {
         return Err(MarketError::field("renter_address", "a provider cannot rent its own GPU"));
     }
-    let status = gpu_status(&row)?;
+    let status = row.status;
     if status.transition(GpuStatus::Renting).is_err() {
         return Err(MarketError::Conflict(format!(
             "GPU {id} is not available to rent (it is {status})"
         )));
     }
-    let price =
-        billing::PricePerMinute::new(u64::try_from(row.price_per_minute).map_err(internal)?)
-            .map_err(internal)?;
-    let max_minutes = MaxMinutes::new(minutes).map_err(internal)?;
+    let price = row.price_per_minute;
+    let max_minutes = MaxMinutes::new(minutes).map_err(MarketError::corrupt)?;
     let deposit = billing::deposit(price, max_minutes)
         .ok()
         .filter(|d| d.within_supply())
@@ -84,7 +81,7 @@ pub fn rent(
                 ),
             )
         })?;
-    if !gpu::set_status(conn, id, status.as_str(), GpuStatus::Renting.as_str(), now)? {
+    if !gpu::set_status(conn, id, status, GpuStatus::Renting, now)? {
         return Err(MarketError::Conflict(format!("GPU {id} was just rented by someone else")));
     }
     let rental = rental::insert(
@@ -94,14 +91,14 @@ pub fn rent(
             renter_address: renter,
             provider_address: row.owner_address,
             price_per_minute: row.price_per_minute,
-            max_minutes: i64::try_from(minutes).map_err(internal)?,
-            deposit: i64::try_from(deposit.get()).map_err(internal)?,
-            status: RentalStatus::Pending.as_str().to_owned(),
+            max_minutes,
+            deposit,
+            status: RentalStatus::Pending,
             created_at: now,
             updated_at: now,
         },
     )?;
-    let job = new_job(conn, "rent", id, Some(rental.id), now)?;
+    let job = new_job(conn, JobKind::Rent, id, Some(rental.id), now)?;
     Ok((rental, job))
 }
 
@@ -111,7 +108,7 @@ pub fn rent(
 pub fn stop(
     conn: &mut SqliteConnection,
     caller: &Caller,
-    id: i64,
+    id: GpuId,
     req: StopRequest,
     now: i64,
 ) -> Result<(RentalRow, JobRow)> {
@@ -141,13 +138,13 @@ pub fn stop(
             rental.id
         )));
     }
-    if rental_status(&rental)? == RentalStatus::Active {
+    if rental.status == RentalStatus::Active {
         begin_settling(&mut rental, now)?;
     }
     rental.stop_requested_at = Some(now);
     rental.updated_at = now;
     rental::save(conn, &rental)?;
-    let job = new_job(conn, "settle", id, Some(rental.id), now)?;
+    let job = new_job(conn, JobKind::Settle, id, Some(rental.id), now)?;
     Ok((rental, job))
 }
 
@@ -157,13 +154,13 @@ pub fn expire(conn: &mut SqliteConnection, rental: &mut RentalRow, now: i64) -> 
     begin_settling(rental, now)?;
     rental.stop_requested_at = Some(now);
     rental::save(conn, rental)?;
-    new_job(conn, "settle", rental.gpu_id, Some(rental.id), now)
+    new_job(conn, JobKind::Settle, rental.gpu_id, Some(rental.id), now)
 }
 
 /// Moves an active rental to `settling` (through the state machine).
 pub fn begin_settling(rental: &mut RentalRow, now: i64) -> Result<()> {
-    let next = rental_status(rental)?.transition(RentalStatus::Settling).map_err(internal)?;
-    rental.status = next.as_str().to_owned();
+    rental.status =
+        rental.status.transition(RentalStatus::Settling).map_err(MarketError::corrupt)?;
     rental.updated_at = now;
     Ok(())
 }
@@ -175,11 +172,10 @@ pub fn rent_confirmed(
     receipt: &RentReceipt,
     now: i64,
 ) -> Result<()> {
-    let next = rental_status(rental)?.transition(RentalStatus::Active).map_err(internal)?;
-    rental.status = next.as_str().to_owned();
-    rental.started_at = Some(i64::try_from(receipt.started_at).map_err(internal)?);
+    rental.status = rental.status.transition(RentalStatus::Active).map_err(MarketError::corrupt)?;
+    rental.started_at = Some(timestamp(receipt.started_at)?);
     rental.rent_txid = Some(receipt.txid.clone());
-    rental.chain_rental_id = Some(i64::try_from(receipt.chain_rental_id).map_err(internal)?);
+    rental.chain_rental_id = Some(ChainId(receipt.chain_rental_id));
     rental.updated_at = now;
     rental::save(conn, rental)?;
     move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Rented, now)
@@ -192,8 +188,7 @@ pub fn rent_rejected(
     reason: &str,
     now: i64,
 ) -> Result<()> {
-    let next = rental_status(rental)?.transition(RentalStatus::Failed).map_err(internal)?;
-    rental.status = next.as_str().to_owned();
+    rental.status = rental.status.transition(RentalStatus::Failed).map_err(MarketError::corrupt)?;
     rental.failure_reason = Some(reason.to_owned());
     rental.updated_at = now;
     rental::save(conn, rental)?;
@@ -209,22 +204,19 @@ pub fn settled(
     receipt: &SettleReceipt,
     now: i64,
 ) -> Result<()> {
-    let used_up = i64::try_from(receipt.settlement.cost.get()).ok() == Some(rental.deposit);
+    let used_up = receipt.settlement.cost == rental.deposit;
     let outcome = if used_up { RentalStatus::Expired } else { RentalStatus::Settled };
-    let next = rental_status(rental)?.transition(outcome).map_err(internal)?;
-    let amount = |m: bitfox_domain::MicroAlgos| i64::try_from(m.get()).map_err(internal);
-    rental.status = next.as_str().to_owned();
-    rental.ended_at = Some(i64::try_from(receipt.ended_at).map_err(internal)?);
-    rental.cost = Some(amount(receipt.settlement.cost)?);
-    rental.fee = Some(amount(receipt.settlement.fee)?);
-    rental.provider_amount = Some(amount(receipt.settlement.provider)?);
-    rental.refund = Some(amount(receipt.settlement.refund)?);
+    rental.status = rental.status.transition(outcome).map_err(MarketError::corrupt)?;
+    rental.ended_at = Some(timestamp(receipt.ended_at)?);
+    rental.cost = Some(receipt.settlement.cost);
+    rental.fee = Some(receipt.settlement.fee);
+    rental.provider_amount = Some(receipt.settlement.provider);
+    rental.refund = Some(receipt.settlement.refund);
     rental.settle_txid = Some(receipt.txid.clone());
     rental.updated_at = now;
     rental::save(conn, rental)?;
     gpu::record_outcome(conn, rental.gpu_id, true)?;
-    let row = find_gpu(conn, rental.gpu_id)?;
-    let from = gpu_status(&row)?;
+    let from = find_gpu(conn, rental.gpu_id)?.status;
     move_gpu(conn, rental.gpu_id, from, GpuStatus::Available, now)
 }
 
@@ -236,14 +228,19 @@ pub fn settle_rejected(
     reason: &str,
     now: i64,
 ) -> Result<()> {
-    let status = rental_status(rental)?;
-    if status == RentalStatus::Settling {
+    if rental.status == RentalStatus::Settling {
         rental.status =
-            status.transition(RentalStatus::Active).map_err(internal)?.as_str().to_owned();
+            rental.status.transition(RentalStatus::Active).map_err(MarketError::corrupt)?;
     }
     rental.stop_requested_at = None;
     rental.failure_reason = Some(reason.to_owned());
     rental.updated_at = now;
     rental::save(conn, rental)?;
     Ok(())
+}
+
+/// A chain timestamp (Unix seconds) as stored; an error if it does not fit.
+fn timestamp(seconds: u64) -> Result<i64> {
+    i64::try_from(seconds)
+        .map_err(|_| MarketError::corrupt(format!("timestamp {seconds} is out of range")))
 }

@@ -1,5 +1,13 @@
-//! Row types, one per table, and the insertable forms.
+//! Row types, one per table, and the insertable forms. Ids, statuses and amounts are the
+//! domain's types (mapped by `bitfox-domain`'s `diesel` feature), so a row read back is
+//! checked: an unknown status, a negative amount or a zero price is an error, not a
+//! value to second-guess.
 
+use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
+use bitfox_domain::{
+    ChainId, ClusterId, ClusterStatus, GpuId, GpuStatus, JobId, JobKind, JobState, MicroAlgos,
+    RentalId, RentalStatus, Shares,
+};
 use diesel::prelude::*;
 
 use crate::schema::{api_keys, gpus, idempotency_keys, jobs, rentals};
@@ -8,26 +16,26 @@ use crate::schema::{api_keys, gpus, idempotency_keys, jobs, rentals};
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = gpus)]
 pub struct GpuRow {
-    pub id: i64,
+    pub id: GpuId,
     pub owner_address: String,
     pub gpu_model: String,
     pub vram_gb: Option<i32>,
     pub gpu_count: i32,
     pub region: Option<String>,
-    pub price_per_minute: i64,
-    pub status: String,
+    pub price_per_minute: PricePerMinute,
+    pub status: GpuStatus,
     pub completed_rentals: i32,
     pub failed_rentals: i32,
     pub last_heartbeat_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     /// The listing id in the contract, once registered on chain.
-    pub listing_id: Option<i64>,
+    pub listing_id: Option<ChainId>,
     pub register_txid: Option<String>,
-    /// The cluster (clusters.id) the GPU belongs to, if any.
-    pub cluster_id: Option<i64>,
+    /// The cluster the GPU belongs to, if any.
+    pub cluster_id: Option<ClusterId>,
     /// The on-chain cluster its current listing was registered under (0: none).
-    pub listing_cluster_id: Option<i64>,
+    pub listing_cluster_id: Option<ChainId>,
 }
 
 /// A new GPU listing.
@@ -39,8 +47,8 @@ pub struct NewGpu {
     pub vram_gb: Option<i32>,
     pub gpu_count: i32,
     pub region: Option<String>,
-    pub price_per_minute: i64,
-    pub status: String,
+    pub price_per_minute: PricePerMinute,
+    pub status: GpuStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -53,7 +61,7 @@ pub struct GpuChanges {
     pub vram_gb: Option<Option<i32>>,
     pub gpu_count: Option<i32>,
     pub region: Option<Option<String>>,
-    pub price_per_minute: Option<i64>,
+    pub price_per_minute: Option<PricePerMinute>,
     pub updated_at: i64,
 }
 
@@ -61,41 +69,41 @@ pub struct GpuChanges {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = rentals)]
 pub struct RentalRow {
-    pub id: i64,
-    pub gpu_id: i64,
+    pub id: RentalId,
+    pub gpu_id: GpuId,
     pub renter_address: String,
     pub provider_address: String,
-    pub price_per_minute: i64,
-    pub max_minutes: i64,
-    pub deposit: i64,
-    pub status: String,
+    pub price_per_minute: PricePerMinute,
+    pub max_minutes: MaxMinutes,
+    pub deposit: MicroAlgos,
+    pub status: RentalStatus,
     pub stop_requested_at: Option<i64>,
     pub started_at: Option<i64>,
     pub ended_at: Option<i64>,
-    pub cost: Option<i64>,
-    pub fee: Option<i64>,
-    pub provider_amount: Option<i64>,
-    pub refund: Option<i64>,
+    pub cost: Option<MicroAlgos>,
+    pub fee: Option<MicroAlgos>,
+    pub provider_amount: Option<MicroAlgos>,
+    pub refund: Option<MicroAlgos>,
     pub failure_reason: Option<String>,
     pub rent_txid: Option<String>,
     pub settle_txid: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     /// The rental id in the contract, once confirmed on chain.
-    pub chain_rental_id: Option<i64>,
+    pub chain_rental_id: Option<ChainId>,
 }
 
 /// A new rental.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = rentals)]
 pub struct NewRental {
-    pub gpu_id: i64,
+    pub gpu_id: GpuId,
     pub renter_address: String,
     pub provider_address: String,
-    pub price_per_minute: i64,
-    pub max_minutes: i64,
-    pub deposit: i64,
-    pub status: String,
+    pub price_per_minute: PricePerMinute,
+    pub max_minutes: MaxMinutes,
+    pub deposit: MicroAlgos,
+    pub status: RentalStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -104,14 +112,14 @@ pub struct NewRental {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = jobs)]
 pub struct JobRow {
-    pub id: i64,
-    pub kind: String,
-    pub rental_id: Option<i64>,
-    pub gpu_id: Option<i64>,
-    pub cluster_id: Option<i64>,
+    pub id: JobId,
+    pub kind: JobKind,
+    pub rental_id: Option<RentalId>,
+    pub gpu_id: Option<GpuId>,
+    pub cluster_id: Option<ClusterId>,
     /// A cluster call's parameters (JSON).
     pub payload: Option<String>,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub run_after: i64,
@@ -128,12 +136,12 @@ pub struct JobRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = jobs)]
 pub struct NewJob {
-    pub kind: String,
-    pub rental_id: Option<i64>,
-    pub gpu_id: Option<i64>,
-    pub cluster_id: Option<i64>,
+    pub kind: JobKind,
+    pub rental_id: Option<RentalId>,
+    pub gpu_id: Option<GpuId>,
+    pub cluster_id: Option<ClusterId>,
     pub payload: Option<String>,
-    pub state: String,
+    pub state: JobState,
     pub run_after: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -178,16 +186,15 @@ pub struct IdempotencyRow {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = crate::schema::clusters)]
 pub struct ClusterRow {
-    pub id: i64,
+    pub id: ClusterId,
     pub operator_address: String,
     pub name: String,
     pub description: String,
-    pub total_shares: i64,
-    pub price_per_share: i64,
-    /// `pending` (creation on its way to the chain), `active` or `failed`.
-    pub status: String,
-    pub chain_cluster_id: Option<i64>,
-    pub asset_id: Option<i64>,
+    pub total_shares: Shares,
+    pub price_per_share: MicroAlgos,
+    pub status: ClusterStatus,
+    pub chain_cluster_id: Option<ChainId>,
+    pub asset_id: Option<ChainId>,
     pub create_txid: Option<String>,
     pub failure_reason: Option<String>,
     pub created_at: i64,
@@ -201,9 +208,9 @@ pub struct NewCluster {
     pub operator_address: String,
     pub name: String,
     pub description: String,
-    pub total_shares: i64,
-    pub price_per_share: i64,
-    pub status: String,
+    pub total_shares: Shares,
+    pub price_per_share: MicroAlgos,
+    pub status: ClusterStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }

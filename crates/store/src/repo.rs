@@ -4,6 +4,11 @@
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
+use bitfox_domain::{
+    ChainId, ClusterId, ClusterStatus, GpuId, GpuStatus, JobId, JobKind, JobState, RentalId,
+    RentalStatus,
+};
+
 use crate::models::*;
 use crate::schema::{api_keys, gpus, idempotency_keys, jobs, rentals};
 
@@ -52,7 +57,7 @@ pub mod gpu {
         /// Exactly this region (case-insensitive).
         pub region: Option<String>,
         /// Only this status; `None` for every status.
-        pub status: Option<String>,
+        pub status: Option<GpuStatus>,
         /// Only this owner.
         pub owner: Option<String>,
         /// Order of the results.
@@ -72,14 +77,14 @@ pub mod gpu {
     }
 
     /// The listing `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<GpuRow>> {
+    pub fn find(conn: &mut SqliteConnection, id: GpuId) -> QueryResult<Option<GpuRow>> {
         gpus::table.find(id).select(GpuRow::as_select()).first(conn).optional()
     }
 
     /// Applies `changes` to listing `id`.
     pub fn update(
         conn: &mut SqliteConnection,
-        id: i64,
+        id: GpuId,
         changes: &GpuChanges,
     ) -> QueryResult<GpuRow> {
         diesel::update(gpus::table.find(id))
@@ -92,9 +97,9 @@ pub mod gpu {
     /// returns whether it moved (compare-and-set).
     pub fn set_status(
         conn: &mut SqliteConnection,
-        id: i64,
-        from: &str,
-        to: &str,
+        id: GpuId,
+        from: GpuStatus,
+        to: GpuStatus,
         now: i64,
     ) -> QueryResult<bool> {
         let n = diesel::update(gpus::table.find(id).filter(gpus::status.eq(from)))
@@ -104,10 +109,10 @@ pub mod gpu {
     }
 
     /// Forgets GPU `id`'s on-chain listing (delisted on chain).
-    pub fn clear_listing(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+    pub fn clear_listing(conn: &mut SqliteConnection, id: GpuId, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((
-                gpus::listing_id.eq(None::<i64>),
+                gpus::listing_id.eq(None::<ChainId>),
                 gpus::register_txid.eq(None::<String>),
                 gpus::updated_at.eq(now),
             ))
@@ -116,9 +121,9 @@ pub mod gpu {
     }
 
     /// Takes GPU `id` out of its cluster.
-    pub fn clear_cluster(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+    pub fn clear_cluster(conn: &mut SqliteConnection, id: GpuId, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
-            .set((gpus::cluster_id.eq(None::<i64>), gpus::updated_at.eq(now)))
+            .set((gpus::cluster_id.eq(None::<ClusterId>), gpus::updated_at.eq(now)))
             .execute(conn)?;
         Ok(())
     }
@@ -126,8 +131,8 @@ pub mod gpu {
     /// Puts GPU `id` in cluster `cluster_id`.
     pub fn set_cluster(
         conn: &mut SqliteConnection,
-        id: i64,
-        cluster_id: i64,
+        id: GpuId,
+        cluster_id: ClusterId,
         now: i64,
     ) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
@@ -137,12 +142,15 @@ pub mod gpu {
     }
 
     /// Ids of the GPUs in any cluster.
-    pub fn clustered(conn: &mut SqliteConnection) -> QueryResult<Vec<i64>> {
+    pub fn clustered(conn: &mut SqliteConnection) -> QueryResult<Vec<GpuId>> {
         gpus::table.filter(gpus::cluster_id.is_not_null()).select(gpus::id).load(conn)
     }
 
     /// Ids of the GPUs in cluster `cluster_id`.
-    pub fn in_cluster(conn: &mut SqliteConnection, cluster_id: i64) -> QueryResult<Vec<i64>> {
+    pub fn in_cluster(
+        conn: &mut SqliteConnection,
+        cluster_id: ClusterId,
+    ) -> QueryResult<Vec<GpuId>> {
         gpus::table
             .filter(gpus::cluster_id.eq(cluster_id))
             .order(gpus::id)
@@ -151,7 +159,7 @@ pub mod gpu {
     }
 
     /// Records a heartbeat of GPU `id`.
-    pub fn heartbeat(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
+    pub fn heartbeat(conn: &mut SqliteConnection, id: GpuId, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((gpus::last_heartbeat_at.eq(now), gpus::updated_at.eq(now)))
             .execute(conn)?;
@@ -159,9 +167,9 @@ pub mod gpu {
     }
 
     /// Ids of available GPUs whose last heartbeat is older than `before`.
-    pub fn silent_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<i64>> {
+    pub fn silent_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<GpuId>> {
         gpus::table
-            .filter(gpus::status.eq("available"))
+            .filter(gpus::status.eq(GpuStatus::Available))
             .filter(gpus::last_heartbeat_at.lt(before))
             .select(gpus::id)
             .load(conn)
@@ -170,10 +178,10 @@ pub mod gpu {
     /// Records the on-chain listing id of GPU `id` and the transaction that created it.
     pub fn set_listing(
         conn: &mut SqliteConnection,
-        id: i64,
-        listing_id: i64,
+        id: GpuId,
+        listing_id: ChainId,
         txid: &str,
-        chain_cluster_id: i64,
+        chain_cluster_id: ChainId,
         now: i64,
     ) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
@@ -190,7 +198,7 @@ pub mod gpu {
     /// Counts one finished rental in the listing's reliability figures.
     pub fn record_outcome(
         conn: &mut SqliteConnection,
-        id: i64,
+        id: GpuId,
         completed: bool,
     ) -> QueryResult<()> {
         let target = gpus::table.find(id);
@@ -237,7 +245,7 @@ pub mod gpu {
             q = q.filter(gpus::region.like(escaped[1..escaped.len() - 1].to_owned()).escape('\\'));
         }
         if let Some(status) = &query.status {
-            q = q.filter(gpus::status.eq(status.clone()));
+            q = q.filter(gpus::status.eq(*status));
         }
         if let Some(owner) = &query.owner {
             q = q.filter(gpus::owner_address.eq(owner.clone()));
@@ -288,7 +296,7 @@ pub mod gpu {
     }
 
     /// Number of listings per status.
-    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, i64)>> {
+    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(GpuStatus, i64)>> {
         gpus::table
             .group_by(gpus::status)
             .select((gpus::status, diesel::dsl::count_star()))
@@ -298,8 +306,6 @@ pub mod gpu {
 
 /// Rentals.
 pub mod rental {
-    use bitfox_domain::RentalStatus;
-
     use super::*;
 
     /// A rentals query; newest first.
@@ -310,9 +316,9 @@ pub mod rental {
         /// Only this provider.
         pub provider: Option<String>,
         /// Only this status.
-        pub status: Option<String>,
+        pub status: Option<RentalStatus>,
         /// Only ids below this one (the cursor).
-        pub before_id: Option<i64>,
+        pub before_id: Option<RentalId>,
         /// Page size.
         pub limit: i64,
     }
@@ -326,19 +332,19 @@ pub mod rental {
     }
 
     /// The rental `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<RentalRow>> {
+    pub fn find(conn: &mut SqliteConnection, id: RentalId) -> QueryResult<Option<RentalRow>> {
         rentals::table.find(id).select(RentalRow::as_select()).first(conn).optional()
     }
 
     /// The statuses of rentals that still hold their GPU.
-    fn live_statuses() -> Vec<&'static str> {
-        RentalStatus::ALL.iter().filter(|s| s.is_live()).map(|s| s.as_str()).collect()
+    fn live_statuses() -> Vec<RentalStatus> {
+        RentalStatus::ALL.iter().copied().filter(|s| s.is_live()).collect()
     }
 
     /// The GPU's live (pending, active or settling) rental, if any.
     pub fn live_for_gpu(
         conn: &mut SqliteConnection,
-        gpu_id: i64,
+        gpu_id: GpuId,
     ) -> QueryResult<Option<RentalRow>> {
         rentals::table
             .filter(rentals::gpu_id.eq(gpu_id))
@@ -351,7 +357,7 @@ pub mod rental {
     /// Active rentals with no stop requested (the keeper checks their deposits).
     pub fn running(conn: &mut SqliteConnection) -> QueryResult<Vec<RentalRow>> {
         rentals::table
-            .filter(rentals::status.eq("active"))
+            .filter(rentals::status.eq(RentalStatus::Active))
             .filter(rentals::stop_requested_at.is_null())
             .select(RentalRow::as_select())
             .load(conn)
@@ -361,7 +367,7 @@ pub mod rental {
     pub fn save(conn: &mut SqliteConnection, row: &RentalRow) -> QueryResult<()> {
         diesel::update(rentals::table.find(row.id))
             .set((
-                rentals::status.eq(&row.status),
+                rentals::status.eq(row.status),
                 rentals::stop_requested_at.eq(row.stop_requested_at),
                 rentals::started_at.eq(row.started_at),
                 rentals::ended_at.eq(row.ended_at),
@@ -389,7 +395,7 @@ pub mod rental {
             q = q.filter(rentals::provider_address.eq(provider.clone()));
         }
         if let Some(status) = &query.status {
-            q = q.filter(rentals::status.eq(status.clone()));
+            q = q.filter(rentals::status.eq(*status));
         }
         if let Some(before) = query.before_id {
             q = q.filter(rentals::id.lt(before));
@@ -398,7 +404,7 @@ pub mod rental {
     }
 
     /// Number of rentals per status.
-    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, i64)>> {
+    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(RentalStatus, i64)>> {
         rentals::table
             .group_by(rentals::status)
             .select((rentals::status, diesel::dsl::count_star()))
@@ -419,14 +425,14 @@ pub mod job {
     }
 
     /// The job `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<JobRow>> {
+    pub fn find(conn: &mut SqliteConnection, id: JobId) -> QueryResult<Option<JobRow>> {
         jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()
     }
 
     /// The most recent job for a rental, if any.
     pub fn latest_for_rental(
         conn: &mut SqliteConnection,
-        rental_id: i64,
+        rental_id: RentalId,
     ) -> QueryResult<Option<JobRow>> {
         jobs::table
             .filter(jobs::rental_id.eq(rental_id))
@@ -440,7 +446,7 @@ pub mod job {
     /// running and counting the attempt. Call inside a write transaction.
     pub fn claim_next(conn: &mut SqliteConnection, now: i64) -> QueryResult<Option<JobRow>> {
         let Some(job) = jobs::table
-            .filter(jobs::state.eq("queued"))
+            .filter(jobs::state.eq(JobState::Queued))
             .filter(jobs::run_after.le(now))
             .order(jobs::id.asc())
             .select(JobRow::as_select())
@@ -451,7 +457,7 @@ pub mod job {
         };
         diesel::update(jobs::table.find(job.id))
             .set((
-                jobs::state.eq("running"),
+                jobs::state.eq(JobState::Running),
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::updated_at.eq(now),
             ))
@@ -463,8 +469,8 @@ pub mod job {
     /// Sets a job's state and error; `run_after` reschedules it.
     pub fn set_state(
         conn: &mut SqliteConnection,
-        id: i64,
-        state: &str,
+        id: JobId,
+        state: JobState,
         last_error: Option<&str>,
         run_after: Option<i64>,
         now: i64,
@@ -481,7 +487,7 @@ pub mod job {
     /// Stores (or, with `None`, clears) the signed group job `id` sends.
     pub fn set_journal(
         conn: &mut SqliteConnection,
-        id: i64,
+        id: JobId,
         signed: Option<(&[u8], &str)>,
         now: i64,
     ) -> QueryResult<()> {
@@ -498,14 +504,14 @@ pub mod job {
     /// Parks running job `id` until a wallet signs `unsigned` (JSON).
     pub fn await_signature(
         conn: &mut SqliteConnection,
-        id: i64,
+        id: JobId,
         unsigned: &str,
         reason: &str,
         now: i64,
     ) -> QueryResult<()> {
         diesel::update(jobs::table.find(id))
             .set((
-                jobs::state.eq("awaiting_signature"),
+                jobs::state.eq(JobState::AwaitingSignature),
                 jobs::unsigned_group.eq(unsigned),
                 jobs::last_error.eq(reason),
                 jobs::updated_at.eq(now),
@@ -518,14 +524,15 @@ pub mod job {
     /// returns whether it was awaiting.
     pub fn accept_signature(
         conn: &mut SqliteConnection,
-        id: i64,
+        id: JobId,
         signed: &[u8],
         txid: &str,
         now: i64,
     ) -> QueryResult<bool> {
-        let n = diesel::update(jobs::table.find(id).filter(jobs::state.eq("awaiting_signature")))
+        let awaiting = jobs::table.find(id).filter(jobs::state.eq(JobState::AwaitingSignature));
+        let n = diesel::update(awaiting)
             .set((
-                jobs::state.eq("queued"),
+                jobs::state.eq(JobState::Queued),
                 jobs::signed_group.eq(signed),
                 jobs::signed_txid.eq(txid),
                 jobs::last_error.eq(None::<String>),
@@ -539,7 +546,7 @@ pub mod job {
     /// Jobs awaiting a signature since before `before`.
     pub fn awaiting_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<JobRow>> {
         jobs::table
-            .filter(jobs::state.eq("awaiting_signature"))
+            .filter(jobs::state.eq(JobState::AwaitingSignature))
             .filter(jobs::updated_at.lt(before))
             .select(JobRow::as_select())
             .load(conn)
@@ -549,13 +556,14 @@ pub mod job {
     /// signature), oldest first.
     pub fn unfinished_for_gpu(
         conn: &mut SqliteConnection,
-        gpu_id: i64,
-        kind: &str,
+        gpu_id: GpuId,
+        kind: JobKind,
     ) -> QueryResult<Vec<JobRow>> {
+        use JobState::{AwaitingSignature, Queued, Running};
         jobs::table
             .filter(jobs::gpu_id.eq(gpu_id))
             .filter(jobs::kind.eq(kind))
-            .filter(jobs::state.eq_any(["queued", "running", "awaiting_signature"]))
+            .filter(jobs::state.eq_any([Queued, Running, AwaitingSignature]))
             .order(jobs::id.asc())
             .select(JobRow::as_select())
             .load(conn)
@@ -564,8 +572,8 @@ pub mod job {
     /// The most recent job of `kind` for GPU `gpu_id`, if any.
     pub fn latest_for_gpu(
         conn: &mut SqliteConnection,
-        gpu_id: i64,
-        kind: &str,
+        gpu_id: GpuId,
+        kind: JobKind,
     ) -> QueryResult<Option<JobRow>> {
         jobs::table
             .filter(jobs::gpu_id.eq(gpu_id))
@@ -578,10 +586,10 @@ pub mod job {
 
     /// Gives an attempt back: a job claimed but not finished (the process stopped
     /// mid-way) returns to the queue without counting that attempt.
-    pub fn unclaim(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<()> {
-        diesel::update(jobs::table.find(id).filter(jobs::state.eq("running")))
+    pub fn unclaim(conn: &mut SqliteConnection, id: JobId, now: i64) -> QueryResult<()> {
+        diesel::update(jobs::table.find(id).filter(jobs::state.eq(JobState::Running)))
             .set((
-                jobs::state.eq("queued"),
+                jobs::state.eq(JobState::Queued),
                 jobs::attempts.eq(jobs::attempts - 1),
                 jobs::updated_at.eq(now),
             ))
@@ -592,13 +600,17 @@ pub mod job {
     /// Returns every `running` job to the queue; called at start-up, when no job can
     /// really be running. Returns how many were requeued.
     pub fn requeue_interrupted(conn: &mut SqliteConnection, now: i64) -> QueryResult<usize> {
-        diesel::update(jobs::table.filter(jobs::state.eq("running")))
-            .set((jobs::state.eq("queued"), jobs::run_after.eq(now), jobs::updated_at.eq(now)))
+        diesel::update(jobs::table.filter(jobs::state.eq(JobState::Running)))
+            .set((
+                jobs::state.eq(JobState::Queued),
+                jobs::run_after.eq(now),
+                jobs::updated_at.eq(now),
+            ))
             .execute(conn)
     }
 
     /// Number of jobs per state.
-    pub fn count_by_state(conn: &mut SqliteConnection) -> QueryResult<Vec<(String, i64)>> {
+    pub fn count_by_state(conn: &mut SqliteConnection) -> QueryResult<Vec<(JobState, i64)>> {
         jobs::table
             .group_by(jobs::state)
             .select((jobs::state, diesel::dsl::count_star()))
@@ -684,7 +696,7 @@ pub mod cluster {
     }
 
     /// The cluster `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> QueryResult<Option<ClusterRow>> {
+    pub fn find(conn: &mut SqliteConnection, id: ClusterId) -> QueryResult<Option<ClusterRow>> {
         clusters::table.find(id).select(ClusterRow::as_select()).first(conn).optional()
     }
 
@@ -696,8 +708,8 @@ pub mod cluster {
     /// The cluster whose on-chain id is `chain_cluster_id`.
     pub fn by_chain_id(
         conn: &mut SqliteConnection,
-        chain_cluster_id: i64,
-    ) -> QueryResult<Option<i64>> {
+        chain_cluster_id: ChainId,
+    ) -> QueryResult<Option<ClusterId>> {
         clusters::table
             .filter(clusters::chain_cluster_id.eq(chain_cluster_id))
             .select(clusters::id)
@@ -708,15 +720,15 @@ pub mod cluster {
     /// Records the cluster's creation on chain.
     pub fn activate(
         conn: &mut SqliteConnection,
-        id: i64,
-        chain_cluster_id: i64,
-        asset_id: i64,
+        id: ClusterId,
+        chain_cluster_id: ChainId,
+        asset_id: ChainId,
         txid: &str,
         now: i64,
     ) -> QueryResult<()> {
         diesel::update(clusters::table.find(id))
             .set((
-                clusters::status.eq("active"),
+                clusters::status.eq(ClusterStatus::Active),
                 clusters::chain_cluster_id.eq(chain_cluster_id),
                 clusters::asset_id.eq(asset_id),
                 clusters::create_txid.eq(txid),
@@ -727,10 +739,15 @@ pub mod cluster {
     }
 
     /// Records the chain's refusal of the cluster.
-    pub fn fail(conn: &mut SqliteConnection, id: i64, reason: &str, now: i64) -> QueryResult<()> {
+    pub fn fail(
+        conn: &mut SqliteConnection,
+        id: ClusterId,
+        reason: &str,
+        now: i64,
+    ) -> QueryResult<()> {
         diesel::update(clusters::table.find(id))
             .set((
-                clusters::status.eq("failed"),
+                clusters::status.eq(ClusterStatus::Failed),
                 clusters::failure_reason.eq(reason),
                 clusters::updated_at.eq(now),
             ))

@@ -1,5 +1,7 @@
 //! Store tests on a fresh temporary database file each.
 
+use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
+use bitfox_domain::{GpuId, GpuStatus, JobKind, JobState, MicroAlgos, RentalStatus};
 use bitfox_store::diesel::prelude::*;
 use bitfox_store::diesel::sql_query;
 use bitfox_store::diesel::sql_types::{BigInt, Text};
@@ -48,29 +50,29 @@ fn objects(store: &Store) -> Vec<String> {
     .collect()
 }
 
-fn new_gpu(owner: &str, price: i64) -> NewGpu {
+fn new_gpu(owner: &str, price: u64) -> NewGpu {
     NewGpu {
         owner_address: owner.to_owned(),
         gpu_model: "RTX 4090".to_owned(),
         vram_gb: Some(24),
         gpu_count: 1,
         region: None,
-        price_per_minute: price,
-        status: "available".to_owned(),
+        price_per_minute: PricePerMinute::new(price).unwrap(),
+        status: GpuStatus::Available,
         created_at: 1,
         updated_at: 1,
     }
 }
 
-fn new_rental(gpu_id: i64) -> NewRental {
+fn new_rental(gpu_id: GpuId) -> NewRental {
     NewRental {
         gpu_id,
         renter_address: B.to_owned(),
         provider_address: A.to_owned(),
-        price_per_minute: 1000,
-        max_minutes: 60,
-        deposit: 60_000,
-        status: "pending".to_owned(),
+        price_per_minute: PricePerMinute::new(1000).unwrap(),
+        max_minutes: MaxMinutes::new(60).unwrap(),
+        deposit: MicroAlgos(60_000),
+        status: RentalStatus::Pending,
         created_at: 1,
         updated_at: 1,
     }
@@ -90,7 +92,7 @@ fn connections_use_wal_busy_timeout_and_foreign_keys() {
         sql_query("SELECT timeout AS n FROM pragma_busy_timeout").load(&mut conn).unwrap();
     assert!(timeout[0].n >= 1000, "{}", timeout[0].n);
     // A rental for a GPU that does not exist violates the foreign key.
-    assert!(rental::insert(&mut conn, &new_rental(999)).is_err());
+    assert!(rental::insert(&mut conn, &new_rental(GpuId(999))).is_err());
 }
 
 #[test]
@@ -117,7 +119,7 @@ fn the_database_allows_one_live_rental_per_gpu() {
     let first = rental::insert(&mut conn, &new_rental(g.id)).unwrap();
     assert!(rental::insert(&mut conn, &new_rental(g.id)).is_err());
     let mut done = first.clone();
-    done.status = "settled".to_owned();
+    done.status = RentalStatus::Settled;
     rental::save(&mut conn, &done).unwrap();
     assert!(rental::insert(&mut conn, &new_rental(g.id)).is_ok());
 }
@@ -127,9 +129,10 @@ fn status_compare_and_set_moves_only_from_the_expected_status() {
     let (_dir, store) = fresh();
     let mut conn = store.conn().unwrap();
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
-    assert!(gpu::set_status(&mut conn, g.id, "available", "renting", 2).unwrap());
-    assert!(!gpu::set_status(&mut conn, g.id, "available", "renting", 3).unwrap());
-    assert_eq!(gpu::find(&mut conn, g.id).unwrap().unwrap().status, "renting");
+    let (available, renting) = (GpuStatus::Available, GpuStatus::Renting);
+    assert!(gpu::set_status(&mut conn, g.id, available, renting, 2).unwrap());
+    assert!(!gpu::set_status(&mut conn, g.id, available, renting, 3).unwrap());
+    assert_eq!(gpu::find(&mut conn, g.id).unwrap().unwrap().status, renting);
 }
 
 #[test]
@@ -139,12 +142,12 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
     let r = rental::insert(&mut conn, &new_rental(g.id)).unwrap();
     let job_at = |run_after| NewJob {
-        kind: "rent".to_owned(),
+        kind: JobKind::Rent,
         rental_id: Some(r.id),
         gpu_id: Some(g.id),
         cluster_id: None,
         payload: None,
-        state: "queued".to_owned(),
+        state: JobState::Queued,
         run_after,
         created_at: 1,
         updated_at: 1,
@@ -153,7 +156,7 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
     let later = job::insert(&mut conn, &job_at(100)).unwrap();
     assert_eq!(job::claim_next(&mut conn, 5).unwrap(), None, "nothing due yet");
     let claimed = job::claim_next(&mut conn, 50).unwrap().unwrap();
-    assert_eq!((claimed.id, claimed.state.as_str(), claimed.attempts), (first.id, "running", 1));
+    assert_eq!((claimed.id, claimed.state, claimed.attempts), (first.id, JobState::Running, 1));
     assert_eq!(job::claim_next(&mut conn, 50).unwrap(), None, "the later job is not due");
     // The process dies; at the next start the running job goes back to the queue.
     assert_eq!(job::requeue_interrupted(&mut conn, 60).unwrap(), 1);

@@ -7,8 +7,8 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
-use bitfox_domain::Address;
 use bitfox_domain::chain::{ClusterState, HolderState};
+use bitfox_domain::{Address, ChainId, ClusterId, ClusterStatus, GpuId, MicroAlgos};
 use bitfox_market::Mode;
 use bitfox_store::mirror::{self, Holding};
 use bitfox_store::models::{ClusterRow, JobRow};
@@ -54,7 +54,7 @@ impl From<CreateCluster> for clusters::NewCluster {
             description: b.description,
             total_shares: b.total_shares,
             price_per_share: b.price_per_share,
-            gpus: b.gpus,
+            gpus: b.gpus.into_iter().map(GpuId).collect(),
         }
     }
 }
@@ -174,10 +174,6 @@ pub struct PortfolioHolding {
     pub unsold: bool,
 }
 
-fn u64_of(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
 /// The sum of `amounts`; an error, never a wrapped figure, if it passes `u64`.
 fn checked_sum(amounts: impl IntoIterator<Item = u64>) -> Result<u64, ApiError> {
     amounts.into_iter().try_fold(0u64, u64::checked_add).ok_or_else(|| {
@@ -185,19 +181,19 @@ fn checked_sum(amounts: impl IntoIterator<Item = u64>) -> Result<u64, ApiError> 
     })
 }
 
-fn view(row: ClusterRow, gpus: Vec<i64>) -> Cluster {
+fn view(row: ClusterRow, gpus: Vec<GpuId>) -> Cluster {
     Cluster {
-        id: row.id,
+        id: row.id.get(),
         operator_address: row.operator_address,
         name: row.name,
         description: row.description,
-        total_shares: u64_of(row.total_shares),
-        price_per_share: u64_of(row.price_per_share),
-        status: row.status,
-        chain_cluster_id: row.chain_cluster_id.map(u64_of),
-        asset_id: row.asset_id.map(u64_of),
+        total_shares: row.total_shares.0,
+        price_per_share: row.price_per_share.get(),
+        status: row.status.to_string(),
+        chain_cluster_id: row.chain_cluster_id.map(ChainId::get),
+        asset_id: row.asset_id.map(ChainId::get),
         failure_reason: row.failure_reason,
-        gpus,
+        gpus: gpus.into_iter().map(GpuId::get).collect(),
         chain: None,
     }
 }
@@ -208,8 +204,8 @@ fn accepted(job: JobRow) -> HttpResponse {
         .json(Job::from(job))
 }
 
-fn cluster_id(text: &str) -> Result<i64, ApiError> {
-    Ok(parse_id::<bitfox_domain::GpuId>("cluster", text)?.get())
+fn cluster_id(text: &str) -> Result<ClusterId, ApiError> {
+    parse_id::<ClusterId>("cluster", text)
 }
 
 /// An active cluster as the chain has it.
@@ -222,11 +218,11 @@ struct Active {
 }
 
 impl Active {
-    async fn load(state: &AppState, id: i64) -> Result<Self, ApiError> {
+    async fn load(state: &AppState, id: ClusterId) -> Result<Self, ApiError> {
         let row =
             state.store.read(move |c| Ok::<_, ApiError>(clusters::find_cluster(c, id)?)).await?;
-        let chain_id = match (row.status.as_str(), row.chain_cluster_id) {
-            ("active", Some(chain_id)) => u64_of(chain_id),
+        let chain_id = match (row.status, row.chain_cluster_id) {
+            (ClusterStatus::Active, Some(chain_id)) => chain_id.get(),
             (status, _) => {
                 return Err(ApiError::Conflict(format!("cluster {id} is {status}, not active")));
             }
@@ -269,7 +265,7 @@ impl Active {
 
 /// Queues `jobs` for cluster `id` in order (see [`clusters::queue_in_order`]) and wakes
 /// the runner; returns the last.
-async fn queue(state: &AppState, jobs: Vec<PlannedJob>, id: i64) -> Result<JobRow, ApiError> {
+async fn queue(state: &AppState, jobs: Vec<PlannedJob>, id: ClusterId) -> Result<JobRow, ApiError> {
     let last = state
         .store
         .write(move |c| Ok::<_, ApiError>(clusters::queue_in_order(c, id, jobs, now_seconds())?))
@@ -299,7 +295,7 @@ pub async fn create_cluster(
     body: ValidJson<CreateCluster>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.value;
-    let gpus = req.gpus.clone();
+    let gpus = req.gpus.iter().copied().map(GpuId).collect();
     let row = state
         .store
         .write(move |c| Ok::<_, ApiError>(clusters::create(c, &caller, req.into(), now_seconds())?))
@@ -349,7 +345,7 @@ pub async fn get_cluster(
         .store
         .read(move |c| Ok::<_, ApiError>((clusters::find_cluster(c, id)?, gpu::in_cluster(c, id)?)))
         .await?;
-    let active = row.status == "active";
+    let active = row.status == ClusterStatus::Active;
     let mut out = view(row, gpus);
     if active {
         let cluster = Active::load(&state, id).await?;
@@ -359,7 +355,9 @@ pub async fn get_cluster(
         out.chain = Some(ClusterFigures {
             shares_sold: cluster.chain.total_shares.saturating_sub(unsold),
             shares_available: unsold,
-            total_revenue: cluster.chain.total_revenue().unwrap_or(0),
+            total_revenue: cluster.chain.total_revenue().ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("cluster {id}'s revenue overflows u64"))
+            })?,
             revenue_per_share: cluster.chain.revenue_per_share(),
             holders: holders.iter().filter(|h| h.holder != app && h.shares > 0).count() as u64,
         });
@@ -422,7 +420,7 @@ pub async fn attach_gpu(
     body: ValidJson<AttachGpu>,
 ) -> Result<HttpResponse, ApiError> {
     let id = cluster_id(&id)?;
-    let gpu_id = body.value.gpu_id;
+    let gpu_id = GpuId(body.value.gpu_id);
     let row = state.store.read(move |c| Ok::<_, ApiError>(clusters::find_cluster(c, id)?)).await?;
     caller.ensure_is(&row.operator_address, &format!("cluster {id}"))?;
     let operator = row.operator_address;
@@ -598,8 +596,8 @@ pub async fn portfolio(
         .iter()
         .filter(|r| !clustered.contains(&r.gpu_id))
         .filter_map(|r| r.provider_amount)
-        .map(u64_of)
-        .sum();
+        .map(MicroAlgos::get);
+    let provider_earnings = checked_sum(provider_earnings)?;
     let mut out = Portfolio {
         address: text,
         holdings: Vec::new(),
@@ -609,10 +607,8 @@ pub async fn portfolio(
         claimed_revenue: checked_sum(holdings.iter().map(|h| h.claimed))?,
         claimable_revenue: 0,
     };
-    let mut wanted: Vec<(i64, bool)> = holdings
-        .iter()
-        .map(|h| Ok((mirror::column(h.cluster_id)?, false)))
-        .collect::<Result<_, bitfox_store::diesel::result::Error>>()?;
+    let mut wanted: Vec<(ChainId, bool)> =
+        holdings.iter().map(|h| (ChainId(h.cluster_id), false)).collect();
     wanted.extend(operated.iter().filter_map(|r| r.chain_cluster_id.map(|c| (c, true))));
     for (chain_id, unsold) in wanted {
         let local = state
@@ -626,7 +622,7 @@ pub async fn portfolio(
         let claimable = cluster.claimable(&h)?;
         out.claimable_revenue = checked_sum([out.claimable_revenue, claimable])?;
         out.holdings.push(PortfolioHolding {
-            cluster_id: local,
+            cluster_id: local.get(),
             shares: h.shares,
             claimable,
             unsold,

@@ -79,13 +79,11 @@ fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
         }
     };
     let status = match params.status.as_deref() {
-        None => Some(GpuStatus::Available.as_str().to_owned()),
+        None => Some(GpuStatus::Available),
         Some("all") => None,
         Some(text) => Some(
             text.parse::<GpuStatus>()
-                .map_err(|e| ApiError::field("status", format!("{e}or all")))?
-                .as_str()
-                .to_owned(),
+                .map_err(|e| ApiError::field("status", format!("{e}or all")))?,
         ),
     };
     let min_vram =
@@ -211,7 +209,7 @@ async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, Ap
 )]
 #[get("/gpus/{id}")]
 pub async fn get_gpu(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let row = state.store.read(move |c| Ok::<_, ApiError>(listings::find_gpu(c, id)?)).await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
@@ -237,7 +235,7 @@ pub async fn update_gpu(
     id: Path<String>,
     body: ValidJson<UpdateGpu>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let value = body.value;
     let row = state
         .store
@@ -266,7 +264,7 @@ pub async fn delete_gpu(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let row = state
         .store
         .write(move |c| Ok::<_, ApiError>(listings::delist(c, &caller, id, now_seconds())?))
@@ -294,7 +292,7 @@ pub async fn heartbeat(
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let row = state
         .store
         .write(move |c| Ok::<_, ApiError>(listings::heartbeat(c, &caller, id, now_seconds())?))
@@ -331,7 +329,7 @@ pub async fn rent_gpu(
     id: Path<String>,
     body: ValidJson<RentGpu>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let value = body.value;
     accept(&state, &req, caller, &body.raw, move |c, caller, now| {
         Ok(rentals::rent(c, caller, id, value.into(), now)?)
@@ -400,7 +398,7 @@ pub async fn stop_gpu(
     id: Path<String>,
     body: OptionalJson<StopGpu>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::GpuId>("GPU", &id)?.get();
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let stop = body.value.unwrap_or_default();
     accept(&state, &req, caller, &body.raw, move |c, caller, now| {
         Ok(rentals::stop(c, caller, id, stop.into(), now)?)

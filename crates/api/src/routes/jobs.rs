@@ -4,6 +4,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use bitfox_domain::JobId;
 use bitfox_domain::chain::UnsignedGroup;
 use bitfox_store::models::JobRow;
 use bitfox_store::now_seconds;
@@ -15,7 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, parse_id};
 use crate::types::{Job, SignedGroupBody};
 
-async fn find(state: &AppState, id: i64) -> Result<JobRow, ApiError> {
+async fn find(state: &AppState, id: JobId) -> Result<JobRow, ApiError> {
     state
         .store
         .read(move |c| job::find(c, id).map_err(ApiError::from))
@@ -35,7 +36,7 @@ async fn find(state: &AppState, id: i64) -> Result<JobRow, ApiError> {
 )]
 #[get("/jobs/{id}")]
 pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::JobId>("job", &id)?.get();
+    let id = parse_id::<JobId>("job", &id)?;
     Ok(HttpResponse::Ok().json(Job::from(find(&state, id).await?)))
 }
 
@@ -63,7 +64,7 @@ pub async fn sign_job(
 ) -> Result<HttpResponse, ApiError> {
     // The signatures authorise the transactions; the key only gates the route.
     caller.require()?;
-    let id: i64 = parse_id::<bitfox_domain::JobId>("job", &id)?.get();
+    let id = parse_id::<JobId>("job", &id)?;
     let row = find(&state, id).await?;
     let not_awaiting = || ApiError::Conflict(format!("job {id} is not awaiting a signature"));
     let unsigned: UnsignedGroup = match (&row.unsigned_group, row.state.as_str()) {

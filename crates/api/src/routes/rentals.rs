@@ -2,7 +2,7 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get};
-use bitfox_domain::RentalStatus;
+use bitfox_domain::{RentalId, RentalStatus};
 use bitfox_store::now_seconds;
 use bitfox_store::repo::{job, rental};
 
@@ -25,7 +25,7 @@ use bitfox_market::rentals;
 )]
 #[get("/rentals/{id}")]
 pub async fn get_rental(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
-    let id: i64 = parse_id::<bitfox_domain::RentalId>("rental", &id)?.get();
+    let id = parse_id::<bitfox_domain::RentalId>("rental", &id)?;
     let (row, job) = state
         .store
         .read(move |c| {
@@ -56,11 +56,7 @@ pub async fn list_rentals(
     let status = params
         .status
         .as_deref()
-        .map(|s| {
-            s.parse::<RentalStatus>()
-                .map(|s| s.as_str().to_owned())
-                .map_err(|e| ApiError::field("status", e.to_string()))
-        })
+        .map(|s| s.parse::<RentalStatus>().map_err(|e| ApiError::field("status", e.to_string())))
         .transpose()?;
     let before_id = params
         .cursor
@@ -69,6 +65,7 @@ pub async fn list_rentals(
             decode_cursor(c)?
                 .strip_prefix("r:")
                 .and_then(|id| id.parse::<i64>().ok())
+                .map(RentalId)
                 .ok_or_else(|| ApiError::field("cursor", "is not a cursor returned by this API"))
         })
         .transpose()?;

@@ -44,9 +44,9 @@ pub async fn metrics(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
         .store
         .read(|c| {
             Ok::<_, ApiError>((
-                gpu::count_by_status(c)?,
-                rental::count_by_status(c)?,
-                job::count_by_state(c)?,
+                gpu::count_by_status(c)?.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
+                rental::count_by_status(c)?.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
+                job::count_by_state(c)?.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
             ))
         })
         .await?;

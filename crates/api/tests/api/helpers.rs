@@ -341,5 +341,9 @@ pub async fn json_of(response: Response) -> (StatusCode, Value) {
 
 /// Runs one due job with `runner`.
 pub async fn step(runner: &JobRunner) -> Option<(i64, Outcome)> {
-    runner.run_once(&CancellationToken::new()).await.unwrap()
+    runner
+        .run_once(&CancellationToken::new())
+        .await
+        .unwrap()
+        .map(|(id, outcome)| (id.get(), outcome))
 }
