@@ -767,3 +767,58 @@ fn a_rental_the_renter_settled_directly_on_chain_is_recorded_from_the_chain() {
     assert_eq!(stack.get(&format!("/gpus/{gpu}"))["status"], "available");
     assert_eq!(stack.global("n_rental"), 1);
 }
+
+#[test]
+fn nothing_a_stranger_puts_on_chain_stops_the_service() {
+    use algonaut::transaction::transaction::TransactionType;
+    use bitfox_chain::client::Contract;
+    use bitfox_chain::signer::Keyring;
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[]);
+    let stranger = DevAccount::new(5);
+
+    // A stranger calls the contract directly, not through the API: a listing priced at
+    // u64::MAX (beyond a signed 64-bit column), and a cluster whose URL is not UTF-8
+    // (its ClusterCreated event cannot be decoded).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let created_txid = runtime.block_on(async {
+        let url = format!("http://127.0.0.1:{}", stack.algod);
+        let algod = algonaut::Algod::new(&url, &"a".repeat(64)).unwrap();
+        let contract = Contract::new(algod, APP_ID);
+        let mut keys = Keyring::new();
+        let me = keys
+            .insert(algonaut::transaction::account::Account::from_seed(stranger.key.to_bytes()));
+        let params = contract.params().await.unwrap();
+        let listing = contract.register_listing(&params, &me, u64::MAX, 0, 1).unwrap();
+        let signed = keys.sign_group(listing).unwrap();
+        contract.send(&signed.bytes, &signed.txid).await.unwrap();
+        let mut cluster = contract.create_cluster(&params, &me, 100, 5, "ok", 1).unwrap();
+        if let TransactionType::ApplicationCallTransaction(call) = &mut cluster[1].txn_type {
+            call.app_arguments.as_mut().unwrap()[3] = vec![0, 2, 0xff, 0xfe];
+        }
+        let signed = keys.sign_group(cluster).unwrap();
+        contract.send(&signed.bytes, &signed.txid).await.unwrap().txid
+    });
+
+    // The service goes on: a listing through the API reaches the chain and the mirror.
+    let gpu = stack.list(&DevAccount::new(1));
+    let listing = stack.get(&format!("/gpus/{gpu}"))["listing_id"].as_i64().unwrap();
+    assert_eq!(listing, 2);
+    let mirror = Mirror::open(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mirror.events().iter().filter(|e| *e == "ListingRegistered").count() < 2 {
+        assert!(Instant::now() < deadline, "the watcher stopped: {:?}", mirror.events());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The stranger's price is mirrored exactly (as the column's 64 bits).
+    let (_, price, ..) = mirror.listing(1);
+    assert_eq!(bitfox_store::mirror::chain_value(price), u64::MAX);
+    // The undecodable event is recorded as an anomaly with its transaction, not applied.
+    let anomalies =
+        bitfox_store::mirror::anomalies(&mut mirror.store.conn().unwrap(), APP_ID).unwrap();
+    assert_eq!(anomalies.len(), 1, "{anomalies:?}");
+    assert_eq!(anomalies[0].txid, created_txid);
+    assert!(anomalies[0].reason.contains("ClusterCreated"), "{:?}", anomalies[0]);
+    assert_eq!(stack.get("/health")["status"], "ok");
+    stack.stop();
+}

@@ -1,34 +1,36 @@
 //! The watcher's mirror of the chain (`chain_*` tables): typed rows, written by the
 //! watcher and read by the API and the jobs — through this module only.
 //!
-//! Chain values are `u64`; the columns are 64-bit signed. A value that does not fit is
-//! refused with an error, never stored as something else.
+//! Chain values are `u64` over their whole range (a stranger may call the contract with
+//! a price of 2^64 − 1); the columns are 64-bit signed integers. A value is stored as
+//! the `i64` with the same 64 bits ([`column`]) and read back by the inverse
+//! ([`chain_value`]): lossless, and equal values stay equal in queries. Values of 2^63
+//! or more therefore read as negative in raw SQL; sums are made here in checked `u64`
+//! arithmetic, never in SQL. Events that do not decode, and values that break the
+//! mirror's arithmetic, are recorded as [`anomalies`](record_anomaly) and skipped.
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sqlite::SqliteConnection;
 
 use crate::schema::{
-    chain_clusters as cl, chain_cursors as cur, chain_events as ev, chain_holdings as h,
-    chain_listings as l, chain_rentals as r,
+    chain_anomalies as an, chain_clusters as cl, chain_cursors as cur, chain_events as ev,
+    chain_holdings as h, chain_listings as l, chain_rentals as r,
 };
 
-/// `value` as a column value; an error when it does not fit.
-pub fn column<T: TryInto<i64> + Copy + std::fmt::Display>(value: T) -> QueryResult<i64> {
-    value.try_into().map_err(|_| {
-        DieselError::SerializationError(
-            format!("the chain value {value} does not fit a 64-bit column").into(),
-        )
-    })
+/// A chain `u64` as its column value: the `i64` with the same 64 bits (lossless).
+pub const fn column(value: u64) -> i64 {
+    i64::from_ne_bytes(value.to_ne_bytes())
 }
 
-/// A stored column as the chain's `u64`; an error when it is negative (a corrupt row).
-fn chain_value(stored: i64) -> QueryResult<u64> {
-    u64::try_from(stored).map_err(|_| {
-        DieselError::DeserializationError(
-            format!("a mirrored chain value is negative ({stored})").into(),
-        )
-    })
+/// A column value back as the chain's `u64` (the inverse of [`column`]).
+pub const fn chain_value(stored: i64) -> u64 {
+    u64::from_ne_bytes(stored.to_ne_bytes())
+}
+
+/// A mirror sum that left `u64`: only a contract that broke its own rules could log it.
+fn overflow(what: &str) -> DieselError {
+    DieselError::SerializationError(format!("{what} overflows u64").into())
 }
 
 /// Where an event was logged.
@@ -47,8 +49,8 @@ pub struct Origin<'a> {
 /// The mirrored round of `app_id` (0 before the first sync).
 pub fn cursor(conn: &mut SqliteConnection, app_id: u64) -> QueryResult<u64> {
     let round: Option<i64> =
-        cur::table.find(column(app_id)?).select(cur::round).first(conn).optional()?;
-    round.map_or(Ok(0), chain_value)
+        cur::table.find(column(app_id)).select(cur::round).first(conn).optional()?;
+    Ok(round.map_or(0, chain_value))
 }
 
 /// Sets the mirrored round of `app_id`.
@@ -58,7 +60,7 @@ pub fn set_cursor(
     round: u64,
     now: i64,
 ) -> QueryResult<()> {
-    let (app, round) = (column(app_id)?, column(round)?);
+    let (app, round) = (column(app_id), column(round));
     diesel::insert_into(cur::table)
         .values((cur::app_id.eq(app), cur::round.eq(round), cur::updated_at.eq(now)))
         .on_conflict(cur::app_id)
@@ -78,8 +80,8 @@ pub fn record_event(
 ) -> QueryResult<bool> {
     let inserted = diesel::insert_into(ev::table)
         .values((
-            ev::app_id.eq(column(origin.app_id)?),
-            ev::round.eq(column(origin.round)?),
+            ev::app_id.eq(column(origin.app_id)),
+            ev::round.eq(column(origin.round)),
             ev::txid.eq(origin.txid),
             ev::log_index.eq(i32::try_from(origin.log_index)
                 .map_err(|_| DieselError::SerializationError("a log index does not fit".into()))?),
@@ -109,13 +111,13 @@ pub fn insert_listing(
 ) -> QueryResult<()> {
     diesel::insert_into(l::table)
         .values((
-            l::app_id.eq(column(app_id)?),
-            l::listing_id.eq(column(listing.listing_id)?),
+            l::app_id.eq(column(app_id)),
+            l::listing_id.eq(column(listing.listing_id)),
             l::provider.eq(listing.provider),
-            l::price_per_minute.eq(column(listing.price_per_minute)?),
-            l::cluster_id.eq(column(listing.cluster_id)?),
+            l::price_per_minute.eq(column(listing.price_per_minute)),
+            l::cluster_id.eq(column(listing.cluster_id)),
             l::active_rental_id.eq(0),
-            l::updated_round.eq(column(round)?),
+            l::updated_round.eq(column(round)),
         ))
         .execute(conn)?;
     Ok(())
@@ -129,11 +131,8 @@ pub fn set_listing_price(
     listing_id: u64,
     price_per_minute: u64,
 ) -> QueryResult<()> {
-    diesel::update(l::table.find((column(app_id)?, column(listing_id)?)))
-        .set((
-            l::price_per_minute.eq(column(price_per_minute)?),
-            l::updated_round.eq(column(round)?),
-        ))
+    diesel::update(l::table.find((column(app_id), column(listing_id))))
+        .set((l::price_per_minute.eq(column(price_per_minute)), l::updated_round.eq(column(round))))
         .execute(conn)?;
     Ok(())
 }
@@ -145,8 +144,8 @@ pub fn delist(
     round: u64,
     listing_id: u64,
 ) -> QueryResult<()> {
-    diesel::update(l::table.find((column(app_id)?, column(listing_id)?)))
-        .set((l::delisted.eq(true), l::updated_round.eq(column(round)?)))
+    diesel::update(l::table.find((column(app_id), column(listing_id))))
+        .set((l::delisted.eq(true), l::updated_round.eq(column(round))))
         .execute(conn)?;
     Ok(())
 }
@@ -172,27 +171,27 @@ pub fn start_rental(
     origin: Origin<'_>,
     s: RentalStarted<'_>,
 ) -> QueryResult<()> {
-    let app = column(origin.app_id)?;
+    let app = column(origin.app_id);
     diesel::insert_into(r::table)
         .values((
             r::app_id.eq(app),
-            r::rental_id.eq(column(s.rental_id)?),
-            r::listing_id.eq(column(s.listing_id)?),
+            r::rental_id.eq(column(s.rental_id)),
+            r::listing_id.eq(column(s.listing_id)),
             r::renter.eq(s.renter),
             r::provider.eq(s.provider),
-            r::price_per_minute.eq(column(s.price_per_minute)?),
-            r::deposit.eq(column(s.deposit)?),
-            r::start.eq(column(s.start)?),
-            r::max_end.eq(column(s.max_end)?),
-            r::fee_bps.eq(column(s.fee_bps)?),
-            r::cluster_id.eq(column(s.cluster_id)?),
+            r::price_per_minute.eq(column(s.price_per_minute)),
+            r::deposit.eq(column(s.deposit)),
+            r::start.eq(column(s.start)),
+            r::max_end.eq(column(s.max_end)),
+            r::fee_bps.eq(column(s.fee_bps)),
+            r::cluster_id.eq(column(s.cluster_id)),
             r::rent_txid.eq(origin.txid),
         ))
         .execute(conn)?;
-    diesel::update(l::table.find((app, column(s.listing_id)?)))
+    diesel::update(l::table.find((app, column(s.listing_id))))
         .set((
-            l::active_rental_id.eq(column(s.rental_id)?),
-            l::updated_round.eq(column(origin.round)?),
+            l::active_rental_id.eq(column(s.rental_id)),
+            l::updated_round.eq(column(origin.round)),
         ))
         .execute(conn)?;
     Ok(())
@@ -206,8 +205,8 @@ pub fn extend_rental(
     deposit: u64,
     max_end: u64,
 ) -> QueryResult<()> {
-    diesel::update(r::table.find((column(app_id)?, column(rental_id)?)))
-        .set((r::deposit.eq(column(deposit)?), r::max_end.eq(column(max_end)?)))
+    diesel::update(r::table.find((column(app_id), column(rental_id))))
+        .set((r::deposit.eq(column(deposit)), r::max_end.eq(column(max_end))))
         .execute(conn)?;
     Ok(())
 }
@@ -232,21 +231,21 @@ pub fn settle_rental(
     origin: Origin<'_>,
     s: RentalSettled<'_>,
 ) -> QueryResult<()> {
-    let (app, round) = (column(origin.app_id)?, column(origin.round)?);
-    diesel::update(r::table.find((app, column(s.rental_id)?)))
+    let (app, round) = (column(origin.app_id), column(origin.round));
+    diesel::update(r::table.find((app, column(s.rental_id))))
         .set((
             r::settled_round.eq(round),
             r::settle_txid.eq(origin.txid),
             r::settled_by.eq(s.settled_by),
-            r::ended_at.eq(column(s.end)?),
-            r::elapsed.eq(column(s.elapsed)?),
-            r::cost.eq(column(s.cost)?),
-            r::fee.eq(column(s.fee)?),
-            r::provider_amount.eq(column(s.provider_amount)?),
-            r::refund.eq(column(s.refund)?),
+            r::ended_at.eq(column(s.end)),
+            r::elapsed.eq(column(s.elapsed)),
+            r::cost.eq(column(s.cost)),
+            r::fee.eq(column(s.fee)),
+            r::provider_amount.eq(column(s.provider_amount)),
+            r::refund.eq(column(s.refund)),
         ))
         .execute(conn)?;
-    diesel::update(l::table.find((app, column(s.listing_id)?)))
+    diesel::update(l::table.find((app, column(s.listing_id))))
         .set((l::active_rental_id.eq(0), l::updated_round.eq(round)))
         .execute(conn)?;
     Ok(())
@@ -272,12 +271,12 @@ pub fn insert_cluster(
 ) -> QueryResult<()> {
     diesel::insert_into(cl::table)
         .values((
-            cl::app_id.eq(column(app_id)?),
-            cl::cluster_id.eq(column(c.cluster_id)?),
-            cl::asset_id.eq(column(c.asset_id)?),
+            cl::app_id.eq(column(app_id)),
+            cl::cluster_id.eq(column(c.cluster_id)),
+            cl::asset_id.eq(column(c.asset_id)),
             cl::operator.eq(c.operator),
-            cl::total_shares.eq(column(c.total_shares)?),
-            cl::price_per_share.eq(column(c.price_per_share)?),
+            cl::total_shares.eq(column(c.total_shares)),
+            cl::price_per_share.eq(column(c.price_per_share)),
             cl::url.eq(c.url),
         ))
         .execute(conn)?;
@@ -291,7 +290,7 @@ pub fn join_cluster(
     cluster_id: u64,
     holder: &str,
 ) -> QueryResult<()> {
-    add_shares(conn, column(app_id)?, column(cluster_id)?, holder, 0)
+    change_shares(conn, app_id, cluster_id, holder, Some)
 }
 
 /// Moves `count` shares from `from` to `to` (`None`: issued or retired).
@@ -303,33 +302,39 @@ pub fn move_shares(
     to: Option<&str>,
     count: u64,
 ) -> QueryResult<()> {
-    let (app, cluster, count) = (column(app_id)?, column(cluster_id)?, column(count)?);
     if let Some(from) = from {
-        add_shares(conn, app, cluster, from, -count)?;
+        change_shares(conn, app_id, cluster_id, from, |held| held.checked_sub(count))?;
     }
     if let Some(to) = to {
-        add_shares(conn, app, cluster, to, count)?;
+        change_shares(conn, app_id, cluster_id, to, |held| held.checked_add(count))?;
     }
     Ok(())
 }
 
-fn add_shares(
+/// Sets `holder`'s shares to `change(current)` (0 for a new record); an error when the
+/// change leaves `u64`.
+fn change_shares(
     conn: &mut SqliteConnection,
-    app: i64,
-    cluster: i64,
+    app_id: u64,
+    cluster_id: u64,
     holder: &str,
-    delta: i64,
+    change: impl FnOnce(u64) -> Option<u64>,
 ) -> QueryResult<()> {
+    let (app, cluster) = (column(app_id), column(cluster_id));
+    let held: Option<i64> =
+        h::table.find((app, cluster, holder)).select(h::shares).first(conn).optional()?;
+    let shares = change(held.map_or(0, chain_value))
+        .ok_or_else(|| overflow(&format!("the shares of {holder} in cluster {cluster_id}")))?;
     diesel::insert_into(h::table)
         .values((
             h::app_id.eq(app),
             h::cluster_id.eq(cluster),
             h::holder.eq(holder),
-            h::shares.eq(delta),
+            h::shares.eq(column(shares)),
         ))
         .on_conflict((h::app_id, h::cluster_id, h::holder))
         .do_update()
-        .set(h::shares.eq(h::shares + delta))
+        .set(h::shares.eq(column(shares)))
         .execute(conn)?;
     Ok(())
 }
@@ -342,8 +347,16 @@ pub fn add_revenue(
     amount: u64,
     acc: u128,
 ) -> QueryResult<()> {
-    diesel::update(cl::table.find((column(app_id)?, column(cluster_id)?)))
-        .set((cl::revenue.eq(cl::revenue + column(amount)?), cl::acc.eq(acc.to_string())))
+    let key = (column(app_id), column(cluster_id));
+    let Some(revenue) = cl::table.find(key).select(cl::revenue).first::<i64>(conn).optional()?
+    else {
+        return Ok(());
+    };
+    let revenue = chain_value(revenue)
+        .checked_add(amount)
+        .ok_or_else(|| overflow(&format!("the revenue of cluster {cluster_id}")))?;
+    diesel::update(cl::table.find(key))
+        .set((cl::revenue.eq(column(revenue)), cl::acc.eq(acc.to_string())))
         .execute(conn)?;
     Ok(())
 }
@@ -356,10 +369,81 @@ pub fn add_claimed(
     holder: &str,
     amount: u64,
 ) -> QueryResult<()> {
-    diesel::update(h::table.find((column(app_id)?, column(cluster_id)?, holder)))
-        .set(h::claimed.eq(h::claimed + column(amount)?))
-        .execute(conn)?;
+    let key = (column(app_id), column(cluster_id), holder);
+    let Some(claimed) = h::table.find(key).select(h::claimed).first::<i64>(conn).optional()? else {
+        return Ok(());
+    };
+    let claimed = chain_value(claimed)
+        .checked_add(amount)
+        .ok_or_else(|| overflow(&format!("the claims of {holder} in cluster {cluster_id}")))?;
+    diesel::update(h::table.find(key)).set(h::claimed.eq(column(claimed))).execute(conn)?;
     Ok(())
+}
+
+/// Records a log the mirror could not apply (it does not decode, or a value breaks the
+/// mirror's arithmetic) under its origin, with the reason and the log's bytes; `false`
+/// when it was recorded before (a replayed round).
+pub fn record_anomaly(
+    conn: &mut SqliteConnection,
+    origin: Origin<'_>,
+    reason: &str,
+    log: &[u8],
+    now: i64,
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(an::table)
+        .values((
+            an::app_id.eq(column(origin.app_id)),
+            an::round.eq(column(origin.round)),
+            an::txid.eq(origin.txid),
+            an::log_index.eq(log_index(origin.log_index)?),
+            an::reason.eq(reason),
+            an::log.eq(log),
+            an::recorded_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(inserted > 0)
+}
+
+/// A recorded anomaly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anomaly {
+    pub app_id: u64,
+    pub round: u64,
+    pub txid: String,
+    pub log_index: i32,
+    pub reason: String,
+    pub log: Vec<u8>,
+}
+
+/// The anomalies recorded for `app_id`, oldest first.
+pub fn anomalies(conn: &mut SqliteConnection, app_id: u64) -> QueryResult<Vec<Anomaly>> {
+    let rows: Vec<(i64, i64, String, i32, String, Vec<u8>)> = an::table
+        .filter(an::app_id.eq(column(app_id)))
+        .order(an::id)
+        .select((an::app_id, an::round, an::txid, an::log_index, an::reason, an::log))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(app, round, txid, log_index, reason, log)| Anomaly {
+            app_id: chain_value(app),
+            round: chain_value(round),
+            txid,
+            log_index,
+            reason,
+            log,
+        })
+        .collect())
+}
+
+/// How many anomalies are recorded, all apps together.
+pub fn anomaly_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    an::table.count().get_result(conn)
+}
+
+fn log_index(index: usize) -> QueryResult<i32> {
+    i32::try_from(index)
+        .map_err(|_| DieselError::SerializationError("a log index does not fit".into()))
 }
 
 /// A holder of a cluster's shares, as mirrored.
@@ -375,15 +459,13 @@ pub struct Holding {
     pub claimed: u64,
 }
 
-fn holdings(rows: Vec<(String, i64, i64, i64)>) -> QueryResult<Vec<Holding>> {
+fn holdings(rows: Vec<(String, i64, i64, i64)>) -> Vec<Holding> {
     rows.into_iter()
-        .map(|(holder, cluster_id, shares, claimed)| {
-            Ok(Holding {
-                holder,
-                cluster_id: chain_value(cluster_id)?,
-                shares: chain_value(shares)?,
-                claimed: chain_value(claimed)?,
-            })
+        .map(|(holder, cluster_id, shares, claimed)| Holding {
+            holder,
+            cluster_id: chain_value(cluster_id),
+            shares: chain_value(shares),
+            claimed: chain_value(claimed),
         })
         .collect()
 }
@@ -391,11 +473,11 @@ fn holdings(rows: Vec<(String, i64, i64, i64)>) -> QueryResult<Vec<Holding>> {
 /// The holders of on-chain cluster `cluster_id`, by address.
 pub fn holders(conn: &mut SqliteConnection, cluster_id: u64) -> QueryResult<Vec<Holding>> {
     let rows = h::table
-        .filter(h::cluster_id.eq(column(cluster_id)?))
+        .filter(h::cluster_id.eq(column(cluster_id)))
         .order(h::holder)
         .select((h::holder, h::cluster_id, h::shares, h::claimed))
         .load(conn)?;
-    holdings(rows)
+    Ok(holdings(rows))
 }
 
 /// What `holder` holds, by cluster.
@@ -405,7 +487,7 @@ pub fn holdings_of(conn: &mut SqliteConnection, holder: &str) -> QueryResult<Vec
         .order(h::cluster_id)
         .select((h::holder, h::cluster_id, h::shares, h::claimed))
         .load(conn)?;
-    holdings(rows)
+    Ok(holdings(rows))
 }
 
 /// A settlement as the chain recorded it.
@@ -430,8 +512,8 @@ pub fn settlement_of(
 ) -> QueryResult<Option<Settlement>> {
     type Row = (Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
     let row: Option<Row> = r::table
-        .filter(r::app_id.eq(column(app_id)?))
-        .filter(r::rental_id.eq(column(rental_id)?))
+        .filter(r::app_id.eq(column(app_id)))
+        .filter(r::rental_id.eq(column(rental_id)))
         .select((r::settle_txid, r::ended_at, r::cost, r::fee, r::provider_amount, r::refund))
         .first(conn)
         .optional()?;
@@ -441,10 +523,23 @@ pub fn settlement_of(
     };
     Ok(Some(Settlement {
         txid,
-        ended_at: chain_value(end)?,
-        cost: chain_value(cost)?,
-        fee: chain_value(fee)?,
-        provider_amount: chain_value(provider)?,
-        refund: chain_value(refund)?,
+        ended_at: chain_value(end),
+        cost: chain_value(cost),
+        fee: chain_value(fee),
+        provider_amount: chain_value(provider),
+        refund: chain_value(refund),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_u64_survives_the_column() {
+        for value in [0, 1, i64::MAX as u64, 1 << 63, u64::MAX - 1, u64::MAX] {
+            assert_eq!(chain_value(column(value)), value);
+        }
+        assert_eq!(column(7), 7, "values that fit read the same in SQL");
+    }
 }

@@ -199,3 +199,16 @@ diesel::table! {
         claimed -> BigInt,
     }
 }
+
+diesel::table! {
+    chain_anomalies (id) {
+        id -> BigInt,
+        app_id -> BigInt,
+        round -> BigInt,
+        txid -> Text,
+        log_index -> Integer,
+        reason -> Text,
+        log -> Binary,
+        recorded_at -> BigInt,
+    }
+}

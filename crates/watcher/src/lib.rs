@@ -9,6 +9,13 @@
 //!
 //! Only the app's top-level calls are followed (the contract is never called from other
 //! apps by BitFox); events of inner calls into it would not be mirrored.
+//!
+//! Anyone can call the contract, so nothing on chain may stop the watcher: a log that
+//! names an event but does not decode, or whose values break the mirror's arithmetic,
+//! is recorded as an anomaly (app, round, transaction, log index, reason, bytes) and
+//! skipped, and the rest of its transaction and page is mirrored as usual. Only the
+//! indexer or the database being unavailable holds the cursor back, and those are
+//! retried: [`Watcher::run`] returns only when cancelled.
 
 pub mod indexer;
 pub mod mirror;
@@ -16,6 +23,8 @@ pub mod mirror;
 use std::time::Duration;
 
 use bitfox_contract as abi;
+use bitfox_store::diesel::result::Error as DieselError;
+use bitfox_store::diesel::{Connection, SqliteConnection};
 use bitfox_store::{Store, StoreError, now_seconds};
 use tokio_util::sync::CancellationToken;
 
@@ -32,8 +41,6 @@ pub enum WatchError {
     Indexer(#[from] IndexerError),
     #[error("database: {0}")]
     Store(String),
-    #[error("transaction {txid} in round {round}: {source}")]
-    Event { txid: String, round: u64, source: abi::EventError },
 }
 
 impl From<StoreError> for WatchError {
@@ -59,6 +66,8 @@ pub struct Progress {
     pub applied: usize,
     /// Events seen again and skipped.
     pub skipped: usize,
+    /// Logs recorded as anomalies and skipped.
+    pub anomalies: usize,
 }
 
 /// Follows one app.
@@ -116,32 +125,39 @@ impl Watcher {
             };
             let (app_id, address) = (self.app_id, self.app_address.clone());
             let transactions = page.transactions;
-            let (applied, skipped) = self
-                .store
-                .write_unlisted(move |c| {
-                    let (mut applied, mut skipped) = (0, 0);
-                    for txn in &transactions {
-                        let events = abi::events(&txn.logs).map_err(|source| {
-                            WatchError::Event { txid: txn.txid.clone(), round: txn.round, source }
-                        })?;
-                        for (log_index, event) in events.iter().enumerate() {
-                            let origin =
-                                Origin { app_id, round: txn.round, txid: &txn.txid, log_index };
-                            if mirror::apply(c, origin, &address, event)? {
-                                applied += 1;
-                            } else {
-                                skipped += 1;
+            let (applied, skipped, anomalies) =
+                self.store
+                    .write_unlisted(move |c| {
+                        let mut counts = (0, 0, 0);
+                        let now = now_seconds();
+                        for txn in &transactions {
+                            // Events are numbered among the logs that name one of the
+                            // contract's events (its return value is not one).
+                            let logs = txn.logs.iter().filter_map(|log| {
+                                abi::decode_event(log).map(|decoded| (log, decoded))
+                            });
+                            for (log_index, (log, decoded)) in logs.enumerate() {
+                                let origin =
+                                    Origin { app_id, round: txn.round, txid: &txn.txid, log_index };
+                                match apply_one(c, origin, &address, log, decoded, now)? {
+                                    Applied::New => counts.0 += 1,
+                                    Applied::Seen => counts.1 += 1,
+                                    Applied::Anomaly => counts.2 += 1,
+                                }
                             }
                         }
-                    }
-                    mirror::set_cursor(c, app_id, round, now_seconds())?;
-                    Ok::<_, WatchError>((applied, skipped))
-                })
-                .await?;
+                        mirror::set_cursor(c, app_id, round, now)?;
+                        Ok::<_, WatchError>(counts)
+                    })
+                    .await?;
+            if anomalies > 0 {
+                tracing::warn!(anomalies, round, "chain logs recorded as anomalies and skipped");
+            }
             progress.round = round;
             progress.chain_round = page.current_round;
             progress.applied += applied;
             progress.skipped += skipped;
+            progress.anomalies += anomalies;
             on_page(&progress);
             match page.next {
                 Some(token) => next = Some(token),
@@ -150,7 +166,8 @@ impl Watcher {
         }
     }
 
-    /// Syncs every `interval` until `cancel` fires; indexer errors are logged and retried.
+    /// Syncs every `interval` until `cancel` fires; indexer and database errors are
+    /// logged and retried, so it returns only when cancelled.
     pub async fn run(
         self,
         interval: Duration,
@@ -173,7 +190,6 @@ impl Watcher {
                 Err(WatchError::Indexer(e)) => tracing::warn!(error = %e, "indexer unavailable"),
                 // A busy or briefly failing database: the page is applied again next time.
                 Err(WatchError::Store(e)) => tracing::warn!(error = %e, "mirror write failed"),
-                Err(e) => return Err(e),
             }
             tokio::select! {
                 () = cancel.cancelled() => break,
@@ -182,5 +198,74 @@ impl Watcher {
         }
         tracing::info!("watcher stopped");
         Ok(())
+    }
+}
+
+/// What became of one event log.
+enum Applied {
+    New,
+    Seen,
+    Anomaly,
+}
+
+/// Applies one decoded log inside its own savepoint. A log that does not decode, or
+/// whose values the mirror refuses (an error that would recur on every replay), is
+/// recorded as an anomaly instead; an error that may pass (a busy database) is returned
+/// so the page is tried again.
+fn apply_one(
+    conn: &mut SqliteConnection,
+    origin: Origin<'_>,
+    app_address: &str,
+    log: &[u8],
+    decoded: Result<abi::Event, abi::EventError>,
+    now: i64,
+) -> Result<Applied, WatchError> {
+    let event = match decoded {
+        Ok(event) => event,
+        Err(e) => return anomaly(conn, origin, &e.to_string(), log, now),
+    };
+    let applied = conn.transaction(|c| mirror::apply(c, origin, app_address, &event));
+    match applied {
+        Ok(true) => Ok(Applied::New),
+        Ok(false) => Ok(Applied::Seen),
+        Err(e) if lasting(&e) => anomaly(
+            conn,
+            origin,
+            &format!("{} event refused by the mirror: {e}", event.name()),
+            log,
+            now,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn anomaly(
+    conn: &mut SqliteConnection,
+    origin: Origin<'_>,
+    reason: &str,
+    log: &[u8],
+    now: i64,
+) -> Result<Applied, WatchError> {
+    if mirror::record_anomaly(conn, origin, reason, log, now)? {
+        tracing::warn!(txid = origin.txid, round = origin.round, reason, "anomaly recorded");
+        Ok(Applied::Anomaly)
+    } else {
+        Ok(Applied::Seen)
+    }
+}
+
+/// Whether a mirror error would recur on every replay of the same event.
+fn lasting(e: &DieselError) -> bool {
+    use bitfox_store::diesel::result::DatabaseErrorKind as Kind;
+    match e {
+        DieselError::SerializationError(_) | DieselError::DeserializationError(_) => true,
+        DieselError::DatabaseError(kind, _) => matches!(
+            kind,
+            Kind::UniqueViolation
+                | Kind::ForeignKeyViolation
+                | Kind::NotNullViolation
+                | Kind::CheckViolation
+        ),
+        _ => false,
     }
 }

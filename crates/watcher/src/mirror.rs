@@ -7,7 +7,7 @@ use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::diesel::result::{Error as DieselError, QueryResult};
 use bitfox_store::mirror::{self, ClusterCreated, ListingRegistered, RentalSettled, RentalStarted};
 
-pub use bitfox_store::mirror::{Origin, cursor, set_cursor};
+pub use bitfox_store::mirror::{Origin, cursor, record_anomaly, set_cursor};
 
 /// Records `event` and applies it; `false` when it was already recorded (nothing done).
 /// `app_address` is the app account, whose holding stands for the unsold shares.
