@@ -14,6 +14,7 @@ use bitfox_store::models::IdempotencyRow;
 use bitfox_store::repo::idempotency;
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::error::ApiError;
 
 /// Header carrying the client's key.
@@ -90,6 +91,37 @@ impl Claim {
     }
 }
 
+/// The saved response for `claim`, if a request with its key was served before; the
+/// same key for a different request is refused.
+pub fn replay(conn: &mut SqliteConnection, claim: &Claim) -> Result<Option<Saved>, ApiError> {
+    let Some(row) = idempotency::find(conn, &claim.principal, &claim.key)? else {
+        return Ok(None);
+    };
+    if row.request_fingerprint != claim.fingerprint {
+        return Err(ApiError::IdempotencyKeyReused(format!(
+            "Idempotency-Key {:?} was already used for a different request",
+            claim.key
+        )));
+    }
+    let body = serde_json::from_str(&row.response_body)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("saved response is not JSON: {e}")))?;
+    Ok(Some(Saved {
+        status: u16::try_from(row.response_status).unwrap_or(200),
+        body,
+        location: row.response_location,
+        replayed: true,
+    }))
+}
+
+/// [`replay`] before anything else is done: a handler that reads the chain before it
+/// writes answers a retry from the saved response, instead of reading and checking
+/// again (a purchase retried after it went through would otherwise find fewer shares
+/// left and be refused).
+pub async fn replayed(state: &AppState, claim: Option<&Claim>) -> Result<Option<Saved>, ApiError> {
+    let Some(claim) = claim.cloned() else { return Ok(None) };
+    state.store.read(move |c| replay(c, &claim)).await
+}
+
 /// Runs `op` unless `claim` was already served, in which case the saved response is
 /// returned. Call inside the write transaction that `op` changes things in.
 pub fn run<F>(
@@ -104,21 +136,8 @@ where
     let Some(claim) = claim else {
         return op(conn);
     };
-    if let Some(row) = idempotency::find(conn, &claim.principal, &claim.key)? {
-        if row.request_fingerprint != claim.fingerprint {
-            return Err(ApiError::IdempotencyKeyReused(format!(
-                "Idempotency-Key {:?} was already used for a different request",
-                claim.key
-            )));
-        }
-        let body = serde_json::from_str(&row.response_body)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("saved response is not JSON: {e}")))?;
-        return Ok(Saved {
-            status: u16::try_from(row.response_status).unwrap_or(200),
-            body,
-            location: row.response_location,
-            replayed: true,
-        });
+    if let Some(saved) = replay(conn, claim)? {
+        return Ok(saved);
     }
     let saved = op(conn)?;
     idempotency::insert(
@@ -134,4 +153,22 @@ where
         },
     )?;
     Ok(saved)
+}
+
+/// Runs `op` (at `now`) once per `claim` in one write transaction, wakes the job runner
+/// unless the answer is a replay, and answers with the (saved) response.
+pub async fn write_once<F>(
+    state: &AppState,
+    claim: Option<Claim>,
+    op: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut SqliteConnection, i64) -> Result<Saved, ApiError> + Send + 'static,
+{
+    let now = bitfox_store::now_seconds();
+    let saved = state.store.write(move |c| run(c, claim.as_ref(), now, |c| op(c, now))).await?;
+    if !saved.replayed {
+        state.wake.notify_one();
+    }
+    Ok(saved.respond())
 }

@@ -5,22 +5,25 @@
 //! revenue come from the contract's boxes through the node, so they are the chain's own
 //! figures to the microAlgo; which addresses hold shares comes from the watcher's mirror.
 
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpResponse, get, post};
+use actix_web::{HttpRequest, HttpResponse, get, post};
 use bitfox_domain::chain::{ClusterState, HolderState};
 use bitfox_domain::{Address, ChainId, ClusterId, ClusterStatus, GpuId, MicroAlgos};
 use bitfox_market::Mode;
 use bitfox_store::mirror::{self, Holding};
-use bitfox_store::models::{ClusterRow, JobRow};
+use bitfox_store::models::ClusterRow;
 use bitfox_store::now_seconds;
 use bitfox_store::repo::{cluster, gpu};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::to_json;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, parse_id};
+use crate::idempotency::{self, Saved};
 use crate::types::{Gpu, Job, Rental};
 use bitfox_market::clusters::{self, PlannedJob};
 
@@ -198,12 +201,6 @@ fn view(row: ClusterRow, gpus: Vec<GpuId>) -> Cluster {
     }
 }
 
-fn accepted(job: JobRow) -> HttpResponse {
-    HttpResponse::Accepted()
-        .insert_header(("Location", format!("/jobs/{}", job.id)))
-        .json(Job::from(job))
-}
-
 fn cluster_id(text: &str) -> Result<ClusterId, ApiError> {
     parse_id::<ClusterId>("cluster", text)
 }
@@ -263,21 +260,27 @@ impl Active {
     }
 }
 
-/// Queues `jobs` for cluster `id` in order (see [`clusters::queue_in_order`]) and wakes
-/// the runner; returns the last.
-async fn queue(state: &AppState, jobs: Vec<PlannedJob>, id: ClusterId) -> Result<JobRow, ApiError> {
-    let last = state
-        .store
-        .write(move |c| Ok::<_, ApiError>(clusters::queue_in_order(c, id, jobs, now_seconds())?))
-        .await?;
-    state.wake.notify_one();
-    Ok(last)
+/// Queues `jobs` for cluster `id` in order (see [`clusters::queue_in_order`]), once per
+/// `Idempotency-Key`, and answers 202 with the last job.
+async fn queue(
+    state: &AppState,
+    key: Option<idempotency::Claim>,
+    jobs: Vec<PlannedJob>,
+    id: ClusterId,
+) -> Result<HttpResponse, ApiError> {
+    idempotency::write_once(state, key, move |c, now| {
+        let job = Job::from(clusters::queue_in_order(c, id, jobs, now)?);
+        let location = job.links.this.clone();
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&job)?, Some(location)))
+    })
+    .await
 }
 
 /// Create a cluster and its share token (operator only). The creation goes on chain as
 /// a job; the cluster is `pending` until then. `gpus` are put in the cluster.
 #[utoipa::path(
     tag = "clusters",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
     request_body = CreateCluster,
     responses(
         (status = 202, description = "Accepted; the cluster is being created on chain", body = Cluster),
@@ -291,18 +294,19 @@ async fn queue(state: &AppState, jobs: Vec<PlannedJob>, id: ClusterId) -> Result
 #[post("/clusters")]
 pub async fn create_cluster(
     state: Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     body: ValidJson<CreateCluster>,
 ) -> Result<HttpResponse, ApiError> {
+    let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
     let req = body.value;
-    let gpus = req.gpus.iter().copied().map(GpuId).collect();
-    let row = state
-        .store
-        .write(move |c| Ok::<_, ApiError>(clusters::create(c, &caller, req.into(), now_seconds())?))
-        .await?;
-    state.wake.notify_one();
-    let location = format!("/clusters/{}", row.id);
-    Ok(HttpResponse::Accepted().insert_header(("Location", location)).json(view(row, gpus)))
+    let gpus: Vec<GpuId> = req.gpus.iter().copied().map(GpuId).collect();
+    idempotency::write_once(&state, key, move |c, now| {
+        let row = clusters::create(c, &caller, req.into(), now)?;
+        let location = format!("/clusters/{}", row.id);
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&view(row, gpus))?, Some(location)))
+    })
+    .await
 }
 
 /// Clusters, oldest first.
@@ -403,7 +407,10 @@ pub async fn list_holders(
 /// Put a GPU of the operator in the cluster.
 #[utoipa::path(
     tag = "clusters",
-    params(("id" = i64, Path, description = "Cluster id")),
+    params(
+        ("id" = i64, Path, description = "Cluster id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
     request_body = AttachGpu,
     responses(
         (status = 202, description = "Accepted; the listing moves into the cluster on chain", body = Gpu),
@@ -415,30 +422,32 @@ pub async fn list_holders(
 #[post("/clusters/{id}/gpus")]
 pub async fn attach_gpu(
     state: Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: Path<String>,
     body: ValidJson<AttachGpu>,
 ) -> Result<HttpResponse, ApiError> {
     let id = cluster_id(&id)?;
+    let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
     let gpu_id = GpuId(body.value.gpu_id);
     let row = state.store.read(move |c| Ok::<_, ApiError>(clusters::find_cluster(c, id)?)).await?;
     caller.ensure_is(&row.operator_address, &format!("cluster {id}"))?;
     let operator = row.operator_address;
-    let gpu = state
-        .store
-        .write(move |c| {
-            Ok::<_, ApiError>(clusters::attach(c, &operator, id, gpu_id, now_seconds())?)
-        })
-        .await?;
-    state.wake.notify_one();
-    Ok(HttpResponse::Accepted().json(Gpu::from(gpu)))
+    idempotency::write_once(&state, key, move |c, now| {
+        let gpu = Gpu::from(clusters::attach(c, &operator, id, gpu_id, now)?);
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&gpu)?, None))
+    })
+    .await
 }
 
 /// Buy unsold shares: the buyer's record and token opt-in (when missing), then the
 /// payment to the operator and the app call, as jobs; the answer is the purchase's job.
 #[utoipa::path(
     tag = "clusters",
-    params(("id" = i64, Path, description = "Cluster id")),
+    params(
+        ("id" = i64, Path, description = "Cluster id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
     request_body = BuyShares,
     responses(
         (status = 202, description = "Accepted; the purchase job", body = Job),
@@ -450,11 +459,17 @@ pub async fn attach_gpu(
 #[post("/clusters/{id}/shares")]
 pub async fn buy_shares(
     state: Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: Path<String>,
     body: ValidJson<BuyShares>,
 ) -> Result<HttpResponse, ApiError> {
     let id = cluster_id(&id)?;
+    let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
+    // A retry is answered before the chain is read and the rules checked again.
+    if let Some(saved) = idempotency::replayed(&state, key.as_ref()).await? {
+        return Ok(saved.respond());
+    }
     let req = body.value;
     let buyer = req.buyer_address.to_string();
     caller.ensure_is(&buyer, "buyer_address")?;
@@ -467,14 +482,16 @@ pub async fn buy_shares(
         &buyer,
         req.count,
     )?;
-    let job = queue(&state, jobs, id).await?;
-    Ok(accepted(job))
+    queue(&state, key, jobs, id).await
 }
 
 /// Transfer shares to another address (its record and opt-in are created first).
 #[utoipa::path(
     tag = "clusters",
-    params(("id" = i64, Path, description = "Cluster id")),
+    params(
+        ("id" = i64, Path, description = "Cluster id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
     request_body = TransferShares,
     responses(
         (status = 202, description = "Accepted; the transfer job", body = Job),
@@ -486,11 +503,17 @@ pub async fn buy_shares(
 #[post("/clusters/{id}/transfers")]
 pub async fn transfer_shares(
     state: Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: Path<String>,
     body: ValidJson<TransferShares>,
 ) -> Result<HttpResponse, ApiError> {
     let id = cluster_id(&id)?;
+    let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
+    // A retry is answered before the chain is read and the rules checked again.
+    if let Some(saved) = idempotency::replayed(&state, key.as_ref()).await? {
+        return Ok(saved.respond());
+    }
     let req = body.value;
     caller.ensure_is(&req.from_address.to_string(), "from_address")?;
     let cluster = Active::load(&state, id).await?;
@@ -510,14 +533,16 @@ pub async fn transfer_shares(
         held,
         req.count,
     )?;
-    let job = queue(&state, jobs, id).await?;
-    Ok(accepted(job))
+    queue(&state, key, jobs, id).await
 }
 
 /// Claim the revenue a holder is owed (the operator: its unsold shares' revenue).
 #[utoipa::path(
     tag = "clusters",
-    params(("id" = i64, Path, description = "Cluster id")),
+    params(
+        ("id" = i64, Path, description = "Cluster id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
     request_body = Claim,
     responses(
         (status = 202, description = "Accepted; the claim job", body = Job),
@@ -529,11 +554,17 @@ pub async fn transfer_shares(
 #[post("/clusters/{id}/claims")]
 pub async fn claim(
     state: Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: Path<String>,
     body: ValidJson<Claim>,
 ) -> Result<HttpResponse, ApiError> {
     let id = cluster_id(&id)?;
+    let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
+    // A retry is answered before the chain is read and the rules checked again.
+    if let Some(saved) = idempotency::replayed(&state, key.as_ref()).await? {
+        return Ok(saved.respond());
+    }
     let who = body.value.holder_address;
     caller.ensure_is(&who.to_string(), "holder_address")?;
     let cluster = Active::load(&state, id).await?;
@@ -546,8 +577,7 @@ pub async fn claim(
         ));
     };
     let due = cluster.claimable(&h)?;
-    let job = queue(&state, clusters::claim(id, &who, unsold, due)?, id).await?;
-    Ok(accepted(job))
+    queue(&state, key, clusters::claim(id, &who, unsold, due)?, id).await
 }
 
 /// What an address owns and earned: shares and claimable revenue per cluster (chain),

@@ -44,19 +44,13 @@ pub async fn create_gpu(
     body: ValidJson<CreateGpu>,
 ) -> Result<HttpResponse, ApiError> {
     let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
-    let now = now_seconds();
     let value = body.value;
-    let saved = state
-        .store
-        .write(move |c| {
-            idempotency::run(c, claim.as_ref(), now, |c| {
-                let gpu = Gpu::from(listings::register(c, &caller, value.into(), now)?);
-                let location = gpu.links.this.clone();
-                Ok(Saved::new(StatusCode::CREATED, to_json(&gpu)?, Some(location)))
-            })
-        })
-        .await?;
-    Ok(saved.respond())
+    idempotency::write_once(&state, claim, move |c, now| {
+        let gpu = Gpu::from(listings::register(c, &caller, value.into(), now)?);
+        let location = gpu.links.this.clone();
+        Ok(Saved::new(StatusCode::CREATED, to_json(&gpu)?, Some(location)))
+    })
+    .await
 }
 
 fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
@@ -352,22 +346,13 @@ where
         + 'static,
 {
     let claim = Claim::from_request(req, raw, caller.principal())?;
-    let now = now_seconds();
-    let saved = state
-        .store
-        .write(move |c| {
-            idempotency::run(c, claim.as_ref(), now, |c| {
-                let (rental, job) = op(c, &caller, now)?;
-                let rental = Rental::from_row(rental, Some(job.id), now);
-                let location = rental.links.this.clone();
-                Ok(Saved::new(StatusCode::ACCEPTED, to_json(&rental)?, Some(location)))
-            })
-        })
-        .await?;
-    if !saved.replayed {
-        state.wake.notify_one();
-    }
-    Ok(saved.respond())
+    idempotency::write_once(state, claim, move |c, now| {
+        let (rental, job) = op(c, &caller, now)?;
+        let rental = Rental::from_row(rental, Some(job.id), now);
+        let location = rental.links.this.clone();
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&rental)?, Some(location)))
+    })
+    .await
 }
 
 /// Stop the GPU's rental.

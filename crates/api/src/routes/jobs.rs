@@ -1,19 +1,21 @@
 //! `/jobs`: the background work behind rent and stop.
 
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpResponse, get, post};
+use actix_web::{HttpRequest, HttpResponse, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use bitfox_domain::JobId;
 use bitfox_domain::chain::UnsignedGroup;
+use bitfox_domain::{JobId, JobState};
 use bitfox_store::models::JobRow;
-use bitfox_store::now_seconds;
 use bitfox_store::repo::job;
 
+use super::to_json;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, parse_id};
+use crate::idempotency::{self, Saved};
 use crate::types::{Job, SignedGroupBody};
 
 async fn find(state: &AppState, id: JobId) -> Result<JobRow, ApiError> {
@@ -45,7 +47,10 @@ pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResp
 /// asked for, validly signed by its signer; then the job is queued and sends it.
 #[utoipa::path(
     tag = "jobs",
-    params(("id" = i64, Path, description = "Job id")),
+    params(
+        ("id" = i64, Path, description = "Job id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
     request_body = SignedGroupBody,
     responses(
         (status = 202, description = "Accepted; the job sends the group", body = Job),
@@ -58,6 +63,7 @@ pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResp
 #[post("/jobs/{id}/signature")]
 pub async fn sign_job(
     state: Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: Path<String>,
     body: ValidJson<SignedGroupBody>,
@@ -65,10 +71,15 @@ pub async fn sign_job(
     // The signatures authorise the transactions; the key only gates the route.
     caller.require()?;
     let id = parse_id::<JobId>("job", &id)?;
+    let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
+    // A retry is answered from the saved response (the job has moved on since).
+    if let Some(saved) = idempotency::replayed(&state, key.as_ref()).await? {
+        return Ok(saved.respond());
+    }
     let row = find(&state, id).await?;
-    let not_awaiting = || ApiError::Conflict(format!("job {id} is not awaiting a signature"));
-    let unsigned: UnsignedGroup = match (&row.unsigned_group, row.state.as_str()) {
-        (Some(json), "awaiting_signature") => {
+    let not_awaiting = move || ApiError::Conflict(format!("job {id} is not awaiting a signature"));
+    let unsigned: UnsignedGroup = match (&row.unsigned_group, row.state) {
+        (Some(json), JobState::AwaitingSignature) => {
             serde_json::from_str(json).map_err(|e| ApiError::Internal(e.into()))?
         }
         _ => return Err(not_awaiting()),
@@ -87,16 +98,12 @@ pub async fn sign_job(
         .chain
         .accept_signed(&unsigned, &signed)
         .map_err(|reason| ApiError::field("signed_transactions", reason))?;
-    let accepted = state
-        .store
-        .write(move |c| {
-            let ok = job::accept_signature(c, id, &group.bytes, &group.txid, now_seconds())?;
-            Ok::<_, ApiError>(ok)
-        })
-        .await?;
-    if !accepted {
-        return Err(not_awaiting());
-    }
-    state.wake.notify_one();
-    Ok(HttpResponse::Accepted().json(Job::from(find(&state, id).await?)))
+    idempotency::write_once(&state, key, move |c, now| {
+        if !job::accept_signature(c, id, &group.bytes, &group.txid, now)? {
+            return Err(not_awaiting());
+        }
+        let job = job::find(c, id)?.ok_or_else(not_awaiting)?;
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&Job::from(job))?, None))
+    })
+    .await
 }

@@ -1,4 +1,4 @@
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bitfox_api::{Application, HttpSettings};
@@ -43,6 +43,11 @@ pub struct ScriptedChain {
     /// Answers to cluster calls, and the calls made.
     pub clusters: Mutex<VecDeque<Result<ClusterReceipt, ChainError>>>,
     pub cluster_calls: Mutex<Vec<ClusterCall>>,
+    /// The contract's account, when the test gives the chain a contract.
+    pub app: Option<bitfox_domain::Address>,
+    /// On-chain cluster records by cluster id, and holder records by (cluster, holder).
+    pub cluster_states: Mutex<HashMap<u64, ClusterState>>,
+    pub holder_states: Mutex<HashMap<(u64, bitfox_domain::Address), HolderState>>,
 }
 
 fn scripted<T: Send + 'static>(next: Option<Result<T, ChainError>>) -> PortFuture<'static, T> {
@@ -115,16 +120,22 @@ impl ChainPort for ScriptedChain {
         scripted(self.clusters.lock().unwrap().pop_front())
     }
 
-    fn cluster_state(&self, _cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
-        scripted(None)
+    fn app_address(&self) -> Option<bitfox_domain::Address> {
+        self.app
+    }
+
+    fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+        let state = self.cluster_states.lock().unwrap().get(&cluster_id).cloned();
+        Box::pin(async move { Ok(state) })
     }
 
     fn holder_state<'a>(
         &'a self,
-        _cluster_id: u64,
-        _holder: &'a bitfox_domain::Address,
+        cluster_id: u64,
+        holder: &'a bitfox_domain::Address,
     ) -> PortFuture<'a, Option<HolderState>> {
-        scripted(None)
+        let state = self.holder_states.lock().unwrap().get(&(cluster_id, *holder)).copied();
+        Box::pin(async move { Ok(state) })
     }
 
     fn rent<'a>(

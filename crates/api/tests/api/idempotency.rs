@@ -3,6 +3,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use bitfox_jobs::Outcome;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -74,4 +76,155 @@ async fn refused_requests_are_not_saved() {
     let bad =
         app.request(Method::POST, "/gpus", Some(json!({})), &[("Idempotency-Key", " ")]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A request with an `Idempotency-Key`; the response's status, replay header and body.
+async fn keyed(
+    app: &TestApp,
+    path: &str,
+    body: serde_json::Value,
+    key: &str,
+) -> (StatusCode, bool, serde_json::Value) {
+    let response = app.request(Method::POST, path, Some(body), &[("Idempotency-Key", key)]).await;
+    let replayed = response.headers().get("idempotent-replayed").is_some();
+    let (status, body) = json_of(response).await;
+    (status, replayed, body)
+}
+
+async fn job_count(app: &TestApp) -> i64 {
+    use bitfox_store::diesel::prelude::*;
+    app.store
+        .read(|c| {
+            bitfox_store::schema::jobs::table
+                .count()
+                .get_result::<i64>(c)
+                .map_err(bitfox_store::StoreError::from)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cluster_routes_replay_a_retry_and_queue_once() {
+    use bitfox_domain::chain::{ClusterState, HolderState};
+    use bitfox_domain::{Address, ChainId, ClusterId};
+    use std::sync::Arc;
+
+    let app_account = Address::from_public_key([9; 32]);
+    let chain = Arc::new(ScriptedChain { app: Some(app_account), ..ScriptedChain::default() });
+    let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
+    let gpu = app.list_gpu(PROVIDER, "A10", 5).await;
+
+    // POST /clusters
+    let create = json!({"operator_address": PROVIDER, "name": "rack", "total_shares": 100,
+                        "price_per_share": 5});
+    let (status, replayed, first) = keyed(&app, "/clusters", create.clone(), "c-1").await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, false), "{first}");
+    let (status, replayed, again) = keyed(&app, "/clusters", create.clone(), "c-1").await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, true));
+    assert_eq!(again, first);
+    assert_eq!(app.get("/clusters").await.1.as_array().unwrap().len(), 1, "created once");
+    let mut other = create;
+    other["name"] = json!("other");
+    let (status, _, problem) = keyed(&app, "/clusters", other, "c-1").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+
+    // POST /clusters/{id}/gpus
+    let attach = json!({"gpu_id": gpu});
+    let (status, _, first) = keyed(&app, "/clusters/1/gpus", attach.clone(), "a-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let jobs = job_count(&app).await;
+    let (status, replayed, again) = keyed(&app, "/clusters/1/gpus", attach, "a-1").await;
+    assert_eq!((status, replayed, again), (StatusCode::ACCEPTED, true, first));
+    assert_eq!(job_count(&app).await, jobs);
+
+    // The cluster goes on chain with 100 unsold shares.
+    app.store
+        .write(|c| {
+            bitfox_store::repo::cluster::activate(c, ClusterId(1), ChainId(1), ChainId(900), "T", 1)
+                .map_err(bitfox_store::StoreError::from)
+        })
+        .await
+        .unwrap();
+    let operator: Address = PROVIDER.parse().unwrap();
+    let cluster = ClusterState {
+        operator,
+        asset_id: 900,
+        total_shares: 100,
+        price_per_share: 5,
+        acc: 0,
+        acc_rem: 0,
+    };
+    chain.cluster_states.lock().unwrap().insert(1, cluster);
+    let unsold = HolderState { shares: 100, checkpoint: 0, dust: 0, owed: 0 };
+    chain.holder_states.lock().unwrap().insert((1, app_account), unsold);
+
+    // POST /clusters/{id}/shares: a retry is answered before the chain is read again,
+    // even when the shares it bought are no longer there to buy.
+    let buy = json!({"buyer_address": RENTER, "count": 100});
+    let (status, _, first) = keyed(&app, "/clusters/1/shares", buy.clone(), "b-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let jobs = job_count(&app).await;
+    let sold = HolderState { shares: 0, ..unsold };
+    chain.holder_states.lock().unwrap().insert((1, app_account), sold);
+    let (status, replayed, again) = keyed(&app, "/clusters/1/shares", buy.clone(), "b-1").await;
+    assert_eq!((status, replayed, again), (StatusCode::ACCEPTED, true, first));
+    assert_eq!(job_count(&app).await, jobs, "no second purchase");
+    assert_eq!(app.post("/clusters/1/shares", buy).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // POST /clusters/{id}/transfers
+    let renter: Address = RENTER.parse().unwrap();
+    let held = HolderState { shares: 100, checkpoint: 0, dust: 0, owed: 7 };
+    chain.holder_states.lock().unwrap().insert((1, renter), held);
+    let transfer = json!({"from_address": RENTER, "to_address": stranger(), "count": 40});
+    let (status, _, first) = keyed(&app, "/clusters/1/transfers", transfer.clone(), "t-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let jobs = job_count(&app).await;
+    let (status, replayed, again) = keyed(&app, "/clusters/1/transfers", transfer, "t-1").await;
+    assert_eq!((status, replayed, again), (StatusCode::ACCEPTED, true, first));
+    assert_eq!(job_count(&app).await, jobs);
+
+    // POST /clusters/{id}/claims
+    let claim = json!({"holder_address": RENTER});
+    let (status, _, first) = keyed(&app, "/clusters/1/claims", claim.clone(), "k-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let jobs = job_count(&app).await;
+    chain.holder_states.lock().unwrap().insert((1, renter), HolderState { owed: 0, ..held });
+    let (status, replayed, again) = keyed(&app, "/clusters/1/claims", claim, "k-1").await;
+    assert_eq!((status, replayed, again), (StatusCode::ACCEPTED, true, first));
+    assert_eq!(job_count(&app).await, jobs);
+}
+
+#[tokio::test]
+async fn a_retried_signature_replays_the_accepted_job() {
+    use bitfox_domain::chain::{ChainError, UnsignedGroup, UnsignedTxn};
+    use std::sync::Arc;
+
+    let chain = Arc::new(ScriptedChain::default());
+    let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
+    let runner = app.runner(chain.clone());
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let txn = UnsignedTxn {
+        txn: "AA==".into(),
+        txid: "T".into(),
+        signer: RENTER.parse().unwrap(),
+        description: "pay".into(),
+    };
+    let group = UnsignedGroup { transactions: vec![txn] };
+    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
+    let path = format!("{}/signature", rental["links"]["job"].as_str().unwrap());
+    use base64::Engine;
+    let signed = base64::engine::general_purpose::STANDARD.encode("SIGNED:T");
+    let body = json!({"signed_transactions": [signed]});
+    let (status, replayed, first) = keyed(&app, &path, body.clone(), "s-1").await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, false), "{first}");
+    assert_eq!(first["state"], "queued");
+    // The job is no longer awaiting a signature, yet the retry gets the same answer.
+    let (status, replayed, again) = keyed(&app, &path, body.clone(), "s-1").await;
+    assert_eq!((status, replayed, again), (StatusCode::ACCEPTED, true, first));
+    assert_eq!(app.post(&path, body).await.0, StatusCode::CONFLICT, "without the key");
 }
