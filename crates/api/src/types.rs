@@ -247,7 +247,8 @@ pub struct Rental {
     pub renter_address: String,
     /// Who provides.
     pub provider_address: String,
-    /// `pending`, `active`, `settling`, `settled`, `failed` or `expired`.
+    /// `pending`, `active`, `settling`, `settled`, `failed`, `expired` or `cancelled`
+    /// (stopped before its deposit was ever sent).
     pub status: String,
     /// Price at rent time, microAlgos per minute.
     pub price_per_minute: u64,
@@ -335,9 +336,11 @@ impl Rental {
 pub struct Job {
     /// Job id.
     pub id: i64,
-    /// `register`, `update_price`, `delist`, `rent` or `settle`.
+    /// `register`, `update_price`, `delist`, `rent`, `settle`, or a cluster job
+    /// (`create_cluster`, `join_cluster`, `opt_in`, `buy_shares`, `transfer_shares`,
+    /// `claim`, `claim_unsold`).
     pub kind: String,
-    /// `queued`, `running`, `awaiting_signature`, `succeeded` or `failed`.
+    /// `queued`, `running`, `awaiting_signature`, `succeeded`, `failed` or `cancelled`.
     pub state: String,
     /// Attempts made so far.
     pub attempts: u32,

@@ -182,6 +182,8 @@ status_enum!(
         Failed = "failed",
         /// The deposit ran out and the rental was settled automatically.
         Expired = "expired",
+        /// Stopped before its deposit group was ever sent: nothing happened on chain.
+        Cancelled = "cancelled",
     },
     allowed: |from, to| {
         use RentalStatus::*;
@@ -189,6 +191,7 @@ status_enum!(
             (from, to),
             (Pending, Active)
                 | (Pending, Failed)
+                | (Pending, Cancelled)
                 | (Active, Settling)
                 // Settled by another party directly on chain, or expired.
                 | (Active, Settled)
@@ -223,6 +226,8 @@ status_enum!(
         Succeeded = "succeeded",
         /// Gave up; the reason is recorded.
         Failed = "failed",
+        /// Ended before it ever sent anything (its rental was stopped first).
+        Cancelled = "cancelled",
     },
     allowed: |from, to| {
         use JobState::*;
@@ -235,6 +240,8 @@ status_enum!(
                 | (Running, AwaitingSignature)
                 | (AwaitingSignature, Queued)
                 | (AwaitingSignature, Failed)
+                | (Queued, Cancelled)
+                | (AwaitingSignature, Cancelled)
         )
     }
 );
@@ -367,6 +374,7 @@ mod tests {
             &[
                 (Pending, Active),
                 (Pending, Failed),
+                (Pending, Cancelled),
                 (Active, Settling),
                 (Active, Settled),
                 (Active, Expired),
@@ -375,7 +383,7 @@ mod tests {
                 (Settling, Active),
             ],
         );
-        for terminal in [Settled, Failed, Expired] {
+        for terminal in [Settled, Failed, Expired, Cancelled] {
             assert!(!terminal.is_live());
             assert!(RentalStatus::ALL.iter().all(|&to| !terminal.can_become(to)));
         }
@@ -394,6 +402,8 @@ mod tests {
                 (Running, AwaitingSignature),
                 (AwaitingSignature, Queued),
                 (AwaitingSignature, Failed),
+                (Queued, Cancelled),
+                (AwaitingSignature, Cancelled),
             ],
         );
     }

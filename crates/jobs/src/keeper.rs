@@ -3,8 +3,9 @@
 //! * A rental whose deposit is used up (`start + paid seconds`, plus a grace for block
 //!   timestamps that trail real time) by the chain's clock is stopped: a settle job is queued, and
 //!   the rental ends `expired` once the chain settles the whole deposit.
-//! * A job awaiting a wallet's signature for `signature_timeout_secs` fails; a rent's
-//!   rental fails with it and its GPU is free again.
+//! * A rent that has sent nothing (its job queued, or awaiting the renter's signature)
+//!   for `checkout_window_secs` is cancelled: rental and job `cancelled`, the GPU free.
+//! * Any other job awaiting a wallet's signature for `signature_timeout_secs` fails.
 //! * A GPU whose provider sent heartbeats (`POST /gpus/{id}/heartbeat`) and then went
 //!   silent for `heartbeat_timeout_secs` goes `offline`; its next heartbeat brings it
 //!   back. GPUs that never sent a heartbeat are not tracked.
@@ -34,6 +35,8 @@ pub struct Report {
     pub offline: usize,
     /// Jobs failed for want of a wallet signature.
     pub unsigned: usize,
+    /// Rents cancelled because they sent nothing within the checkout window.
+    pub cancelled: usize,
 }
 
 /// The keeper's thresholds, in seconds.
@@ -42,6 +45,7 @@ struct Limits {
     grace: i64,
     silence: i64,
     unsigned: i64,
+    checkout: i64,
 }
 
 /// What is due at `chain_now` / `now`; with `apply`, also does it.
@@ -71,6 +75,19 @@ fn pass(
             listings::go_offline(c, id, now)?;
         }
         report.offline += 1;
+    }
+    // A rent that sent nothing — queued behind a listing not yet on chain, or awaiting
+    // the renter's signature — holds its GPU for the checkout window only.
+    for stale in rental::pending_since(c, now.saturating_sub(limits.checkout))? {
+        let Some(rent) = rentals::unsent_rent(c, &stale)? else { continue };
+        if apply {
+            let reason = format!(
+                "cancelled: nothing was sent within the {}-second checkout window",
+                limits.checkout
+            );
+            rentals::cancel(c, stale, rent, &reason, now)?;
+        }
+        report.cancelled += 1;
     }
     for stale in job::awaiting_since(c, now.saturating_sub(limits.unsigned))? {
         if apply {
@@ -116,6 +133,7 @@ impl Keeper {
             grace: i64::try_from(self.settings.expiry_grace_secs).unwrap_or(i64::MAX),
             silence: i64::try_from(self.settings.heartbeat_timeout_secs).unwrap_or(i64::MAX),
             unsigned: i64::try_from(self.settings.signature_timeout_secs).unwrap_or(i64::MAX),
+            checkout: i64::try_from(self.settings.checkout_window_secs).unwrap_or(i64::MAX),
         };
         let due = self.store.read(move |c| pass(c, limits, chain_now, now, false)).await?;
         if due == Report::default() {

@@ -63,10 +63,14 @@ pub struct JobSettings {
     /// A GPU that has sent heartbeats goes `offline` when none came for this long, in
     /// seconds (GPUs that never sent one are not tracked).
     pub heartbeat_timeout_secs: u64,
-    /// A job awaiting a wallet's signature fails after this long, in seconds (a rent's
-    /// GPU is free again). Longer than a group's validity (1000 rounds, about 47 minutes
-    /// on Algorand), so that a group signed late cannot land after its job failed.
+    /// A job awaiting a wallet's signature fails after this long, in seconds. Longer
+    /// than a group's validity (1000 rounds, about 47 minutes on Algorand), so that a
+    /// group signed late cannot land after its job failed.
     pub signature_timeout_secs: u64,
+    /// How long a rent that has sent nothing yet (awaiting the renter's signature, or
+    /// waiting for its listing to reach the chain) may hold its GPU, in seconds; then it
+    /// is cancelled and the GPU is listed again.
+    pub checkout_window_secs: u64,
 }
 impl Default for JobSettings {
     fn default() -> Self {
@@ -80,6 +84,7 @@ impl Default for JobSettings {
             expiry_grace_secs: 5,
             heartbeat_timeout_secs: 120,
             signature_timeout_secs: 3_600,
+            checkout_window_secs: 120,
         }
     }
 }

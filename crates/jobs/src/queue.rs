@@ -34,8 +34,8 @@ impl JobRunner {
             match row.state {
                 JobState::Succeeded => {}
                 // A delisting only waits for registrations to end, however they end.
-                JobState::Failed if job.kind == JobKind::Delist => {}
-                JobState::Failed => {
+                JobState::Failed | JobState::Cancelled if job.kind == JobKind::Delist => {}
+                JobState::Failed | JobState::Cancelled => {
                     let reason = format!(
                         "job {before} ({}) it depends on failed: {}",
                         row.kind,

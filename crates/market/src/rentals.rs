@@ -2,10 +2,12 @@
 
 use bitfox_domain::billing::{self, MaxMinutes};
 use bitfox_domain::chain::{RentReceipt, SettleReceipt};
-use bitfox_domain::{Address, ChainId, GpuId, GpuStatus, JobKind, RentalId, RentalStatus};
+use bitfox_domain::{
+    Address, ChainId, GpuId, GpuStatus, JobKind, JobState, RentalId, RentalStatus,
+};
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{JobRow, NewRental, RentalRow};
-use bitfox_store::repo::{gpu, rental};
+use bitfox_store::repo::{gpu, job, rental};
 
 use crate::caller::Caller;
 use crate::error::{MarketError, Result};
@@ -102,9 +104,14 @@ pub fn rent(
     Ok((rental, job))
 }
 
-/// Requests the stop of the GPU's live rental: a `settle` job is recorded; an active
-/// rental becomes `settling` (a pending one settles as soon as it is confirmed). The
-/// renter or the provider may stop.
+/// Requests the stop of the GPU's live rental; the renter or the provider may stop.
+///
+/// * A pending rental whose deposit group was never sent (its rent job is queued or
+///   awaits a wallet's signature, with nothing signed) is `cancelled` at once: the rent
+///   job is cancelled and the GPU is available again, in this one transaction. The job
+///   returned is that cancelled rent job.
+/// * Otherwise a `settle` job is recorded; an active rental becomes `settling`, and a
+///   pending one whose group may be on chain settles as soon as it is confirmed.
 pub fn stop(
     conn: &mut SqliteConnection,
     caller: &Caller,
@@ -138,6 +145,12 @@ pub fn stop(
             rental.id
         )));
     }
+    if rental.status == RentalStatus::Pending
+        && let Some(rent) = unsent_rent(conn, &rental)?
+    {
+        let reason = "cancelled: the rental was stopped before its deposit was sent";
+        return cancel(conn, rental, rent, reason, now);
+    }
     if rental.status == RentalStatus::Active {
         begin_settling(&mut rental, now)?;
     }
@@ -146,6 +159,40 @@ pub fn stop(
     rental::save(conn, &rental)?;
     let job = new_job(conn, JobKind::Settle, id, Some(rental.id), now)?;
     Ok((rental, job))
+}
+
+/// The rent job of a pending `rental` if its deposit group was certainly never sent:
+/// the job has not been claimed by a runner (queued, or awaiting a wallet's signature)
+/// and no signed group is journalled. A running job may be sending right now.
+pub fn unsent_rent(conn: &mut SqliteConnection, rental: &RentalRow) -> Result<Option<JobRow>> {
+    let latest = job::latest_for_rental(conn, rental.id)?;
+    Ok(latest.filter(|j| {
+        j.kind == JobKind::Rent
+            && matches!(j.state, JobState::Queued | JobState::AwaitingSignature)
+            && j.signed_group.is_none()
+    }))
+}
+
+/// Cancels a pending `rental` whose `rent` job never sent anything ([`unsent_rent`]):
+/// rental and job `cancelled` (the job with `reason`), the GPU available again.
+pub fn cancel(
+    conn: &mut SqliteConnection,
+    mut rental: RentalRow,
+    rent: JobRow,
+    reason: &str,
+    now: i64,
+) -> Result<(RentalRow, JobRow)> {
+    rental.status =
+        rental.status.transition(RentalStatus::Cancelled).map_err(MarketError::corrupt)?;
+    rental.stop_requested_at = Some(now);
+    rental.updated_at = now;
+    rental::save(conn, &rental)?;
+    rent.state.transition(JobState::Cancelled).map_err(MarketError::corrupt)?;
+    job::set_state(conn, rent.id, JobState::Cancelled, Some(reason), None, now)?;
+    move_gpu(conn, rental.gpu_id, GpuStatus::Renting, GpuStatus::Available, now)?;
+    let rent = job::find(conn, rent.id)?
+        .ok_or_else(|| MarketError::corrupt(format!("job {} vanished", rent.id)))?;
+    Ok((rental, rent))
 }
 
 /// The keeper's stop of a rental whose deposit is used up: like a stop, without a

@@ -363,6 +363,17 @@ pub mod rental {
             .load(conn)
     }
 
+    /// Pending rentals with no stop requested, created before `before` (the keeper
+    /// bounds how long a rent that sent nothing may hold its GPU).
+    pub fn pending_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<RentalRow>> {
+        rentals::table
+            .filter(rentals::status.eq(RentalStatus::Pending))
+            .filter(rentals::stop_requested_at.is_null())
+            .filter(rentals::created_at.lt(before))
+            .select(RentalRow::as_select())
+            .load(conn)
+    }
+
     /// Saves every field of `row` (by id).
     pub fn save(conn: &mut SqliteConnection, row: &RentalRow) -> QueryResult<()> {
         diesel::update(rentals::table.find(row.id))

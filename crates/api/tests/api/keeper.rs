@@ -114,15 +114,58 @@ async fn a_rent_never_signed_frees_its_gpu() {
     let group = UnsignedGroup { transactions: vec![txn] };
     chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
+    // The renter never signs: the GPU is held for the checkout window only.
     let now = bitfox_store::now_seconds();
-    assert_eq!(keeper.run_once(0, now + 3_599).await.unwrap(), Report::default());
+    assert_eq!(keeper.run_once(0, now + 110).await.unwrap(), Report::default());
     assert_eq!(
-        keeper.run_once(0, now + 3_601).await.unwrap(),
-        Report { unsigned: 1, ..Report::default() }
+        keeper.run_once(0, now + 130).await.unwrap(),
+        Report { cancelled: 1, ..Report::default() }
     );
-    let (_, failed) = app.get(rental["links"]["self"].as_str().unwrap()).await;
-    assert_eq!(failed["status"], "failed");
-    assert!(failed["failure_reason"].as_str().unwrap().contains("no signature"), "{failed}");
+    let (_, cancelled) = app.get(rental["links"]["self"].as_str().unwrap()).await;
+    assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
-    assert_eq!(app.get(rental["links"]["job"].as_str().unwrap()).await.1["state"], "failed");
+    let (_, job) = app.get(rental["links"]["job"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "cancelled");
+    assert!(job["last_error"].as_str().unwrap().contains("checkout window"), "{job}");
+    assert_eq!(keeper.run_once(0, now + 3_601).await.unwrap(), Report::default(), "done once");
+}
+
+#[tokio::test]
+async fn a_rent_waiting_on_a_listing_never_signed_frees_its_gpu() {
+    use bitfox_domain::chain::{ChainError, UnsignedGroup, UnsignedTxn};
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let keeper = Keeper::new(
+        app.store.clone(),
+        chain.clone(),
+        app.settings.jobs.clone(),
+        Default::default(),
+    );
+    // The provider's registration waits for its wallet; the rent waits for the listing.
+    let id = app.list_gpu(PROVIDER, "A10", 300).await;
+    let txn = UnsignedTxn {
+        txn: "AA==".into(),
+        txid: "R".into(),
+        signer: PROVIDER.parse().unwrap(),
+        description: "register".into(),
+    };
+    let group = UnsignedGroup { transactions: vec![txn] };
+    chain.registers.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["listing_id"], json!(null), "not on chain");
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let (_, outcome) = step(&runner).await.unwrap();
+    assert!(
+        matches!(outcome, Outcome::Requeued(ref r) if r.contains("to be listed")),
+        "{outcome:?}"
+    );
+    let now = bitfox_store::now_seconds();
+    assert_eq!(
+        keeper.run_once(0, now + 130).await.unwrap(),
+        Report { cancelled: 1, ..Report::default() }
+    );
+    assert_eq!(app.get(rental["links"]["self"].as_str().unwrap()).await.1["status"], "cancelled");
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
 }

@@ -154,18 +154,37 @@ async fn transient_errors_retry_with_backoff_then_fail() {
 
 #[tokio::test]
 async fn a_stop_requested_while_pending_settles_after_confirmation() {
-    let app = spawn_app().await;
+    use bitfox_domain::chain::{UnsignedGroup, UnsignedTxn};
     let chain = Arc::new(ScriptedChain::default());
+    let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
     let runner = app.runner(chain.clone());
     let id = app.list_on_chain(&runner, PROVIDER, "A10", 600).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    // The renter's wallet signs the deposit group: from then on it may be on chain.
+    let txn = UnsignedTxn {
+        txn: "AA==".into(),
+        txid: "T".into(),
+        signer: RENTER.parse().unwrap(),
+        description: "pay".into(),
+    };
+    let group = UnsignedGroup { transactions: vec![txn] };
+    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
+    let signed = b64("SIGNED:T");
+    let job = rental["links"]["job"].as_str().unwrap();
+    let (status, _) =
+        app.post(&format!("{job}/signature"), json!({"signed_transactions": [signed]})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
     let (status, pending) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(
         (pending["status"].as_str(), pending["stop_requested"].as_bool()),
         (Some("pending"), Some(true))
     );
+    let (status, problem) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(problem["detail"].as_str().unwrap().contains("already"), "{problem}");
 
     chain.rents.lock().unwrap().push_back(receipt(1_000));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded, "the rent job runs first");
@@ -184,6 +203,61 @@ async fn a_stop_requested_while_pending_settles_after_confirmation() {
     let (_, done) = app.get(rental["links"]["self"].as_str().unwrap()).await;
     assert_eq!(done["status"], "settled");
     assert_eq!(done["settlement"]["refunded"], 36_000);
+}
+
+#[tokio::test]
+async fn a_stop_before_the_deposit_was_sent_cancels_at_once() {
+    use bitfox_domain::chain::{UnsignedGroup, UnsignedTxn};
+    let chain = Arc::new(ScriptedChain::default());
+    let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
+    let runner = app.runner(chain.clone());
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 600).await;
+
+    // The rent job is still queued: nothing was sent.
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let (status, stopped) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(stopped["status"], "cancelled", "{stopped}");
+    let (_, job) = app.get(rental["links"]["job"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "cancelled", "{job}");
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
+    assert_eq!(app.get("/gpus").await.1.as_array().unwrap().len(), 1, "listed again");
+    assert!(step(&runner).await.is_none(), "the cancelled job never runs");
+    assert!(chain.rent_orders.lock().unwrap().is_empty(), "nothing went to the chain");
+
+    // The rent job awaits the renter's signature, which never came: cancelled too.
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let txn = UnsignedTxn {
+        txn: "AA==".into(),
+        txid: "T".into(),
+        signer: RENTER.parse().unwrap(),
+        description: "pay".into(),
+    };
+    let group = UnsignedGroup { transactions: vec![txn] };
+    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
+    let (status, stopped) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
+    assert_eq!((status, stopped["status"].as_str()), (StatusCode::ACCEPTED, Some("cancelled")));
+    let (_, job) = app.get(rental["links"]["job"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "cancelled", "{job}");
+    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
+    // A signature arriving afterwards is refused: the job no longer awaits one.
+    let signed = b64("SIGNED:T");
+    let job = rental["links"]["job"].as_str().unwrap();
+    let (status, _) =
+        app.post(&format!("{job}/signature"), json!({"signed_transactions": [signed]})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // And the GPU rents again at once.
+    let (status, _) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+}
+
+fn b64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[tokio::test]
