@@ -205,6 +205,10 @@ pub async fn connect(settings: &Settings, devnet_url: Option<String>) -> anyhow:
             admin.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
         );
     }
-    let port = AlgorandChain::new(format!("algorand {network}"), contract, keys, operator);
+    // A wallet's group must die before the checkout window ends: Algorand makes a block
+    // about every 2.8 s, so one round per 3 s of the window.
+    let wallet_rounds = settings.jobs.checkout_window_secs / 3;
+    let port = AlgorandChain::new(format!("algorand {network}"), contract, keys, operator)
+        .with_wallet_validity(wallet_rounds);
     Ok(Connected { port: Arc::new(port), app_id: Some(manifest.app_id) })
 }

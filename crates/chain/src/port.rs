@@ -28,6 +28,8 @@ pub struct AlgorandChain {
     /// Signs settlements (the contract's admin may stop any rental; anyone may once a
     /// rental's deposit is used up).
     operator: Address,
+    /// The validity, in rounds, of groups a wallet must sign (`None`: the node's).
+    wallet_rounds: Option<u64>,
 }
 
 impl From<SendError> for ChainError {
@@ -77,7 +79,15 @@ impl AlgorandChain {
         keys: Keyring,
         operator: Address,
     ) -> Self {
-        Self { name: name.into(), contract, keys, operator }
+        Self { name: name.into(), contract, keys, operator, wallet_rounds: None }
+    }
+
+    /// Groups handed to a wallet for its signature are valid for `rounds` rounds only
+    /// (instead of the node's 1,000): a wallet's answer cannot land on chain after the
+    /// job that asked for it has given up (the checkout window, for a rent).
+    pub fn with_wallet_validity(mut self, rounds: u64) -> Self {
+        self.wallet_rounds = Some(rounds.max(1));
+        self
     }
 
     /// The contract client.
@@ -103,11 +113,26 @@ impl AlgorandChain {
             Some(group) => group,
             None => {
                 let params = self.contract.params().await?;
-                let txns = signer::group(build(&self.contract, &params).await?)?;
+                let built = build(&self.contract, &params).await?;
+                let txns = signer::group(built.clone())?;
                 let group = match self.keys.sign_grouped(txns.clone()) {
                     Ok(group) => group,
-                    // A wallet must sign: the job waits for the group to come back.
+                    // A wallet must sign: the job waits for the group to come back,
+                    // with the shorter validity wallets get.
                     Err(SignError::MissingKey(_)) => {
+                        let txns = match self.wallet_rounds {
+                            Some(rounds) => {
+                                let mut short = built;
+                                for txn in &mut short {
+                                    let last = txn.first_valid.0.saturating_add(rounds);
+                                    if last < txn.last_valid.0 {
+                                        txn.last_valid = algonaut::core::Round(last);
+                                    }
+                                }
+                                signer::group(short)?
+                            }
+                            None => txns,
+                        };
                         return Err(ChainError::NeedsSignature(signer::unsigned(&txns)?));
                     }
                     Err(e) => return Err(e.into()),
