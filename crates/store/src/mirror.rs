@@ -436,9 +436,13 @@ pub fn anomalies(conn: &mut SqliteConnection, app_id: u64) -> QueryResult<Vec<An
         .collect())
 }
 
-/// How many anomalies are recorded, all apps together.
-pub fn anomaly_count(conn: &mut SqliteConnection) -> QueryResult<i64> {
-    an::table.count().get_result(conn)
+/// How many anomalies are recorded, per app.
+pub fn anomaly_counts(conn: &mut SqliteConnection) -> QueryResult<Vec<(u64, i64)>> {
+    let rows: Vec<(i64, i64)> = an::table
+        .group_by(an::app_id)
+        .select((an::app_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(app, n)| (chain_value(app), n)).collect())
 }
 
 fn log_index(index: usize) -> QueryResult<i32> {

@@ -2,6 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
+use bitfox_store::mirror;
 use bitfox_store::repo::{gpu, job, rental};
 
 use crate::AppState;
@@ -40,13 +41,14 @@ pub async fn health(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (gpus, rentals, jobs) = state
+    let (gpus, rentals, jobs, anomalies) = state
         .store
         .read(|c| {
             Ok::<_, ApiError>((
                 gpu::count_by_status(c)?.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
                 rental::count_by_status(c)?.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
                 job::count_by_state(c)?.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
+                mirror::anomaly_counts(c)?.into_iter().map(|(a, n)| (a.to_string(), n)).collect(),
             ))
         })
         .await?;
@@ -54,6 +56,12 @@ pub async fn metrics(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
         ("bitfox_gpus", "GPU listings by status.", "status", gpus),
         ("bitfox_rentals", "Rentals by status.", "status", rentals),
         ("bitfox_jobs", "Background jobs by state.", "state", jobs),
+        (
+            "bitfox_chain_anomalies",
+            "Contract logs the watcher recorded as anomalies and skipped, by app.",
+            "app",
+            anomalies,
+        ),
     ]);
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

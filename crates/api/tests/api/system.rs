@@ -52,3 +52,20 @@ async fn shutdown_stops_the_server_and_the_runner() {
         .expect("stopped in time");
     assert!(reqwest::get(format!("{base}/health")).await.is_err(), "no longer listening");
 }
+
+#[tokio::test]
+async fn metrics_count_the_watchers_anomalies_by_app() {
+    use bitfox_store::mirror::{Origin, record_anomaly};
+    let app = spawn_app().await;
+    app.store
+        .write_unlisted(|c| {
+            let origin = Origin { app_id: 1001, round: 7, txid: "TX", log_index: 0 };
+            record_anomaly(c, origin, "malformed ClusterCreated event", &[1, 2], 1)
+                .map_err(bitfox_store::StoreError::from)
+        })
+        .await
+        .unwrap();
+    let response = app.request(reqwest::Method::GET, "/metrics", None, &[]).await;
+    let text = response.text().await.unwrap();
+    assert!(text.contains("bitfox_chain_anomalies{app=\"1001\"} 1"), "{text}");
+}
