@@ -358,3 +358,16 @@ pub async fn step(runner: &JobRunner) -> Option<(i64, Outcome)> {
         .unwrap()
         .map(|(id, outcome)| (id.get(), outcome))
 }
+
+/// A group only `signer`'s wallet can sign (one transaction, id `txid`), as the chain
+/// hands it out: `ChainError::NeedsSignature`. `ScriptedChain::accept_signed` takes
+/// `SIGNED:<txid>` for it.
+pub fn wallet_must_sign(txid: &str, signer: &str) -> ChainError {
+    let txn = bitfox_domain::chain::UnsignedTxn {
+        txn: "AA==".into(),
+        txid: txid.into(),
+        signer: signer.parse().unwrap(),
+        description: "a transaction for the wallet".into(),
+    };
+    ChainError::NeedsSignature(bitfox_domain::chain::UnsignedGroup { transactions: vec![txn] })
+}

@@ -198,7 +198,6 @@ async fn cluster_routes_replay_a_retry_and_queue_once() {
 
 #[tokio::test]
 async fn a_retried_signature_replays_the_accepted_job() {
-    use bitfox_domain::chain::{ChainError, UnsignedGroup, UnsignedTxn};
     use std::sync::Arc;
 
     let chain = Arc::new(ScriptedChain::default());
@@ -207,14 +206,7 @@ async fn a_retried_signature_replays_the_accepted_job() {
     let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
-    let txn = UnsignedTxn {
-        txn: "AA==".into(),
-        txid: "T".into(),
-        signer: RENTER.parse().unwrap(),
-        description: "pay".into(),
-    };
-    let group = UnsignedGroup { transactions: vec![txn] };
-    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    chain.rents.lock().unwrap().push_back(Err(wallet_must_sign("T", RENTER)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
     let path = format!("{}/signature", rental["links"]["job"].as_str().unwrap());
     use base64::Engine;

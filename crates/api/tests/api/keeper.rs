@@ -92,7 +92,6 @@ async fn silent_gpus_go_offline_and_come_back_with_a_heartbeat() {
 
 #[tokio::test]
 async fn a_rent_never_signed_frees_its_gpu() {
-    use bitfox_domain::chain::{ChainError, UnsignedGroup, UnsignedTxn};
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
@@ -105,14 +104,7 @@ async fn a_rent_never_signed_frees_its_gpu() {
     let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
-    let txn = UnsignedTxn {
-        txn: "AA==".into(),
-        txid: "T".into(),
-        signer: RENTER.parse().unwrap(),
-        description: "pay".into(),
-    };
-    let group = UnsignedGroup { transactions: vec![txn] };
-    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    chain.rents.lock().unwrap().push_back(Err(wallet_must_sign("T", RENTER)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
     // The renter never signs: the GPU is held for the checkout window only.
     let now = bitfox_store::now_seconds();
@@ -132,7 +124,6 @@ async fn a_rent_never_signed_frees_its_gpu() {
 
 #[tokio::test]
 async fn a_rent_waiting_on_a_listing_never_signed_frees_its_gpu() {
-    use bitfox_domain::chain::{ChainError, UnsignedGroup, UnsignedTxn};
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
@@ -144,14 +135,7 @@ async fn a_rent_waiting_on_a_listing_never_signed_frees_its_gpu() {
     );
     // The provider's registration waits for its wallet; the rent waits for the listing.
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
-    let txn = UnsignedTxn {
-        txn: "AA==".into(),
-        txid: "R".into(),
-        signer: PROVIDER.parse().unwrap(),
-        description: "register".into(),
-    };
-    let group = UnsignedGroup { transactions: vec![txn] };
-    chain.registers.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    chain.registers.lock().unwrap().push_back(Err(wallet_must_sign("R", PROVIDER)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
     assert_eq!(app.get(&format!("/gpus/{id}")).await.1["listing_id"], json!(null), "not on chain");
     let (_, rental) =

@@ -154,7 +154,6 @@ async fn transient_errors_retry_with_backoff_then_fail() {
 
 #[tokio::test]
 async fn a_stop_requested_while_pending_settles_after_confirmation() {
-    use bitfox_domain::chain::{UnsignedGroup, UnsignedTxn};
     let chain = Arc::new(ScriptedChain::default());
     let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
     let runner = app.runner(chain.clone());
@@ -162,14 +161,7 @@ async fn a_stop_requested_while_pending_settles_after_confirmation() {
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     // The renter's wallet signs the deposit group: from then on it may be on chain.
-    let txn = UnsignedTxn {
-        txn: "AA==".into(),
-        txid: "T".into(),
-        signer: RENTER.parse().unwrap(),
-        description: "pay".into(),
-    };
-    let group = UnsignedGroup { transactions: vec![txn] };
-    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    chain.rents.lock().unwrap().push_back(Err(wallet_must_sign("T", RENTER)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
     let signed = b64("SIGNED:T");
     let job = rental["links"]["job"].as_str().unwrap();
@@ -207,7 +199,6 @@ async fn a_stop_requested_while_pending_settles_after_confirmation() {
 
 #[tokio::test]
 async fn a_stop_before_the_deposit_was_sent_cancels_at_once() {
-    use bitfox_domain::chain::{UnsignedGroup, UnsignedTxn};
     let chain = Arc::new(ScriptedChain::default());
     let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
     let runner = app.runner(chain.clone());
@@ -229,14 +220,7 @@ async fn a_stop_before_the_deposit_was_sent_cancels_at_once() {
     // The rent job awaits the renter's signature, which never came: cancelled too.
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
-    let txn = UnsignedTxn {
-        txn: "AA==".into(),
-        txid: "T".into(),
-        signer: RENTER.parse().unwrap(),
-        description: "pay".into(),
-    };
-    let group = UnsignedGroup { transactions: vec![txn] };
-    chain.rents.lock().unwrap().push_back(Err(ChainError::NeedsSignature(group)));
+    chain.rents.lock().unwrap().push_back(Err(wallet_must_sign("T", RENTER)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
     let (status, stopped) = app.post(&format!("/gpus/{id}/stop"), json!({})).await;
     assert_eq!((status, stopped["status"].as_str()), (StatusCode::ACCEPTED, Some("cancelled")));
