@@ -55,6 +55,7 @@ pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResp
     responses(
         (status = 202, description = "Accepted; the job sends the group", body = Job),
         (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not one of the group's signers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job is not awaiting a signature", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not the group asked for, or not validly signed", body = Problem, content_type = "application/problem+json"),
@@ -68,8 +69,8 @@ pub async fn sign_job(
     id: Path<String>,
     body: ValidJson<SignedGroupBody>,
 ) -> Result<HttpResponse, ApiError> {
-    // The signatures authorise the transactions; the key only gates the route.
-    caller.require()?;
+    // The signatures authorise the transactions; the key must be one of the signers'.
+    let me = caller.require()?;
     let id = parse_id::<JobId>("job", &id)?;
     let key = idempotency::Claim::from_request(&req, &body.raw, caller.principal())?;
     // A retry is answered from the saved response (the job has moved on since).
@@ -84,6 +85,14 @@ pub async fn sign_job(
         }
         _ => return Err(not_awaiting()),
     };
+    if let Some(me) = me
+        && !unsigned.transactions.iter().any(|t| t.signer == me)
+    {
+        return Err(ApiError::Forbidden(format!(
+            "job {id} awaits the signature of {}; your API key is bound to {me}",
+            unsigned.signers().join(", ")
+        )));
+    }
     let signed = body
         .value
         .signed_transactions

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod authz;
 mod errors;
 mod gpus;
 mod idempotency;
