@@ -188,7 +188,6 @@ impl From<MarketError> for ApiError {
             MarketError::Conflict(m) => Self::Conflict(m),
             MarketError::Unauthenticated(m) => Self::Unauthorized(m),
             MarketError::Forbidden(m) => Self::Forbidden(m),
-            MarketError::Unavailable(m) => Self::Unavailable(m),
             MarketError::Store(e) => Self::Internal(e.into()),
             MarketError::Corrupt(m) => Self::Internal(anyhow::anyhow!(m)),
         }

@@ -295,7 +295,9 @@ text_enum!(
 );
 
 impl JobKind {
-    /// Whether the job works on a listing (`register`, `update_price`, `delist`).
+    /// Whether the job works on a listing (`register`, `update_price`, `delist`); the
+    /// job runner dispatches on this, on [`JobKind::is_rental`], and the rest are
+    /// cluster jobs.
     pub const fn is_listing(self) -> bool {
         matches!(self, Self::Register | Self::UpdatePrice | Self::Delist)
     }

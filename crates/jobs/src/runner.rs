@@ -129,12 +129,10 @@ impl JobRunner {
         if let Some(outcome) = self.prerequisites(&job).await? {
             return Ok(outcome);
         }
-        match job.kind.as_str() {
-            "register" | "update_price" | "delist" => self.listing_job(job, cancel).await,
-            "rent" | "settle" => self.rental_job(job, cancel).await,
-            "create_cluster" | "join_cluster" | "opt_in" | "buy_shares" | "transfer_shares"
-            | "claim" | "claim_unsold" => self.cluster_job(job, cancel).await,
-            kind => self.finish(&job, Err(format!("unknown job kind {kind:?}"))).await,
+        match job.kind {
+            kind if kind.is_listing() => self.listing_job(job, cancel).await,
+            kind if kind.is_rental() => self.rental_job(job, cancel).await,
+            _ => self.cluster_job(job, cancel).await,
         }
     }
 }

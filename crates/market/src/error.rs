@@ -38,9 +38,6 @@ pub enum MarketError {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
-    /// The chain could not be read now; try again.
-    #[error("{0}")]
-    Unavailable(String),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -68,12 +65,6 @@ impl MarketError {
 impl From<bitfox_store::diesel::result::Error> for MarketError {
     fn from(e: bitfox_store::diesel::result::Error) -> Self {
         Self::Store(StoreError::Query(e))
-    }
-}
-
-impl From<bitfox_domain::chain::ChainError> for MarketError {
-    fn from(e: bitfox_domain::chain::ChainError) -> Self {
-        Self::Unavailable(format!("reading the chain: {e}"))
     }
 }
 

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use bitfox_domain::chain::{ClusterState, HolderState};
-use bitfox_domain::{Address, ChainId, ClusterId};
+use bitfox_domain::Address;
+use bitfox_domain::chain::HolderState;
 use bitfox_jobs::Outcome;
 use bitfox_market::Mode;
 use bitfox_store::diesel::dsl::sql;
@@ -98,23 +98,8 @@ async fn every_mutating_route_refuses_every_wrong_key_and_changes_nothing() {
         app.post_as("/clusters", Some(cluster.clone()), &owner).await.0,
         StatusCode::ACCEPTED
     );
-    app.store
-        .write(|c| {
-            bitfox_store::repo::cluster::activate(c, ClusterId(1), ChainId(1), ChainId(900), "T", 1)
-                .map_err(bitfox_store::StoreError::from)
-        })
-        .await
-        .unwrap();
+    cluster_on_chain(&app, &chain).await;
     let operator: Address = PROVIDER.parse().unwrap();
-    let state = ClusterState {
-        operator,
-        asset_id: 900,
-        total_shares: 100,
-        price_per_share: 5,
-        acc: 0,
-        acc_rem: 0,
-    };
-    chain.cluster_states.lock().unwrap().insert(1, state);
     let held = HolderState { shares: 50, checkpoint: 0, dust: 0, owed: 3 };
     chain.holder_states.lock().unwrap().insert((1, app_account), held);
     chain.holder_states.lock().unwrap().insert((1, operator), held);

@@ -323,6 +323,11 @@ impl TestApp {
         )
     }
 
+    /// A keeper over this app's database, for running passes by hand.
+    pub fn keeper(&self, chain: Arc<dyn ChainPort>) -> Keeper {
+        Keeper::new(self.store.clone(), chain, self.settings.jobs.clone(), Arc::new(Notify::new()))
+    }
+
     /// Stops the server and the runner; returns the database directory for a restart.
     pub async fn stop(mut self) -> Arc<TempDir> {
         self.shutdown.cancel();
@@ -370,4 +375,27 @@ pub fn wallet_must_sign(txid: &str, signer: &str) -> ChainError {
         description: "a transaction for the wallet".into(),
     };
     ChainError::NeedsSignature(bitfox_domain::chain::UnsignedGroup { transactions: vec![txn] })
+}
+
+/// Cluster 1, the provider's (100 shares at 5 µAlgo), goes on chain as on-chain cluster 1
+/// with share asset 900: recorded active, and its record scripted on `chain`. Holder
+/// records are the test's to script.
+pub async fn cluster_on_chain(app: &TestApp, chain: &ScriptedChain) {
+    use bitfox_domain::{ChainId, ClusterId};
+    app.store
+        .write(|c| {
+            bitfox_store::repo::cluster::activate(c, ClusterId(1), ChainId(1), ChainId(900), "T", 1)
+                .map_err(bitfox_store::StoreError::from)
+        })
+        .await
+        .unwrap();
+    let state = ClusterState {
+        operator: PROVIDER.parse().unwrap(),
+        asset_id: 900,
+        total_shares: 100,
+        price_per_share: 5,
+        acc: 0,
+        acc_rem: 0,
+    };
+    chain.cluster_states.lock().unwrap().insert(1, state);
 }

@@ -106,8 +106,8 @@ async fn job_count(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn cluster_routes_replay_a_retry_and_queue_once() {
-    use bitfox_domain::chain::{ClusterState, HolderState};
-    use bitfox_domain::{Address, ChainId, ClusterId};
+    use bitfox_domain::Address;
+    use bitfox_domain::chain::HolderState;
     use std::sync::Arc;
 
     let app_account = Address::from_public_key([9; 32]);
@@ -140,23 +140,7 @@ async fn cluster_routes_replay_a_retry_and_queue_once() {
     assert_eq!(job_count(&app).await, jobs);
 
     // The cluster goes on chain with 100 unsold shares.
-    app.store
-        .write(|c| {
-            bitfox_store::repo::cluster::activate(c, ClusterId(1), ChainId(1), ChainId(900), "T", 1)
-                .map_err(bitfox_store::StoreError::from)
-        })
-        .await
-        .unwrap();
-    let operator: Address = PROVIDER.parse().unwrap();
-    let cluster = ClusterState {
-        operator,
-        asset_id: 900,
-        total_shares: 100,
-        price_per_share: 5,
-        acc: 0,
-        acc_rem: 0,
-    };
-    chain.cluster_states.lock().unwrap().insert(1, cluster);
+    cluster_on_chain(&app, &chain).await;
     let unsold = HolderState { shares: 100, checkpoint: 0, dust: 0, owed: 0 };
     chain.holder_states.lock().unwrap().insert((1, app_account), unsold);
 

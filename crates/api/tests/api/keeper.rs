@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{RentReceipt, SettleReceipt};
-use bitfox_jobs::{Keeper, Outcome, Report};
+use bitfox_jobs::{Outcome, Report};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -16,12 +16,7 @@ async fn a_used_up_deposit_is_settled_and_the_rental_expires() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let keeper = Keeper::new(
-        app.store.clone(),
-        chain.clone(),
-        app.settings.jobs.clone(),
-        Default::default(),
-    );
+    let keeper = app.keeper(chain.clone());
     let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) = app
         .post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER, "max_minutes": 2}))
@@ -67,8 +62,7 @@ async fn a_used_up_deposit_is_settled_and_the_rental_expires() {
 async fn silent_gpus_go_offline_and_come_back_with_a_heartbeat() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
-    let keeper =
-        Keeper::new(app.store.clone(), chain, app.settings.jobs.clone(), Default::default());
+    let keeper = app.keeper(chain);
     let tracked = app.list_gpu(PROVIDER, "A10", 300).await;
     let untracked = app.list_gpu(PROVIDER, "L4", 200).await;
     let (status, gpu) = app.post(&format!("/gpus/{tracked}/heartbeat"), json!({})).await;
@@ -95,12 +89,7 @@ async fn a_rent_never_signed_frees_its_gpu() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let keeper = Keeper::new(
-        app.store.clone(),
-        chain.clone(),
-        app.settings.jobs.clone(),
-        Default::default(),
-    );
+    let keeper = app.keeper(chain.clone());
     let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
@@ -127,12 +116,7 @@ async fn a_rent_waiting_on_a_listing_never_signed_frees_its_gpu() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
-    let keeper = Keeper::new(
-        app.store.clone(),
-        chain.clone(),
-        app.settings.jobs.clone(),
-        Default::default(),
-    );
+    let keeper = app.keeper(chain.clone());
     // The provider's registration waits for its wallet; the rent waits for the listing.
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
     chain.registers.lock().unwrap().push_back(Err(wallet_must_sign("R", PROVIDER)));
