@@ -21,6 +21,8 @@ pub mod method {
     pub const TRANSFER_SHARES: &str = "transfer_shares(uint64,account,uint64)void";
     pub const CLAIM: &str = "claim(uint64)uint64";
     pub const CLAIM_UNSOLD: &str = "claim_unsold(uint64)uint64";
+    /// Version 2 only.
+    pub const ANNOUNCE_RETIREMENT: &str = "announce_retirement(uint64,pay)uint64";
 }
 
 /// The name of the contract method whose selector is `head`.
@@ -39,6 +41,7 @@ pub fn method_name(head: &[u8]) -> Option<&'static str> {
         method::TRANSFER_SHARES,
         method::CLAIM,
         method::CLAIM_UNSOLD,
+        method::ANNOUNCE_RETIREMENT,
     ]
     .into_iter()
     .find(|signature| selector(signature.as_bytes())[..] == *head)

@@ -12,6 +12,8 @@ pub const RENTAL_LEN: usize = 80;
 pub const CLUSTER_LEN: usize = 80;
 /// Length of a holder record's value.
 pub const HOLDER_LEN: usize = 40;
+/// Length of a retirement notice's value (v2): the time it takes effect.
+pub const RETIREMENT_LEN: usize = 8;
 
 fn keyed(prefix: u8, id: u64) -> Vec<u8> {
     let mut name = Vec::with_capacity(9);
@@ -40,6 +42,11 @@ pub fn holder(cluster_id: u64, holder: &Address) -> Vec<u8> {
     let mut name = keyed(b'h', cluster_id);
     name.extend_from_slice(holder.public_key());
     name
+}
+
+/// A cluster GPU's retirement notice (v2): `"x"` ‖ listing id.
+pub fn retirement(listing_id: u64) -> Vec<u8> {
+    keyed(b'x', listing_id)
 }
 
 /// The big-endian u64 at `at`, if the value is long enough.

@@ -6,25 +6,92 @@ use bitfox_domain::protocol::selector;
 /// An event the contract logged (serialised externally tagged: `{"RentalStarted": {…}}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Event {
-    Initialized { admin: Address, treasury: Address, fee_bps: u64 },
-    ListingRegistered { listing_id: u64, provider: Address, price_per_minute: u64, cluster_id: u64 },
-    ListingPriceUpdated { listing_id: u64, price_per_minute: u64 },
-    ListingDelisted { listing_id: u64, provider: Address, refund: u64 },
+    Initialized {
+        admin: Address,
+        treasury: Address,
+        fee_bps: u64,
+    },
+    ListingRegistered {
+        listing_id: u64,
+        provider: Address,
+        price_per_minute: u64,
+        cluster_id: u64,
+    },
+    ListingPriceUpdated {
+        listing_id: u64,
+        price_per_minute: u64,
+    },
+    ListingDelisted {
+        listing_id: u64,
+        provider: Address,
+        refund: u64,
+    },
     RentalStarted(RentalStarted),
-    RentalExtended { rental_id: u64, listing_id: u64, added: u64, deposit: u64, max_end: u64 },
+    RentalExtended {
+        rental_id: u64,
+        listing_id: u64,
+        added: u64,
+        deposit: u64,
+        max_end: u64,
+    },
     RentalSettled(RentalSettled),
-    FeeChanged { fee_bps: u64 },
-    TreasuryChanged { treasury: Address },
-    PauseChanged { paused: bool },
-    AdminChanged { admin: Address },
-    FeesWithdrawn { treasury: Address, amount: u64 },
+    FeeChanged {
+        fee_bps: u64,
+    },
+    TreasuryChanged {
+        treasury: Address,
+    },
+    PauseChanged {
+        paused: bool,
+    },
+    AdminChanged {
+        admin: Address,
+    },
+    FeesWithdrawn {
+        treasury: Address,
+        amount: u64,
+    },
     ClusterCreated(ClusterCreated),
-    ClusterJoined { cluster_id: u64, holder: Address },
-    SharesBought { cluster_id: u64, buyer: Address, count: u64, paid: u64 },
-    SharesTransferred { cluster_id: u64, from: Address, to: Address, count: u64 },
-    ClusterRevenue { cluster_id: u64, rental_id: u64, amount: u64, acc: u128 },
-    RevenueClaimed { cluster_id: u64, holder: Address, paid_to: Address, amount: u64 },
-    PayoutForfeited { rental_id: u64, payee: Address, amount: u64 },
+    ClusterJoined {
+        cluster_id: u64,
+        holder: Address,
+    },
+    SharesBought {
+        cluster_id: u64,
+        buyer: Address,
+        count: u64,
+        paid: u64,
+    },
+    SharesTransferred {
+        cluster_id: u64,
+        from: Address,
+        to: Address,
+        count: u64,
+    },
+    ClusterRevenue {
+        cluster_id: u64,
+        rental_id: u64,
+        amount: u64,
+        acc: u128,
+    },
+    RevenueClaimed {
+        cluster_id: u64,
+        holder: Address,
+        paid_to: Address,
+        amount: u64,
+    },
+    PayoutForfeited {
+        rental_id: u64,
+        payee: Address,
+        amount: u64,
+    },
+    /// v2: a cluster GPU may be delisted from `effective` on (a 30-day notice).
+    RetirementAnnounced {
+        listing_id: u64,
+        cluster_id: u64,
+        provider: Address,
+        effective: u64,
+    },
 }
 
 /// `RentalStarted`.
@@ -79,7 +146,7 @@ pub struct EventError {
 }
 
 /// Event signatures, as in the ARC-56 spec.
-const EVENTS: [(&str, &str); 19] = [
+const EVENTS: [(&str, &str); 20] = [
     ("Initialized", "Initialized(address,address,uint64)"),
     ("ListingRegistered", "ListingRegistered(uint64,address,uint64,uint64)"),
     ("ListingPriceUpdated", "ListingPriceUpdated(uint64,uint64)"),
@@ -105,6 +172,7 @@ const EVENTS: [(&str, &str); 19] = [
     ("ClusterRevenue", "ClusterRevenue(uint64,uint64,uint64,uint128)"),
     ("RevenueClaimed", "RevenueClaimed(uint64,address,address,uint64)"),
     ("PayoutForfeited", "PayoutForfeited(uint64,address,uint64)"),
+    ("RetirementAnnounced", "RetirementAnnounced(uint64,uint64,address,uint64)"),
 ];
 
 /// Reads a static ARC-4 tuple field by field.
@@ -251,6 +319,12 @@ fn decode_body(name: &'static str, body: &[u8]) -> Option<Event> {
         "PayoutForfeited" => {
             Event::PayoutForfeited { rental_id: f.u64()?, payee: f.address()?, amount: f.u64()? }
         }
+        "RetirementAnnounced" => Event::RetirementAnnounced {
+            listing_id: f.u64()?,
+            cluster_id: f.u64()?,
+            provider: f.address()?,
+            effective: f.u64()?,
+        },
         _ => return None,
     };
     f.done()?;
@@ -288,6 +362,7 @@ impl Event {
             Event::ClusterRevenue { .. } => "ClusterRevenue",
             Event::RevenueClaimed { .. } => "RevenueClaimed",
             Event::PayoutForfeited { .. } => "PayoutForfeited",
+            Event::RetirementAnnounced { .. } => "RetirementAnnounced",
         }
     }
 }

@@ -15,6 +15,10 @@ pub const CLUSTER_DEPOSIT: u64 = 173_000;
 /// Minimum balance of a holder record, paid with `join_cluster`.
 pub const HOLDER_MBR: u64 = 34_900;
 
+/// Minimum balance of a retirement notice (v2), paid with `announce_retirement` and
+/// refunded at delist.
+pub const RETIREMENT_MBR: u64 = 9_300;
+
 /// A box's minimum balance: 2,500 + 400 × (name length + value length) µAlgo.
 pub const fn box_mbr(name_len: u64, value_len: u64) -> u64 {
     2_500 + 400 * (name_len + value_len)
@@ -30,5 +34,6 @@ mod tests {
         assert_eq!(LISTING_MBR, box_mbr(9, boxes::LISTING_LEN as u64));
         assert_eq!(RENTAL_MBR, box_mbr(9, boxes::RENTAL_LEN as u64));
         assert_eq!(HOLDER_MBR, box_mbr(41, boxes::HOLDER_LEN as u64));
+        assert_eq!(RETIREMENT_MBR, box_mbr(9, boxes::RETIREMENT_LEN as u64));
     }
 }

@@ -1,4 +1,11 @@
 //! The programs and the app's shape, as shipped with this build.
+//!
+//! The app is immutable, so each contract change is a new version deployed as a new
+//! app (`contracts/README.md`, *Versions*). [`VERSION`] is the one this build deploys;
+//! [`v1`] is kept byte-identical for the apps still running it.
+
+/// The contract version this build deploys.
+pub const VERSION: u32 = 2;
 
 /// The contract's approval program (TEAL source).
 pub const APPROVAL_TEAL: &str = include_str!("../bitfox.teal");
@@ -13,6 +20,15 @@ pub const CREATE: &str = "create(address,uint64)void";
 pub const GLOBAL_SCHEMA: (u64, u64) = (6, 2);
 /// Extra program pages the contract needs.
 pub const EXTRA_PAGES: u32 = 1;
+
+/// Version 1, the first deployed contract (`contracts/v1`). Same selectors, events,
+/// schema and creation call; it lacks v2's argument checks and cluster-GPU retirement.
+pub mod v1 {
+    /// Its approval program (TEAL source).
+    pub const APPROVAL_TEAL: &str = include_str!("../v1/bitfox.teal");
+    /// Its ARC-56 app spec.
+    pub const ARC56_SPEC: &str = include_str!("../v1/bitfox.arc56.json");
+}
 
 #[cfg(test)]
 mod tests {

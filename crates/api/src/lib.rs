@@ -145,6 +145,7 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(gpus::update_gpu)
         .service(gpus::delete_gpu)
         .service(gpus::heartbeat)
+        .service(gpus::announce_retirement)
         .service(jobs::sign_job)
         .service(clusters::create_cluster)
         .service(clusters::list_clusters)

@@ -90,6 +90,11 @@ pub struct StopGpu {
     pub renter_address: Option<Address>,
 }
 
+/// Body of `POST /gpus/{id}/retirement` (optional; an empty object).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetireGpu {}
+
 impl From<CreateGpu> for bitfox_market::listings::NewListing {
     fn from(b: CreateGpu) -> Self {
         Self {
@@ -182,6 +187,11 @@ pub struct Gpu {
     pub listing_id: Option<u64>,
     /// The transaction that created the on-chain listing.
     pub listing_txid: Option<String>,
+    /// The app (contract version) the listing lives on; `null` until it is chosen.
+    pub app_id: Option<u64>,
+    /// A cluster GPU whose retirement was announced may be delisted from this time
+    /// (RFC 3339, the chain's clock) on; `null` when none was announced.
+    pub retirement_effective_at: Option<String>,
     /// When listed (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).
@@ -208,6 +218,8 @@ impl From<GpuRow> for Gpu {
             },
             listing_id: row.listing_id.map(ChainId::get),
             listing_txid: row.register_txid,
+            app_id: row.app_id.map(ChainId::get),
+            retirement_effective_at: row.retirement_effective.map(rfc3339),
             created_at: rfc3339(row.created_at),
             updated_at: rfc3339(row.updated_at),
         }

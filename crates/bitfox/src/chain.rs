@@ -85,12 +85,12 @@ pub fn keystore_key() -> anyhow::Result<Option<KeystoreKey>> {
     }
 }
 
-/// A chain port, and the app it calls (none without a chain).
+/// A chain port, and the apps it calls (none without a chain).
 pub struct Connected {
     /// What the jobs and the API use.
     pub port: Arc<dyn ChainPort>,
-    /// The contract's application id.
-    pub app_id: Option<u64>,
+    /// Every contract version's application id, oldest first (empty without a chain).
+    pub apps: Vec<u64>,
 }
 
 /// The watcher of `app_id`, through the configured indexer (by default the devnet's
@@ -115,7 +115,7 @@ pub async fn connect(settings: &Settings, devnet_url: Option<String>) -> anyhow:
         eprintln!(
             "  chain           none: rent and stop jobs stay queued (chain.network = \"none\")"
         );
-        return Ok(Connected { port: Arc::new(Unconfigured), app_id: None });
+        return Ok(Connected { port: Arc::new(Unconfigured), apps: Vec::new() });
     }
     let url = settings.chain.algod_url.clone().or(devnet_url.clone());
     let (url, token) =
@@ -151,6 +151,7 @@ pub async fn connect(settings: &Settings, devnet_url: Option<String>) -> anyhow:
             network: network.to_string(),
             approval: bitfox_deployer::APPROVAL_TEAL.to_owned(),
             clear: bitfox_deployer::CLEAR_TEAL.to_owned(),
+            contract_version: bitfox_deployer::CONTRACT_VERSION,
             treasury: dev_account(9).address(),
             fee_bps: settings.chain.fee_bps,
             manifest: manifest_path.clone(),
@@ -184,31 +185,46 @@ pub async fn connect(settings: &Settings, devnet_url: Option<String>) -> anyhow:
         };
         (manifest, operator)
     };
-    eprintln!(
-        "  contract        app {} ({}) on {network}, fee {} bps; manifest {}",
-        manifest.app_id,
-        manifest.app_address,
-        manifest.fee_bps,
-        manifest_path.display()
-    );
+    for version in &manifest.versions {
+        eprintln!(
+            "  contract        v{} app {} ({}) on {network}, fee {} bps{}",
+            version.contract_version,
+            version.app_id,
+            version.app_address,
+            version.fee_bps,
+            if version.app_id == manifest.app_id() { "; new listings go here" } else { "" }
+        );
+    }
+    eprintln!("  manifest        {}", manifest_path.display());
     eprintln!("  operator        {operator} signs settlements");
-    let mut contract = Contract::new(algod, manifest.app_id);
     // Without an indexer a group resent after its validity could not be told committed
     // or lost: required.
     let (indexer, indexer_token) = indexer_endpoint(settings, devnet_url.as_deref())?;
-    contract = contract.with_indexer(&indexer, &indexer_token);
-    // Settlements before a deposit is used up need the contract's admin.
-    let admin = contract.global_address("admin").await?;
-    if admin != Some(operator) {
-        bail!(
-            "the operator {operator} is not the contract's admin ({}): settlements would be refused",
-            admin.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
-        );
+    let mut contracts = Vec::new();
+    for version in &manifest.versions {
+        let contract =
+            Contract::new(algod.clone(), version.app_id).with_indexer(&indexer, &indexer_token);
+        // Settlements before a deposit is used up need the contract's admin.
+        let admin = contract.global_address("admin").await?;
+        if admin != Some(operator) {
+            bail!(
+                "the operator {operator} is not the admin of app {} ({}): settlements would be \
+                 refused",
+                version.app_id,
+                admin.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+            );
+        }
+        contracts.push(contract);
     }
+    let apps: Vec<u64> = contracts.iter().map(Contract::app_id).collect();
+    let newest = contracts.pop().context("the manifest lists no contract version")?;
     // A wallet's group must die before the checkout window ends: Algorand makes a block
     // about every 2.8 s, so one round per 3 s of the window.
     let wallet_rounds = settings.jobs.checkout_window_secs / 3;
-    let port = AlgorandChain::new(format!("algorand {network}"), contract, keys, operator)
+    let mut port = AlgorandChain::new(format!("algorand {network}"), newest, keys, operator)
         .with_wallet_validity(wallet_rounds);
-    Ok(Connected { port: Arc::new(port), app_id: Some(manifest.app_id) })
+    for older in contracts {
+        port = port.with_older(older);
+    }
+    Ok(Connected { port: Arc::new(port), apps })
 }

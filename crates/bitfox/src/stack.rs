@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitfox_api::Application;
+use bitfox_domain::ChainId;
 use bitfox_jobs::{JobRunner, Keeper};
 use bitfox_market::Mode;
 use bitfox_store::Store;
@@ -99,6 +100,17 @@ async fn start(
     supervisor: &mut Supervisor,
 ) -> anyhow::Result<()> {
     let connected = chain::connect(settings, devnet_url.clone()).await?;
+    if let Some(&first) = connected.apps.first() {
+        // Rows from before contract versions live on the deployment's first app.
+        let adopted = store
+            .write(move |c| {
+                Ok::<_, anyhow::Error>(bitfox_store::repo::adopt_unversioned(c, ChainId(first))?)
+            })
+            .await?;
+        if adopted > 0 {
+            eprintln!("  versions        {adopted} earlier rows adopted by app {first}");
+        }
+    }
     let wake = Arc::new(Notify::new());
     let checkpoints = store.clone();
     let stop = supervisor.shutdown();
@@ -113,12 +125,16 @@ async fn start(
         supervisor.spawn("job runner", runner.run(supervisor.shutdown()));
         let keeper = Keeper::new(store.clone(), connected.port.clone(), jobs, wake.clone());
         supervisor.spawn("keeper", keeper.run(supervisor.shutdown()));
-        if let (Some(app_id), true) = (connected.app_id, settings.chain.watch) {
-            let watcher =
-                chain::watcher_for(settings, store.clone(), app_id, devnet_url.as_deref())?;
-            let interval = Duration::from_millis(settings.chain.watch_interval_ms.max(10));
-            let stop = supervisor.shutdown();
-            supervisor.spawn("watcher", async move { Ok(watcher.run(interval, stop).await?) });
+        if settings.chain.watch {
+            // One watcher per contract version: each app has its own cursor.
+            for &app_id in &connected.apps {
+                let watcher =
+                    chain::watcher_for(settings, store.clone(), app_id, devnet_url.as_deref())?;
+                let interval = Duration::from_millis(settings.chain.watch_interval_ms.max(10));
+                let stop = supervisor.shutdown();
+                let name = format!("watcher of app {app_id}");
+                supervisor.spawn(name, async move { Ok(watcher.run(interval, stop).await?) });
+            }
         }
     } else {
         eprintln!("  jobs            not run here (jobs.enabled = false): run `bitfox worker`");

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 pub struct Supervisor {
     shutdown: CancellationToken,
     tasks: JoinSet<anyhow::Result<()>>,
-    names: HashMap<Id, &'static str>,
+    names: HashMap<Id, String>,
 }
 
 impl Supervisor {
@@ -35,12 +35,12 @@ impl Supervisor {
     }
 
     /// Starts `task` under `name`.
-    pub fn spawn<F>(&mut self, name: &'static str, task: F)
+    pub fn spawn<F>(&mut self, name: impl Into<String>, task: F)
     where
         F: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         let handle = self.tasks.spawn(task);
-        self.names.insert(handle.id(), name);
+        self.names.insert(handle.id(), name.into());
     }
 
     /// Waits for every task. Returns the first failure (the others were stopped because
@@ -55,7 +55,7 @@ impl Supervisor {
                     (e.id(), Err(anyhow!("{cause}")))
                 }
             };
-            let name = self.names.get(&id).copied().unwrap_or("task");
+            let name = self.names.get(&id).map_or("task", String::as_str);
             let failure = match result {
                 Err(e) => Some(e.context(format!("{name} failed"))),
                 Ok(()) if !self.shutdown.is_cancelled() => {

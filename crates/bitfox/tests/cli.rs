@@ -155,12 +155,20 @@ fn deploy_puts_the_contract_on_the_devnet_once() {
     assert!(text(&out.stdout).contains("dry run; nothing sent"), "{}", text(&out.stdout));
     let out = deploy(&[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("deployed app 1001"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("deployed contract v2 as app 1001"),
+        "{}",
+        text(&out.stdout)
+    );
     let manifest =
         std::fs::read_to_string(dir.path().join("data/deployments/devnet.json")).unwrap();
     assert!(manifest.contains("\"app_id\": 1001"), "{manifest}");
     let out = deploy(&[]);
-    assert!(text(&out.stdout).starts_with("already deployed: app 1001"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("already deployed: contract v2 app 1001"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = run(dir.path(), &["deploy", "--network", "testnet"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("algod URL is required"), "{}", text(&out.stderr));

@@ -773,57 +773,171 @@ fn a_rental_the_renter_settled_directly_on_chain_is_recorded_from_the_chain() {
     assert_eq!(stack.global("n_rental"), 1);
 }
 
-#[test]
-fn nothing_a_stranger_puts_on_chain_stops_the_service() {
+/// What a stranger can put on the contract directly (not through the API): a listing
+/// priced at u64::MAX (beyond a signed 64-bit column), and a cluster whose URL is not
+/// UTF-8 (its ClusterCreated event cannot be decoded). Returns the cluster's txid, or
+/// the node's refusal.
+fn stranger_calls(algod: u16, app_id: u64) -> Result<String, String> {
     use algonaut::transaction::transaction::TransactionType;
     use bitfox_chain::client::Contract;
     use bitfox_chain::signer::Keyring;
-    let dir = tempfile::tempdir().unwrap();
-    let stack = up(dir.path(), &[]);
     let stranger = DevAccount::new(5);
-
-    // A stranger calls the contract directly, not through the API: a listing priced at
-    // u64::MAX (beyond a signed 64-bit column), and a cluster whose URL is not UTF-8
-    // (its ClusterCreated event cannot be decoded).
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let created_txid = runtime.block_on(async {
-        let url = format!("http://127.0.0.1:{}", stack.algod);
+    runtime.block_on(async {
+        let url = format!("http://127.0.0.1:{algod}");
         let algod = algonaut::Algod::new(&url, &"a".repeat(64)).unwrap();
-        let contract = Contract::new(algod, APP_ID);
+        let contract = Contract::new(algod, app_id);
         let mut keys = Keyring::new();
         let me = keys
             .insert(algonaut::transaction::account::Account::from_seed(stranger.key.to_bytes()));
         let params = contract.params().await.unwrap();
-        let listing = contract.register_listing(&params, &me, u64::MAX, 0, 1).unwrap();
+        let next = contract.global_uint("n_listing").await.unwrap() + 1;
+        let listing = contract.register_listing(&params, &me, u64::MAX, 0, next).unwrap();
         let signed = keys.sign_group(listing).unwrap();
-        contract.send(&signed.bytes, &signed.txid).await.unwrap();
-        let mut cluster = contract.create_cluster(&params, &me, 100, 5, "ok", 1).unwrap();
+        contract.send(&signed.bytes, &signed.txid).await.map_err(|e| e.to_string())?;
+        let next = contract.global_uint("n_cluster").await.unwrap() + 1;
+        let mut cluster = contract.create_cluster(&params, &me, 100, 5, "ok", next).unwrap();
         if let TransactionType::ApplicationCallTransaction(call) = &mut cluster[1].txn_type {
             call.app_arguments.as_mut().unwrap()[3] = vec![0, 2, 0xff, 0xfe];
         }
         let signed = keys.sign_group(cluster).unwrap();
-        contract.send(&signed.bytes, &signed.txid).await.unwrap().txid
-    });
+        Ok(contract.send(&signed.bytes, &signed.txid).await.map_err(|e| e.to_string())?.txid)
+    })
+}
 
-    // The service goes on: a listing through the API reaches the chain and the mirror.
-    let gpu = stack.list(&DevAccount::new(1));
-    let listing = stack.get(&format!("/gpus/{gpu}"))["listing_id"].as_i64().unwrap();
-    assert_eq!(listing, 2);
+/// The mirrored events of `app`, in order.
+fn app_events(mirror: &Mirror, app: u64) -> Vec<String> {
+    use bitfox_store::diesel::prelude::*;
+    use bitfox_store::schema::chain_events as e;
+    e::table
+        .filter(e::app_id.eq(i64::try_from(app).unwrap()))
+        .order(e::id)
+        .select(e::name)
+        .load(&mut mirror.store.conn().unwrap())
+        .unwrap()
+}
+
+/// `bitfox up --network localnet` against a devnet at `algod`, signing with the
+/// keystore's accounts.
+fn up_localnet(dir: &Path, algod: u16, keystore_key: &str) -> Stack {
+    let url = format!("http://127.0.0.1:{algod}");
+    let envs = [
+        ("BITFOX_CHAIN__ALGOD_URL", url.as_str()),
+        ("BITFOX_CHAIN__INDEXER_URL", url.as_str()),
+        ("BITFOX_KEYSTORE_KEY", keystore_key),
+    ];
+    let args = ["up", "--port", "0", "--network", "localnet"];
+    let (child, api, _) = start_with(dir, &args, "BitFox API", &envs);
+    Stack { child, api, algod }
+}
+
+#[test]
+fn a_new_contract_version_takes_new_listings_while_the_old_app_settles_its_rentals() {
+    use algonaut::transaction::account::Account;
+    let dir = tempfile::tempdir().unwrap();
+    // A chain of its own (as LocalNet would be), with contract v1 deployed on it the way
+    // an earlier BitFox did.
+    let (mut devnet, algod) = start(dir.path(), &["devnet"], "Algorand devnet");
+    let url = format!("http://127.0.0.1:{algod}");
+    let operator = Account::from_seed(DevAccount::new(0).key.to_bytes());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let v1 = runtime.block_on(async {
+        let plan = bitfox_deployer::Plan {
+            network: "localnet".into(),
+            approval: bitfox_deployer::v1::APPROVAL_TEAL.to_owned(),
+            clear: bitfox_deployer::CLEAR_TEAL.to_owned(),
+            contract_version: 1,
+            treasury: DevAccount::new(9).address().to_string().parse().unwrap(),
+            fee_bps: u64::from(FEE_BPS),
+            manifest: dir.path().join("data/deployments/localnet.json"),
+            dry_run: false,
+            allow_mainnet: false,
+        };
+        let algod = algonaut::Algod::new(&url, &"a".repeat(64)).unwrap();
+        match bitfox_deployer::deploy(&algod, &operator, &plan).await.unwrap() {
+            bitfox_deployer::Outcome::Deployed(m) => m.app_id(),
+            other => panic!("{other:?}"),
+        }
+    });
+    // The server signs for the operator, a provider and a renter (keystore).
+    let key = B64.encode([3u8; 32]);
+    for (label, index) in [("operator", 0), ("provider", 1), ("renter", 2)] {
+        let mnemonic = Account::from_seed(DevAccount::new(index).key.to_bytes()).mnemonic();
+        let out = bitfox(dir.path())
+            .env("BITFOX_KEYSTORE_KEY", &key)
+            .env("BITFOX_IMPORT_MNEMONIC", &mnemonic)
+            .args(["keystore", "add", "--label", label])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let (provider, renter) = (DevAccount::new(1), DevAccount::new(2));
+
+    // On v1: a listing and a running rental.
+    let stack = up_localnet(dir.path(), algod, &key);
+    let old_gpu = stack.list(&provider);
+    assert_eq!(stack.get(&format!("/gpus/{old_gpu}"))["app_id"], v1);
+    let old_rental = stack.rent(old_gpu, &renter);
+    stack.wait_for(&old_rental, |r| r["status"] == "active");
+    // A stranger's values that v1 accepts cannot stop the service: the price is mirrored
+    // exactly, the undecodable event recorded as an anomaly and skipped.
+    let bad_txid = stranger_calls(algod, v1).expect("v1 accepts what v2 refuses");
     let mirror = Mirror::open(dir.path());
     let deadline = Instant::now() + Duration::from_secs(30);
-    while mirror.events().iter().filter(|e| *e == "ListingRegistered").count() < 2 {
-        assert!(Instant::now() < deadline, "the watcher stopped: {:?}", mirror.events());
+    while bitfox_store::mirror::anomalies(&mut mirror.store.conn().unwrap(), v1).unwrap().is_empty()
+    {
+        assert!(Instant::now() < deadline, "the watcher stopped: {:?}", app_events(&mirror, v1));
         std::thread::sleep(Duration::from_millis(50));
     }
-    // The stranger's price is mirrored exactly (as the column's 64 bits).
-    let (_, price, ..) = mirror.listing(1);
-    assert_eq!(bitfox_store::mirror::chain_value(price), u64::MAX);
-    // The undecodable event is recorded as an anomaly with its transaction, not applied.
-    let anomalies =
-        bitfox_store::mirror::anomalies(&mut mirror.store.conn().unwrap(), APP_ID).unwrap();
-    assert_eq!(anomalies.len(), 1, "{anomalies:?}");
-    assert_eq!(anomalies[0].txid, created_txid);
+    let anomalies = bitfox_store::mirror::anomalies(&mut mirror.store.conn().unwrap(), v1).unwrap();
+    assert_eq!((anomalies.len(), anomalies[0].txid.as_str()), (1, bad_txid.as_str()));
     assert!(anomalies[0].reason.contains("ClusterCreated"), "{:?}", anomalies[0]);
     assert_eq!(stack.get("/health")["status"], "ok");
     stack.stop();
+
+    // The operator deploys the new version: a new app beside v1.
+    let deployed = bitfox(dir.path())
+        .env("BITFOX_DEPLOYER_MNEMONIC", operator.mnemonic())
+        .args(["deploy", "--network", "localnet", "--algod-url", &url])
+        .args(["--treasury", &DevAccount::new(9).address().to_string()])
+        .output()
+        .unwrap();
+    let said = text(&deployed.stdout);
+    assert!(deployed.status.success(), "{said}{}", text(&deployed.stderr));
+    assert!(said.contains(&format!("contract v1 app {v1} keeps settling")), "{said}");
+    let manifest =
+        bitfox_deployer::read_manifest(&dir.path().join("data/deployments/localnet.json"))
+            .unwrap()
+            .unwrap();
+    let v2 = manifest.app_id();
+    assert_ne!(v2, v1);
+    assert_eq!(manifest.versions[0].app_id, v1);
+
+    let stack = up_localnet(dir.path(), algod, &key);
+    // New listings go to v2; v2 refuses what a stranger put on v1.
+    let new_gpu = stack.list(&provider);
+    assert_eq!(stack.get(&format!("/gpus/{new_gpu}"))["app_id"], v2);
+    let refused = stranger_calls(algod, v2).expect_err("v2 refuses a price beyond its bounds");
+    assert!(refused.contains("logic eval error") || refused.contains("rejected"), "{refused}");
+    // The v1 rental is settled on v1, and a rental of the new listing lives on v2.
+    let (status, _) = stack.post(&format!("/gpus/{old_gpu}/stop"), json!({}));
+    assert!(status.contains("202"), "{status}");
+    let settled = stack.wait_for(&old_rental, |r| r["status"] == "settled");
+    assert!(settled["settlement"]["cost"].is_u64(), "{settled}");
+    let new_rental = stack.rent(new_gpu, &renter);
+    let active = stack.wait_for(&new_rental, |r| r["status"] == "active");
+    assert_eq!(active["chain_rental_id"], 1, "the first rental on v2: {active}");
+    // The watcher follows both apps.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (old, new) = (app_events(&mirror, v1), app_events(&mirror, v2));
+        if old.contains(&"RentalSettled".to_owned()) && new.contains(&"RentalStarted".to_owned()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "v1 {old:?}, v2 {new:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stack.stop();
+    let _ = devnet.kill();
+    let _ = devnet.wait();
 }

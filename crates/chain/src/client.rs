@@ -20,7 +20,9 @@ use crate::node_error::{Refusal, classify};
 use bitfox_contract::abi::{method, method_arg, u64_arg};
 use bitfox_contract::app_address;
 use bitfox_contract::boxes;
-use bitfox_contract::mbr::{CLUSTER_DEPOSIT, HOLDER_MBR, LISTING_MBR, MIN_FEE, RENTAL_MBR};
+use bitfox_contract::mbr::{
+    CLUSTER_DEPOSIT, HOLDER_MBR, LISTING_MBR, MIN_FEE, RENTAL_MBR, RETIREMENT_MBR,
+};
 /// How many rounds to wait for a confirmation before giving up (the group stays
 /// journalled and is sent again on the next attempt).
 const CONFIRM_ROUNDS: u64 = 20;
@@ -260,22 +262,44 @@ impl Contract {
     }
 
     /// `delist(listing)`, alone, fee 2000 (one inner payment refunds the box's minimum
-    /// balance).
+    /// balance). A cluster listing (`cluster_id` ≠ 0) also names what contract v2 checks
+    /// before letting it go: the cluster, the unsold shares' and the provider's holder
+    /// records, and the retirement notice (v1 ignores the extra references).
     pub fn delist(
         &self,
         params: &SuggestedParams,
         provider: &Address,
         listing_id: u64,
+        cluster_id: u64,
     ) -> Result<Vec<Transaction>, SendError> {
         let args = vec![method_arg(method::DELIST), u64_arg(listing_id)];
-        Ok(vec![self.call(
-            params,
-            provider,
-            2 * MIN_FEE,
-            args,
-            vec![box_ref(boxes::listing(listing_id))],
-            vec![],
-        )?])
+        let mut refs = vec![box_ref(boxes::listing(listing_id))];
+        if cluster_id != 0 {
+            refs.extend([
+                box_ref(boxes::cluster(cluster_id)),
+                holder_ref(cluster_id, &app_address(self.app_id)),
+                holder_ref(cluster_id, provider),
+                box_ref(boxes::retirement(listing_id)),
+            ]);
+        }
+        Ok(vec![self.call(params, provider, 2 * MIN_FEE, args, refs, vec![])?])
+    }
+
+    /// `[pay 9 300 → app, announce_retirement(listing)]` (contract v2): the cluster GPU
+    /// may be delisted once the notice period has passed.
+    pub fn announce_retirement(
+        &self,
+        params: &SuggestedParams,
+        provider: &Address,
+        listing_id: u64,
+    ) -> Result<Vec<Transaction>, SendError> {
+        let args = vec![method_arg(method::ANNOUNCE_RETIREMENT), u64_arg(listing_id)];
+        let refs =
+            vec![box_ref(boxes::listing(listing_id)), box_ref(boxes::retirement(listing_id))];
+        Ok(vec![
+            self.payment(params, provider, RETIREMENT_MBR)?,
+            self.call(params, provider, MIN_FEE, args, refs, vec![])?,
+        ])
     }
 
     /// `[pay price·minutes + 38 100 → app, rent(listing, minutes)]`.

@@ -10,8 +10,9 @@ use bitfox_contract::{Event, boxes, events};
 use bitfox_domain::billing::Settlement;
 use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
-    Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, SettleOrder,
-    SettleReceipt, SignedGroup, TxReceipt, UnsignedGroup, UpdatePriceOrder,
+    Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, RetireOrder,
+    RetireReceipt, SettleOrder, SettleReceipt, SignedGroup, TxReceipt, UnsignedGroup,
+    UpdatePriceOrder,
 };
 use bitfox_domain::{Address, MicroAlgos};
 
@@ -19,11 +20,16 @@ use crate::client::{Confirmed, Contract, SendError};
 use crate::node_error::{Refusal, classify};
 use crate::signer::{self, Keyring, SignError};
 
-/// The contract on a network, signing with a [`Keyring`].
+/// The contract on a network, signing with a [`Keyring`]. It knows every deployed
+/// version (one app each, oldest first): new listings and clusters go to the newest,
+/// and every order names the app its listing, rental or cluster lives on.
 #[derive(Debug)]
 pub struct AlgorandChain {
     name: String,
+    /// The newest version: where new listings and clusters go.
     contract: Contract,
+    /// Older versions, still settling what lives on them.
+    older: Vec<Contract>,
     keys: Keyring,
     /// Signs settlements (the contract's admin may stop any rental; anyone may once a
     /// rental's deposit is used up).
@@ -79,7 +85,13 @@ impl AlgorandChain {
         keys: Keyring,
         operator: Address,
     ) -> Self {
-        Self { name: name.into(), contract, keys, operator, wallet_rounds: None }
+        Self { name: name.into(), contract, keys, operator, older: Vec::new(), wallet_rounds: None }
+    }
+
+    /// Also serves `contract`, an older version of the app.
+    pub fn with_older(mut self, contract: Contract) -> Self {
+        self.older.push(contract);
+        self
     }
 
     /// Groups handed to a wallet for its signature are valid for `rounds` rounds only
@@ -90,9 +102,21 @@ impl AlgorandChain {
         self
     }
 
-    /// The contract client.
+    /// The contract client of the newest version.
     pub fn contract(&self) -> &Contract {
         &self.contract
+    }
+
+    /// The client of app `app_id`, one of the versions this port serves.
+    pub fn contract_of(&self, app_id: u64) -> Result<&Contract, ChainError> {
+        std::iter::once(&self.contract)
+            .chain(&self.older)
+            .find(|c| c.app_id() == app_id)
+            .ok_or_else(|| {
+                ChainError::Rejected(format!(
+                    "app {app_id} is not a BitFox contract version in this deployment's manifest"
+                ))
+            })
     }
 
     /// Sends the journalled group, or builds (with `build`, given the node's current
@@ -100,6 +124,7 @@ impl AlgorandChain {
     /// confirmation.
     async fn execute<F>(
         &self,
+        app_id: u64,
         journal: &dyn Journal,
         build: F,
     ) -> Result<(Confirmed, Vec<Event>), ChainError>
@@ -109,11 +134,12 @@ impl AlgorandChain {
             &SuggestedParams,
         ) -> Result<Vec<algonaut::transaction::Transaction>, ChainError>,
     {
+        let contract = self.contract_of(app_id)?;
         let group = match journal.recorded() {
             Some(group) => group,
             None => {
-                let params = self.contract.params().await?;
-                let built = build(&self.contract, &params).await?;
+                let params = contract.params().await?;
+                let built = build(contract, &params).await?;
                 let txns = signer::group(built.clone())?;
                 let group = match self.keys.sign_grouped(txns.clone()) {
                     Ok(group) => group,
@@ -141,7 +167,7 @@ impl AlgorandChain {
                 group
             }
         };
-        match self.contract.send(&group.bytes, &group.txid).await {
+        match contract.send(&group.bytes, &group.txid).await {
             Ok(confirmed) => {
                 let events = events(&confirmed.logs)
                     .map_err(|e| ChainError::Rejected(format!("{}: {e}", confirmed.txid)))?;
@@ -173,12 +199,8 @@ impl ChainPort for AlgorandChain {
         Box::pin(async move { Ok(self.contract.latest_timestamp().await?) })
     }
 
-    fn app_id(&self) -> Option<u64> {
+    fn newest_app(&self) -> Option<u64> {
         Some(self.contract.app_id())
-    }
-
-    fn app_address(&self) -> Option<Address> {
-        Some(bitfox_contract::app_address(self.contract.app_id()))
     }
 
     fn register<'a>(
@@ -188,7 +210,7 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, RegisterReceipt> {
         Box::pin(async move {
             let executed = self
-                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
+                .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
                     let next = c.global_uint("n_listing").await? + 1;
                     let (price, cluster) = (order.price.get(), order.cluster_id);
                     Ok(c.register_listing(params, &order.provider, price, cluster, next)?)
@@ -213,7 +235,7 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, TxReceipt> {
         Box::pin(async move {
             let (confirmed, _) = self
-                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
+                .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
                     Ok(c.update_price(
                         params,
                         &order.provider,
@@ -233,11 +255,33 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, TxReceipt> {
         Box::pin(async move {
             let (confirmed, _) = self
-                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
-                    Ok(c.delist(params, &order.provider, order.listing_id)?)
+                .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
+                    Ok(c.delist(params, &order.provider, order.listing_id, order.cluster_id)?)
                 })
                 .await?;
             Ok(TxReceipt { txid: confirmed.txid })
+        })
+    }
+
+    fn announce_retirement<'a>(
+        &'a self,
+        order: &'a RetireOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RetireReceipt> {
+        Box::pin(async move {
+            let (confirmed, events) = self
+                .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
+                    Ok(c.announce_retirement(params, &order.provider, order.listing_id)?)
+                })
+                .await?;
+            let effective = events
+                .iter()
+                .find_map(|e| match e {
+                    Event::RetirementAnnounced { effective, .. } => Some(*effective),
+                    _ => None,
+                })
+                .ok_or_else(|| missing("RetirementAnnounced", &confirmed.txid))?;
+            Ok(RetireReceipt { txid: confirmed.txid, effective })
         })
     }
 
@@ -248,7 +292,7 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, RentReceipt> {
         Box::pin(async move {
             let (confirmed, events) = self
-                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
+                .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
                     let (deposit, minutes) = (order.deposit.get(), order.max_minutes.get());
                     Ok(c.rent(params, &order.renter, order.listing_id, deposit, minutes)?)
                 })
@@ -270,20 +314,20 @@ impl ChainPort for AlgorandChain {
 
     fn cluster<'a>(
         &'a self,
+        app_id: u64,
         call: &'a ClusterCall,
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, ClusterReceipt> {
         Box::pin(async move {
+            let contract = self.contract_of(app_id)?;
             // Joins and opt-ins are done at most once: skip them when the chain has them.
             if journal.recorded().is_none() {
                 let done = match call {
-                    ClusterCall::Join { holder, cluster_id } => self
-                        .contract
-                        .box_value(&boxes::holder(*cluster_id, holder))
-                        .await?
-                        .is_some(),
+                    ClusterCall::Join { holder, cluster_id } => {
+                        contract.box_value(&boxes::holder(*cluster_id, holder)).await?.is_some()
+                    }
                     ClusterCall::OptIn { holder, asset_id } => {
-                        self.contract.holds_asset(holder, *asset_id).await?
+                        contract.holds_asset(holder, *asset_id).await?
                     }
                     _ => false,
                 };
@@ -292,7 +336,7 @@ impl ChainPort for AlgorandChain {
                 }
             }
             let executed = self
-                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
+                .execute(app_id, journal, async |c: &Contract, params: &SuggestedParams| {
                     Ok(match call {
                         ClusterCall::Create { operator, total_shares, price_per_share, url } => {
                             let next = c.global_uint("n_cluster").await? + 1;
@@ -358,16 +402,17 @@ impl ChainPort for AlgorandChain {
         })
     }
 
-    fn rental_open(&self, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
+    fn rental_open(&self, app_id: u64, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
         Box::pin(async move {
-            let value = self.contract.box_value(&boxes::rental(listing_id)).await?;
+            let value = self.contract_of(app_id)?.box_value(&boxes::rental(listing_id)).await?;
             Ok(value.is_some_and(|v| boxes::rental_id(&v) == Some(rental_id)))
         })
     }
 
-    fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+    fn cluster_state(&self, app_id: u64, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
         Box::pin(async move {
-            let Some(v) = self.contract.box_value(&boxes::cluster(cluster_id)).await? else {
+            let contract = self.contract_of(app_id)?;
+            let Some(v) = contract.box_value(&boxes::cluster(cluster_id)).await? else {
                 return Ok(None);
             };
             boxes::decode_cluster(&v).map(Some).ok_or_else(|| {
@@ -378,11 +423,13 @@ impl ChainPort for AlgorandChain {
 
     fn holder_state<'a>(
         &'a self,
+        app_id: u64,
         cluster_id: u64,
         holder: &'a Address,
     ) -> PortFuture<'a, Option<HolderState>> {
         Box::pin(async move {
-            let Some(v) = self.contract.box_value(&boxes::holder(cluster_id, holder)).await? else {
+            let contract = self.contract_of(app_id)?;
+            let Some(v) = contract.box_value(&boxes::holder(cluster_id, holder)).await? else {
                 return Ok(None);
             };
             boxes::decode_holder(&v)
@@ -398,7 +445,7 @@ impl ChainPort for AlgorandChain {
     ) -> PortFuture<'a, SettleReceipt> {
         Box::pin(async move {
             let (confirmed, events) = self
-                .execute(journal, async |c: &Contract, params: &SuggestedParams| {
+                .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
                     Ok(c.stop(
                         params,
                         &self.operator,

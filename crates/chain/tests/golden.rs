@@ -59,7 +59,7 @@ fn every_group_matches_the_sdk_bytes_that_go_algorand_accepted() {
         "extend" => contract.extend(&params, &renter, listing, 1, price * extra, extra),
         "stop" => contract.stop(&params, &renter, listing, 1, &renter, &provider, 0),
         "update_price" => contract.update_price(&params, &provider, listing, num("new_price")),
-        "delist" => contract.delist(&params, &provider, listing),
+        "delist" => contract.delist(&params, &provider, listing, 0),
         "create_cluster" => {
             contract.create_cluster(&params, &provider, 100, 1_000, "bitfox://clusters/1", 1)
         }

@@ -44,6 +44,7 @@ async fn a_wallet_gets_a_group_valid_for_its_window_only() {
     let operator = keys.insert(Account::from_seed(DevAccount::new(0).key.to_bytes()));
     let contract = Contract::new(Algod::new(&url, TOKEN).unwrap(), 1001);
     let order = RentOrder {
+        app_id: 1001,
         rental: RentalId(1),
         gpu: GpuId(1),
         listing_id: 1,

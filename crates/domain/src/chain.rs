@@ -80,6 +80,8 @@ impl UnsignedGroup {
 /// What a register job asks the chain to do: create the GPU's on-chain listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterOrder {
+    /// The app (contract version) to list on: the newest, or the cluster's.
+    pub app_id: u64,
     /// The GPU listed.
     pub gpu: GpuId,
     /// Its provider, who pays the listing's minimum balance and is paid for its use.
@@ -103,6 +105,8 @@ pub struct RegisterReceipt {
 /// What an update job asks the chain to do: set a listing's price for future rentals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdatePriceOrder {
+    /// The app the listing lives on.
+    pub app_id: u64,
     /// The GPU.
     pub gpu: GpuId,
     /// Its on-chain listing id.
@@ -117,12 +121,40 @@ pub struct UpdatePriceOrder {
 /// back to the provider).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelistOrder {
+    /// The app the listing lives on.
+    pub app_id: u64,
     /// The GPU.
     pub gpu: GpuId,
     /// Its on-chain listing id.
     pub listing_id: u64,
     /// Its provider.
     pub provider: Address,
+    /// The listing's on-chain cluster (0: none): a cluster listing's delist names the
+    /// cluster's records and its retirement notice.
+    pub cluster_id: u64,
+}
+
+/// What a retirement job asks the chain to do (contract v2): announce that a cluster
+/// GPU's listing may be delisted once the notice period has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetireOrder {
+    /// The app the listing lives on.
+    pub app_id: u64,
+    /// The GPU.
+    pub gpu: GpuId,
+    /// Its on-chain listing id.
+    pub listing_id: u64,
+    /// Its provider (the cluster's operator).
+    pub provider: Address,
+}
+
+/// The chain's confirmation of a retirement notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetireReceipt {
+    /// Transaction id of the app call.
+    pub txid: String,
+    /// The chain time (seconds) from which the listing may be delisted.
+    pub effective: u64,
 }
 
 /// The chain's confirmation of a call with nothing to report but its transaction.
@@ -135,6 +167,8 @@ pub struct TxReceipt {
 /// What a rent job asks the chain to do: lock `deposit` in escrow for the rental.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RentOrder {
+    /// The app the listing lives on.
+    pub app_id: u64,
     /// The rental being opened.
     pub rental: RentalId,
     /// The GPU rented.
@@ -167,6 +201,8 @@ pub struct RentReceipt {
 /// What a settle job asks the chain to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettleOrder {
+    /// The app the rental lives on.
+    pub app_id: u64,
     /// The rental to settle.
     pub rental: RentalId,
     /// Its GPU.
@@ -308,13 +344,10 @@ pub trait Journal: Send + Sync {
 pub trait ChainPort: Send + Sync {
     /// A short name for logs and `/health` ("algorand devnet", "unconfigured", ...).
     fn name(&self) -> &str;
-    /// The contract's account, whose holder record in a cluster is the operator's
-    /// unsold shares (`None` without a contract).
-    fn app_address(&self) -> Option<Address> {
-        None
-    }
-    /// The contract's application id (`None` without a contract).
-    fn app_id(&self) -> Option<u64> {
+    /// The application id of the newest contract version, where new listings and
+    /// clusters go (`None` without a contract). Older versions keep serving what lives
+    /// on them: every order names its app.
+    fn newest_app(&self) -> Option<u64> {
         None
     }
     /// The chain's clock: the latest block's timestamp, which the contract bills by.
@@ -345,24 +378,32 @@ pub trait ChainPort: Send + Sync {
         order: &'a DelistOrder,
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, TxReceipt>;
+    /// Announce a cluster GPU's retirement (contract v2).
+    fn announce_retirement<'a>(
+        &'a self,
+        order: &'a RetireOrder,
+        journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RetireReceipt>;
     /// Whether on-chain rental `rental_id` of listing `listing_id` is still open (not
     /// settled). Ports that cannot tell say it is.
-    fn rental_open(&self, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
-        let _ = (listing_id, rental_id);
+    fn rental_open(&self, app_id: u64, listing_id: u64, rental_id: u64) -> PortFuture<'_, bool> {
+        let _ = (app_id, listing_id, rental_id);
         Box::pin(async { Ok(true) })
     }
-    /// Call a cluster-share method.
+    /// Call a cluster-share method of app `app_id`.
     fn cluster<'a>(
         &'a self,
+        app_id: u64,
         call: &'a ClusterCall,
         journal: &'a dyn Journal,
     ) -> PortFuture<'a, ClusterReceipt>;
     /// A cluster's record (`None`: no such cluster).
-    fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>>;
+    fn cluster_state(&self, app_id: u64, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>>;
     /// A holder's record (`None`: not joined). The app address's record is the
     /// operator's unsold shares.
     fn holder_state<'a>(
         &'a self,
+        app_id: u64,
         cluster_id: u64,
         holder: &'a Address,
     ) -> PortFuture<'a, Option<HolderState>>;
@@ -433,6 +474,14 @@ impl ChainPort for Unconfigured {
         Self::refuse()
     }
 
+    fn announce_retirement<'a>(
+        &'a self,
+        _order: &'a RetireOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RetireReceipt> {
+        Self::refuse()
+    }
+
     fn rent<'a>(
         &'a self,
         _order: &'a RentOrder,
@@ -443,18 +492,24 @@ impl ChainPort for Unconfigured {
 
     fn cluster<'a>(
         &'a self,
+        _app_id: u64,
         _call: &'a ClusterCall,
         _journal: &'a dyn Journal,
     ) -> PortFuture<'a, ClusterReceipt> {
         Self::refuse()
     }
 
-    fn cluster_state(&self, _cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+    fn cluster_state(
+        &self,
+        _app_id: u64,
+        _cluster_id: u64,
+    ) -> PortFuture<'_, Option<ClusterState>> {
         Self::refuse()
     }
 
     fn holder_state<'a>(
         &'a self,
+        _app_id: u64,
         _cluster_id: u64,
         _holder: &'a Address,
     ) -> PortFuture<'a, Option<HolderState>> {

@@ -273,6 +273,8 @@ text_enum!(
         UpdatePrice = "update_price",
         /// Removes a listing from the chain.
         Delist = "delist",
+        /// Announces a cluster GPU's retirement (contract v2's notice period).
+        AnnounceRetirement = "announce_retirement",
         /// Locks a rental's deposit.
         Rent = "rent",
         /// Stops a rental and pays out.
@@ -295,11 +297,11 @@ text_enum!(
 );
 
 impl JobKind {
-    /// Whether the job works on a listing (`register`, `update_price`, `delist`); the
-    /// job runner dispatches on this, on [`JobKind::is_rental`], and the rest are
-    /// cluster jobs.
+    /// Whether the job works on a listing (`register`, `update_price`, `delist`,
+    /// `announce_retirement`); the job runner dispatches on this, on
+    /// [`JobKind::is_rental`], and the rest are cluster jobs.
     pub const fn is_listing(self) -> bool {
-        matches!(self, Self::Register | Self::UpdatePrice | Self::Delist)
+        matches!(self, Self::Register | Self::UpdatePrice | Self::Delist | Self::AnnounceRetirement)
     }
 
     /// Whether the job works on a rental (`rent`, `settle`).
@@ -422,7 +424,7 @@ mod tests {
             assert_eq!(k.as_str().parse::<JobKind>(), Ok(k));
             assert!(!(k.is_listing() && k.is_rental()), "{k}");
         }
-        assert_eq!(JobKind::ALL.iter().filter(|k| k.is_listing()).count(), 3);
+        assert_eq!(JobKind::ALL.iter().filter(|k| k.is_listing()).count(), 4);
         assert_eq!(JobKind::ALL.iter().filter(|k| k.is_rental()).count(), 2);
         assert!("drop_tables".parse::<JobKind>().is_err());
     }

@@ -58,14 +58,30 @@ impl JobRunner {
                 .ok_or_else(|| MarketError::corrupt(format!("job {} has no count", job.id)))
         };
         let journal = StoreJournal::new(self.store.clone(), &job);
-        let call = if job.kind == JobKind::CreateCluster {
+        let (app_id, call) = if job.kind == JobKind::CreateCluster {
             let row = self.store.read(move |c| find_cluster(c, cluster)).await?;
-            ClusterCall::Create {
+            // A new cluster goes to the newest app, recorded before its group is built.
+            let app_id = match row.app_id {
+                Some(app) => app.get(),
+                None => match self.chain.newest_app() {
+                    Some(app) => {
+                        self.store
+                            .write(move |c| {
+                                Ok::<_, MarketError>(cluster::set_app(c, cluster, ChainId(app))?)
+                            })
+                            .await?;
+                        app
+                    }
+                    None => return self.wait_for_chain(&job).await,
+                },
+            };
+            let call = ClusterCall::Create {
                 operator: address(&row.operator_address, "operator")?,
                 total_shares: row.total_shares.0,
                 price_per_share: row.price_per_share.get(),
                 url: cluster_url(row.id),
-            }
+            };
+            (app_id, call)
         } else {
             let row = match self.active_cluster(&job, cluster).await? {
                 Ok(row) => row,
@@ -74,7 +90,8 @@ impl JobRunner {
             };
             let cluster_id = chain_id(row.chain_cluster_id)?;
             let asset_id = chain_id(row.asset_id)?;
-            match job.kind {
+            let app_id = chain_id(row.app_id)?;
+            let call = match job.kind {
                 JobKind::JoinCluster => {
                     ClusterCall::Join { holder: party(&payload.holder, "holder")?, cluster_id }
                 }
@@ -104,11 +121,12 @@ impl JobRunner {
                 other => {
                     return self.finish(&job, Err(format!("{other} is not a cluster job"))).await;
                 }
-            }
+            };
+            (app_id, call)
         };
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
-            result = self.chain.cluster(&call, &journal) => result,
+            result = self.chain.cluster(app_id, &call, &journal) => result,
         };
         if job.kind == JobKind::CreateCluster {
             return self

@@ -1,6 +1,9 @@
 //! The listing jobs: `register`, `update_price` and `delist`.
 
-use bitfox_domain::chain::{DelistOrder, RegisterOrder, RegisterReceipt, UpdatePriceOrder};
+use bitfox_domain::chain::{
+    DelistOrder, RegisterOrder, RegisterReceipt, RetireOrder, RetireReceipt, Unconfigured,
+    UpdatePriceOrder,
+};
 use bitfox_domain::{ChainId, GpuStatus, JobKind, JobState};
 use bitfox_market::MarketError;
 use bitfox_market::listings::find_gpu;
@@ -15,12 +18,12 @@ use crate::runner::JobRunner;
 use crate::{Outcome, Result};
 
 impl JobRunner {
-    /// The GPU of a job, with its on-chain listing id; `Err` carries the outcome when the
-    /// listing is not (yet) on chain.
+    /// The GPU of a job, with its on-chain listing: the app it lives on and its id there;
+    /// `Err` carries the outcome when the listing is not (yet) on chain.
     pub(crate) async fn listing(
         &self,
         job: &JobRow,
-    ) -> Result<Result<(GpuRow, u64), Outcome>, MarketError> {
+    ) -> Result<Result<(GpuRow, u64, u64), Outcome>, MarketError> {
         let gpu_id =
             job.gpu_id.ok_or_else(|| MarketError::Corrupt(format!("job {} has no GPU", job.id)))?;
         let (gpu, register) = self
@@ -31,7 +34,10 @@ impl JobRunner {
             })
             .await?;
         if let Some(listing) = gpu.listing_id {
-            return Ok(Ok((gpu, listing.get())));
+            let app = gpu.app_id.ok_or_else(|| {
+                MarketError::Corrupt(format!("GPU {gpu_id} has a listing but no app"))
+            })?;
+            return Ok(Ok((gpu, app.get(), listing.get())));
         }
         match register {
             Some(r) if r.state == JobState::Failed => {
@@ -64,15 +70,31 @@ impl JobRunner {
                 // Listed already, or delisted before its listing was signed: nothing to do.
                 return self.finish(&job, Ok(())).await;
             }
-            let cluster_id = match gpu.cluster_id {
-                None => 0,
+            let (cluster_id, cluster_app) = match gpu.cluster_id {
+                None => (0, None),
                 Some(cluster) => match self.active_cluster(&job, cluster).await? {
-                    Ok(row) => chain_id(row.chain_cluster_id)?,
+                    Ok(row) => (chain_id(row.chain_cluster_id)?, row.app_id),
                     Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
                     Err(outcome) => return Ok(outcome),
                 },
             };
+            // A cluster GPU lists on its cluster's app; any other on the newest. The
+            // choice is recorded before the group is built, so a retry or a restart
+            // after a new deployment still sends to the same app.
+            let app_id = match gpu.app_id.or(cluster_app) {
+                Some(app) => app.get(),
+                None => match self.chain.newest_app() {
+                    Some(app) => app,
+                    None => return self.wait_for_chain(&job).await,
+                },
+            };
+            if gpu.app_id.is_none() {
+                self.store
+                    .write(move |c| Ok::<_, MarketError>(gpu::set_app(c, gpu_id, ChainId(app_id))?))
+                    .await?;
+            }
             let order = RegisterOrder {
+                app_id,
                 gpu: gpu.id,
                 provider: address(&gpu.owner_address, "owner")?,
                 price: gpu.price_per_minute,
@@ -90,6 +112,7 @@ impl JobRunner {
                         gpu::set_listing(
                             c,
                             gpu_id,
+                            ChainId(app_id),
                             ChainId(receipt.listing_id),
                             &receipt.txid,
                             ChainId(cluster_id),
@@ -123,21 +146,45 @@ impl JobRunner {
                 return self.requeue(&job, &reason, retry).await;
             }
         }
-        let (gpu, listing_id) = match self.listing(&job).await? {
+        let (gpu, app_id, listing_id) = match self.listing(&job).await? {
             Ok(found) => found,
             Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
             Err(outcome) => return Ok(outcome),
         };
         let provider = address(&gpu.owner_address, "owner")?;
         let result = if job.kind == JobKind::UpdatePrice {
-            let order =
-                UpdatePriceOrder { gpu: gpu.id, listing_id, provider, price: gpu.price_per_minute };
+            let price = gpu.price_per_minute;
+            let order = UpdatePriceOrder { app_id, gpu: gpu.id, listing_id, provider, price };
             tokio::select! {
                 () = cancel.cancelled() => return self.abandon(&job).await,
                 result = self.chain.update_price(&order, &journal) => result,
             }
+        } else if job.kind == JobKind::AnnounceRetirement {
+            let order = RetireOrder { app_id, gpu: gpu.id, listing_id, provider };
+            let result = tokio::select! {
+                () = cancel.cancelled() => return self.abandon(&job).await,
+                result = self.chain.announce_retirement(&order, &journal) => result,
+            };
+            let gpu_id = gpu.id;
+            return self
+                .conclude(
+                    &job,
+                    result,
+                    move |c, receipt: RetireReceipt| {
+                        let effective = i64::try_from(receipt.effective).map_err(|_| {
+                            MarketError::Corrupt(format!(
+                                "retirement time {} out of range",
+                                receipt.effective
+                            ))
+                        })?;
+                        Ok(gpu::set_retirement(c, gpu_id, effective, now_seconds())?)
+                    },
+                    |_, _| Ok(()),
+                )
+                .await;
         } else {
-            let order = DelistOrder { gpu: gpu.id, listing_id, provider };
+            let cluster_id = gpu.listing_cluster_id.map_or(0, ChainId::get);
+            let order = DelistOrder { app_id, gpu: gpu.id, listing_id, provider, cluster_id };
             let result = tokio::select! {
                 () = cancel.cancelled() => return self.abandon(&job).await,
                 result = self.chain.delist(&order, &journal) => result,
@@ -154,5 +201,12 @@ impl JobRunner {
                 .await;
         };
         self.conclude(&job, result, |_, _| Ok(()), |_, _| Ok(())).await
+    }
+}
+
+impl JobRunner {
+    /// No chain is configured to take the job: it stays queued, saying so.
+    pub(crate) async fn wait_for_chain(&self, job: &JobRow) -> Result<Outcome> {
+        self.requeue(job, Unconfigured::REASON, self.settings.unavailable_retry_secs).await
     }
 }

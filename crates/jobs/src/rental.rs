@@ -10,7 +10,7 @@ use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::mirror;
 use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::now_seconds;
-use bitfox_store::repo::job;
+use bitfox_store::repo::{self, job};
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::StoreJournal;
@@ -47,13 +47,13 @@ impl JobRunner {
                     let retry = self.settings.poll_interval_ms.div_ceil(1000).max(1);
                     return self.requeue(&job, &reason, retry).await;
                 }
-                let listing_id = match self.listing(&job).await? {
-                    Ok((_, listing_id)) => listing_id,
+                let (app_id, listing_id) = match self.listing(&job).await? {
+                    Ok((_, app_id, listing_id)) => (app_id, listing_id),
                     // The rental fails with the job (see `job_failed`).
                     Err(Outcome::Failed(reason)) => return self.finish(&job, Err(reason)).await,
                     Err(outcome) => return Ok(outcome),
                 };
-                self.rent(job, rental, listing_id, cancel).await
+                self.rent(job, rental, app_id, listing_id, cancel).await
             }
             (JobKind::Rent, other) => {
                 self.finish(&job, Err(format!("rental is already {other}"))).await
@@ -80,10 +80,20 @@ impl JobRunner {
         &self,
         job: JobRow,
         rental: RentalRow,
+        app_id: u64,
         listing_id: u64,
         cancel: &CancellationToken,
     ) -> Result<Outcome> {
-        let order = rent_order(&rental, listing_id)?;
+        // The rental lives on its listing's app; recorded before the group is built.
+        if rental.app_id != Some(ChainId(app_id)) {
+            let id = rental.id;
+            self.store
+                .write(move |c| {
+                    Ok::<_, MarketError>(repo::rental::set_app(c, id, ChainId(app_id))?)
+                })
+                .await?;
+        }
+        let order = rent_order(&rental, app_id, listing_id)?;
         let journal = StoreJournal::new(self.store.clone(), &job);
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
@@ -115,7 +125,9 @@ impl JobRunner {
         let gpu_id = rental.gpu_id;
         let gpu = self.store.read(move |c| find_gpu(c, gpu_id)).await?;
         let bad = |what: &str| MarketError::corrupt(format!("rental {} has no {what}", rental.id));
+        let app_id = rental.app_id.or(gpu.app_id).ok_or_else(|| bad("app"))?.get();
         let order = SettleOrder {
+            app_id,
             rental: rental.id,
             gpu: rental.gpu_id,
             listing_id: gpu.listing_id.ok_or_else(|| bad("listing id"))?.get(),
@@ -129,17 +141,11 @@ impl JobRunner {
         };
         // Settled on chain already (by the renter, or by anyone once the deposit ran
         // out): take the chain's figures from the watcher's mirror.
-        let (chain_rental, app) = (order.chain_rental_id, self.chain.app_id());
-        let recorded = match app {
-            Some(app) => {
-                self.store
-                    .read(move |c| {
-                        Ok::<_, MarketError>(mirror::settlement_of(c, app, chain_rental)?)
-                    })
-                    .await?
-            }
-            None => None,
-        };
+        let chain_rental = order.chain_rental_id;
+        let recorded = self
+            .store
+            .read(move |c| Ok::<_, MarketError>(mirror::settlement_of(c, app_id, chain_rental)?))
+            .await?;
         if let Some(s) = recorded {
             let receipt = SettleReceipt {
                 txid: s.txid,
@@ -167,7 +173,8 @@ impl JobRunner {
             result = self.chain.settle(&order, &journal) => result,
         };
         if let Err(ChainError::Rejected(refusal)) = &result {
-            let open = self.chain.rental_open(order.listing_id, order.chain_rental_id).await;
+            let open =
+                self.chain.rental_open(app_id, order.listing_id, order.chain_rental_id).await;
             let reason = match open {
                 Ok(true) => None,
                 Ok(false) => Some(format!(
@@ -214,8 +221,9 @@ impl JobRunner {
     }
 }
 
-fn rent_order(rental: &RentalRow, listing_id: u64) -> Result<RentOrder, MarketError> {
+fn rent_order(rental: &RentalRow, app_id: u64, listing_id: u64) -> Result<RentOrder, MarketError> {
     Ok(RentOrder {
+        app_id,
         rental: rental.id,
         gpu: rental.gpu_id,
         listing_id,

@@ -3,7 +3,7 @@
 use bitfox_domain::billing::PricePerMinute;
 use bitfox_domain::{Address, GpuId, GpuStatus, JobKind};
 use bitfox_store::diesel::SqliteConnection;
-use bitfox_store::models::{GpuChanges, GpuRow, NewGpu};
+use bitfox_store::models::{GpuChanges, GpuRow, JobRow, NewGpu};
 use bitfox_store::repo::{gpu, job};
 
 use crate::caller::Caller;
@@ -148,6 +148,41 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: GpuId, now: i64)
         job::unfinished_for_gpu(conn, id, JobKind::Register)?.into_iter().map(|j| j.id).collect();
     new_job_after(conn, JobKind::Delist, id, None, after, now)?;
     find_gpu(conn, id)
+}
+
+/// Announces the retirement of cluster GPU `id` (its provider only): a job calls the
+/// contract's `announce_retirement`, after which the listing may be delisted once the
+/// notice period (30 days of chain time, contract v2) has passed. Until then it stays
+/// listed and its revenue keeps going to the cluster's holders.
+pub fn announce_retirement(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    id: GpuId,
+    now: i64,
+) -> Result<(GpuRow, JobRow)> {
+    let row = find_gpu(conn, id)?;
+    caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
+    if row.status == GpuStatus::Delisted {
+        return Err(MarketError::Conflict(format!("GPU {id} is delisted")));
+    }
+    if row.cluster_id.is_none() {
+        return Err(MarketError::Conflict(format!(
+            "GPU {id} is in no cluster: delist it directly, no notice is needed"
+        )));
+    }
+    if row.retirement_effective.is_some() {
+        return Err(MarketError::Conflict(format!("GPU {id}'s retirement is announced already")));
+    }
+    if let Some(pending) =
+        job::unfinished_for_gpu(conn, id, JobKind::AnnounceRetirement)?.into_iter().next()
+    {
+        return Ok((row, pending));
+    }
+    // After any registration in flight: the notice names the listing it creates.
+    let after =
+        job::unfinished_for_gpu(conn, id, JobKind::Register)?.into_iter().map(|j| j.id).collect();
+    let job = new_job_after(conn, JobKind::AnnounceRetirement, id, None, after, now)?;
+    Ok((find_gpu(conn, id)?, job))
 }
 
 /// Records a heartbeat from the GPU's provider; an `offline` GPU is available again.

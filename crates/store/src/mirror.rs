@@ -150,6 +150,24 @@ pub fn delist(
     Ok(())
 }
 
+/// A cluster GPU's retirement was announced (contract v2): delisting it is allowed
+/// from `effective` (chain time) on.
+pub fn announce_retirement(
+    conn: &mut SqliteConnection,
+    app_id: u64,
+    round: u64,
+    listing_id: u64,
+    effective: u64,
+) -> QueryResult<()> {
+    diesel::update(l::table.find((column(app_id), column(listing_id))))
+        .set((
+            l::retirement_effective.eq(Some(column(effective))),
+            l::updated_round.eq(column(round)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// A rental started on chain.
 #[derive(Debug, Clone, Copy)]
 pub struct RentalStarted<'a> {
@@ -455,6 +473,8 @@ fn log_index(index: usize) -> QueryResult<i32> {
 pub struct Holding {
     /// The holder's address (the app account's record holds the unsold shares).
     pub holder: String,
+    /// The app the cluster lives on.
+    pub app_id: u64,
     /// The on-chain cluster id.
     pub cluster_id: u64,
     /// Shares held.
@@ -463,10 +483,11 @@ pub struct Holding {
     pub claimed: u64,
 }
 
-fn holdings(rows: Vec<(String, i64, i64, i64)>) -> Vec<Holding> {
+fn holdings(rows: Vec<(String, i64, i64, i64, i64)>) -> Vec<Holding> {
     rows.into_iter()
-        .map(|(holder, cluster_id, shares, claimed)| Holding {
+        .map(|(holder, app_id, cluster_id, shares, claimed)| Holding {
             holder,
+            app_id: chain_value(app_id),
             cluster_id: chain_value(cluster_id),
             shares: chain_value(shares),
             claimed: chain_value(claimed),
@@ -475,11 +496,16 @@ fn holdings(rows: Vec<(String, i64, i64, i64)>) -> Vec<Holding> {
 }
 
 /// The holders of on-chain cluster `cluster_id`, by address.
-pub fn holders(conn: &mut SqliteConnection, cluster_id: u64) -> QueryResult<Vec<Holding>> {
+pub fn holders(
+    conn: &mut SqliteConnection,
+    app_id: u64,
+    cluster_id: u64,
+) -> QueryResult<Vec<Holding>> {
     let rows = h::table
+        .filter(h::app_id.eq(column(app_id)))
         .filter(h::cluster_id.eq(column(cluster_id)))
         .order(h::holder)
-        .select((h::holder, h::cluster_id, h::shares, h::claimed))
+        .select((h::holder, h::app_id, h::cluster_id, h::shares, h::claimed))
         .load(conn)?;
     Ok(holdings(rows))
 }
@@ -488,8 +514,8 @@ pub fn holders(conn: &mut SqliteConnection, cluster_id: u64) -> QueryResult<Vec<
 pub fn holdings_of(conn: &mut SqliteConnection, holder: &str) -> QueryResult<Vec<Holding>> {
     let rows = h::table
         .filter(h::holder.eq(holder))
-        .order(h::cluster_id)
-        .select((h::holder, h::cluster_id, h::shares, h::claimed))
+        .order((h::app_id, h::cluster_id))
+        .select((h::holder, h::app_id, h::cluster_id, h::shares, h::claimed))
         .load(conn)?;
     Ok(holdings(rows))
 }

@@ -36,6 +36,11 @@ pub struct GpuRow {
     pub cluster_id: Option<ClusterId>,
     /// The on-chain cluster its current listing was registered under (0: none).
     pub listing_cluster_id: Option<ChainId>,
+    /// The app (contract version) its listing lives on, or is being registered on.
+    pub app_id: Option<ChainId>,
+    /// A cluster GPU's announced retirement: the chain time from which it may be
+    /// delisted (contract v2).
+    pub retirement_effective: Option<i64>,
 }
 
 /// A new GPU listing.
@@ -91,6 +96,8 @@ pub struct RentalRow {
     pub updated_at: i64,
     /// The rental id in the contract, once confirmed on chain.
     pub chain_rental_id: Option<ChainId>,
+    /// The app (contract version) the rental lives on, once its deposit group is built.
+    pub app_id: Option<ChainId>,
 }
 
 /// A new rental.
@@ -199,6 +206,8 @@ pub struct ClusterRow {
     pub failure_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The app (contract version) the cluster lives on, once its creation is built.
+    pub app_id: Option<ChainId>,
 }
 
 /// A new cluster.

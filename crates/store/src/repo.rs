@@ -114,6 +114,8 @@ pub mod gpu {
             .set((
                 gpus::listing_id.eq(None::<ChainId>),
                 gpus::register_txid.eq(None::<String>),
+                gpus::app_id.eq(None::<ChainId>),
+                gpus::retirement_effective.eq(None::<i64>),
                 gpus::updated_at.eq(now),
             ))
             .execute(conn)?;
@@ -179,6 +181,7 @@ pub mod gpu {
     pub fn set_listing(
         conn: &mut SqliteConnection,
         id: GpuId,
+        app: ChainId,
         listing_id: ChainId,
         txid: &str,
         chain_cluster_id: ChainId,
@@ -186,11 +189,32 @@ pub mod gpu {
     ) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((
+                gpus::app_id.eq(app),
                 gpus::listing_id.eq(listing_id),
                 gpus::register_txid.eq(txid),
                 gpus::listing_cluster_id.eq(chain_cluster_id),
                 gpus::updated_at.eq(now),
             ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Records the app GPU `id`'s listing is registered on (before its group is built, so
+    /// that a retry or a restart goes to the same app).
+    pub fn set_app(conn: &mut SqliteConnection, id: GpuId, app: ChainId) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id)).set(gpus::app_id.eq(app)).execute(conn)?;
+        Ok(())
+    }
+
+    /// Records a cluster GPU's announced retirement (the chain time it takes effect).
+    pub fn set_retirement(
+        conn: &mut SqliteConnection,
+        id: GpuId,
+        effective: i64,
+        now: i64,
+    ) -> QueryResult<()> {
+        diesel::update(gpus::table.find(id))
+            .set((gpus::retirement_effective.eq(effective), gpus::updated_at.eq(now)))
             .execute(conn)?;
         Ok(())
     }
@@ -372,6 +396,12 @@ pub mod rental {
             .filter(rentals::created_at.lt(before))
             .select(RentalRow::as_select())
             .load(conn)
+    }
+
+    /// Records the app rental `id` lives on (before its deposit group is built).
+    pub fn set_app(conn: &mut SqliteConnection, id: RentalId, app: ChainId) -> QueryResult<()> {
+        diesel::update(rentals::table.find(id)).set(rentals::app_id.eq(app)).execute(conn)?;
+        Ok(())
     }
 
     /// Saves every field of `row` (by id).
@@ -716,12 +746,20 @@ pub mod cluster {
         clusters::table.order(clusters::id).select(ClusterRow::as_select()).load(conn)
     }
 
-    /// The cluster whose on-chain id is `chain_cluster_id`.
+    /// Records the app cluster `id` is created on (before its group is built).
+    pub fn set_app(conn: &mut SqliteConnection, id: ClusterId, app: ChainId) -> QueryResult<()> {
+        diesel::update(clusters::table.find(id)).set(clusters::app_id.eq(app)).execute(conn)?;
+        Ok(())
+    }
+
+    /// The cluster whose on-chain id is `chain_cluster_id` on app `app`.
     pub fn by_chain_id(
         conn: &mut SqliteConnection,
+        app: ChainId,
         chain_cluster_id: ChainId,
     ) -> QueryResult<Option<ClusterId>> {
         clusters::table
+            .filter(clusters::app_id.eq(app))
             .filter(clusters::chain_cluster_id.eq(chain_cluster_id))
             .select(clusters::id)
             .first(conn)
@@ -765,4 +803,43 @@ pub mod cluster {
             .execute(conn)?;
         Ok(())
     }
+}
+
+/// Rows written before contract versions existed name no app: every one that reached
+/// the chain (or journalled a group for it) lives on the deployment's first app. Run
+/// at start-up with the manifest's oldest version; returns how many rows were adopted.
+pub fn adopt_unversioned(conn: &mut SqliteConnection, first_app: ChainId) -> QueryResult<usize> {
+    use crate::schema::clusters;
+    let journalled_gpus = jobs::table
+        .filter(jobs::signed_group.is_not_null())
+        .filter(jobs::gpu_id.is_not_null())
+        .select(jobs::gpu_id.assume_not_null());
+    let gpus = diesel::update(
+        gpus::table
+            .filter(gpus::app_id.is_null())
+            .filter(gpus::listing_id.is_not_null().or(gpus::id.eq_any(journalled_gpus))),
+    )
+    .set(gpus::app_id.eq(first_app))
+    .execute(conn)?;
+    let journalled_rentals = jobs::table
+        .filter(jobs::signed_group.is_not_null())
+        .filter(jobs::rental_id.is_not_null())
+        .select(jobs::rental_id.assume_not_null());
+    let rentals =
+        diesel::update(rentals::table.filter(rentals::app_id.is_null()).filter(
+            rentals::chain_rental_id.is_not_null().or(rentals::id.eq_any(journalled_rentals)),
+        ))
+        .set(rentals::app_id.eq(first_app))
+        .execute(conn)?;
+    let journalled_clusters = jobs::table
+        .filter(jobs::signed_group.is_not_null())
+        .filter(jobs::kind.eq(JobKind::CreateCluster))
+        .filter(jobs::cluster_id.is_not_null())
+        .select(jobs::cluster_id.assume_not_null());
+    let clusters = diesel::update(clusters::table.filter(clusters::app_id.is_null()).filter(
+        clusters::chain_cluster_id.is_not_null().or(clusters::id.eq_any(journalled_clusters)),
+    ))
+    .set(clusters::app_id.eq(first_app))
+    .execute(conn)?;
+    Ok(gpus + rentals + clusters)
 }

@@ -20,6 +20,8 @@ diesel::table! {
         register_txid -> Nullable<Text>,
         cluster_id -> Nullable<BigInt>,
         listing_cluster_id -> Nullable<BigInt>,
+        app_id -> Nullable<BigInt>,
+        retirement_effective -> Nullable<BigInt>,
     }
 }
 
@@ -38,6 +40,7 @@ diesel::table! {
         failure_reason -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        app_id -> Nullable<BigInt>,
     }
 }
 
@@ -64,6 +67,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         chain_rental_id -> Nullable<BigInt>,
+        app_id -> Nullable<BigInt>,
     }
 }
 
@@ -116,6 +120,7 @@ diesel::joinable!(jobs -> gpus (gpu_id));
 diesel::allow_tables_to_appear_in_same_query!(gpus, rentals, jobs, api_keys, idempotency_keys);
 diesel::allow_tables_to_appear_in_same_query!(chain_listings, chain_rentals);
 diesel::allow_tables_to_appear_in_same_query!(gpus, clusters);
+diesel::allow_tables_to_appear_in_same_query!(clusters, jobs);
 
 diesel::table! {
     chain_cursors (app_id) {
@@ -147,6 +152,7 @@ diesel::table! {
         active_rental_id -> BigInt,
         delisted -> Bool,
         updated_round -> BigInt,
+        retirement_effective -> Nullable<BigInt>,
     }
 }
 

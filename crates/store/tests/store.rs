@@ -107,7 +107,7 @@ fn down_migrations_undo_up_migrations() {
     store.revert_all().unwrap();
     assert_eq!(objects(&store), Vec::<String>::new());
     // And up again from scratch.
-    assert_eq!(store.migrate().unwrap().len(), 6);
+    assert_eq!(store.migrate().unwrap().len(), 7);
     assert_eq!(objects(&store), tables);
 }
 

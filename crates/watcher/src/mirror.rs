@@ -117,6 +117,9 @@ pub fn apply(
         Event::RevenueClaimed { cluster_id, holder, amount, .. } => {
             mirror::add_claimed(conn, app, *cluster_id, &holder.to_string(), *amount)?;
         }
+        Event::RetirementAnnounced { listing_id, effective, .. } => {
+            mirror::announce_retirement(conn, app, round, *listing_id, *effective)?;
+        }
         // Platform settings, fees and forfeits live in the event log only.
         Event::Initialized { .. }
         | Event::FeeChanged { .. }

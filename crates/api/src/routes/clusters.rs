@@ -208,6 +208,8 @@ fn cluster_id(text: &str) -> Result<ClusterId, ApiError> {
 /// An active cluster as the chain has it.
 struct Active {
     row: ClusterRow,
+    /// The app the cluster lives on.
+    app_id: u64,
     chain_id: u64,
     chain: ClusterState,
     /// The contract account, whose record holds the unsold shares.
@@ -218,21 +220,23 @@ impl Active {
     async fn load(state: &AppState, id: ClusterId) -> Result<Self, ApiError> {
         let row =
             state.store.read(move |c| Ok::<_, ApiError>(clusters::find_cluster(c, id)?)).await?;
-        let chain_id = match (row.status, row.chain_cluster_id) {
-            (ClusterStatus::Active, Some(chain_id)) => chain_id.get(),
-            (status, _) => {
+        let (app_id, chain_id) = match (row.status, row.app_id, row.chain_cluster_id) {
+            (ClusterStatus::Active, Some(app_id), Some(chain_id)) => (app_id.get(), chain_id.get()),
+            (ClusterStatus::Active, ..) => {
+                return Err(ApiError::Internal(anyhow::anyhow!(
+                    "active cluster {id} names no app or chain id"
+                )));
+            }
+            (status, ..) => {
                 return Err(ApiError::Conflict(format!("cluster {id} is {status}, not active")));
             }
         };
-        let port = &state.chain;
-        let chain = port
-            .cluster_state(chain_id)
-            .await?
-            .ok_or_else(|| ApiError::Unavailable(format!("cluster {id} is not on this chain")))?;
-        let app = port
-            .app_address()
-            .ok_or_else(|| ApiError::Unavailable("no contract is configured".into()))?;
-        Ok(Self { row, chain_id, chain, app })
+        let chain =
+            state.chain.cluster_state(app_id, chain_id).await?.ok_or_else(|| {
+                ApiError::Unavailable(format!("cluster {id} is not on this chain"))
+            })?;
+        let app = bitfox_domain::protocol::app_address(app_id);
+        Ok(Self { row, app_id, chain_id, chain, app })
     }
 
     async fn holder(
@@ -240,7 +244,7 @@ impl Active {
         state: &AppState,
         who: &Address,
     ) -> Result<Option<HolderState>, ApiError> {
-        Ok(state.chain.holder_state(self.chain_id, who).await?)
+        Ok(state.chain.holder_state(self.app_id, self.chain_id, who).await?)
     }
 
     fn claimable(&self, h: &HolderState) -> Result<u64, ApiError> {
@@ -255,8 +259,8 @@ impl Active {
 
     /// Mirror holders: `(address, shares, claimed)`, the unsold-shares record included.
     async fn mirrored(&self, state: &AppState) -> Result<Vec<Holding>, ApiError> {
-        let chain_id = self.chain_id;
-        state.store.read(move |c| Ok::<_, ApiError>(mirror::holders(c, chain_id)?)).await
+        let (app_id, chain_id) = (self.app_id, self.chain_id);
+        state.store.read(move |c| Ok::<_, ApiError>(mirror::holders(c, app_id, chain_id)?)).await
     }
 }
 
@@ -637,13 +641,13 @@ pub async fn portfolio(
         claimed_revenue: checked_sum(holdings.iter().map(|h| h.claimed))?,
         claimable_revenue: 0,
     };
-    let mut wanted: Vec<(ChainId, bool)> =
-        holdings.iter().map(|h| (ChainId(h.cluster_id), false)).collect();
-    wanted.extend(operated.iter().filter_map(|r| r.chain_cluster_id.map(|c| (c, true))));
-    for (chain_id, unsold) in wanted {
+    let mut wanted: Vec<(ChainId, ChainId, bool)> =
+        holdings.iter().map(|h| (ChainId(h.app_id), ChainId(h.cluster_id), false)).collect();
+    wanted.extend(operated.iter().filter_map(|r| Some((r.app_id?, r.chain_cluster_id?, true))));
+    for (app, chain_id, unsold) in wanted {
         let local = state
             .store
-            .read(move |c| Ok::<_, ApiError>(cluster::by_chain_id(c, chain_id)?))
+            .read(move |c| Ok::<_, ApiError>(cluster::by_chain_id(c, app, chain_id)?))
             .await?;
         let Some(local) = local else { continue };
         let cluster = Active::load(&state, local).await?;

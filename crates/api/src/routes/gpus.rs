@@ -17,7 +17,7 @@ use crate::cache::Page;
 use crate::error::{ApiError, Problem};
 use crate::extract::{OptionalJson, ValidJson, parse_id, parse_query};
 use crate::idempotency::{self, Claim, Saved};
-use crate::types::{CreateGpu, Gpu, GpuListParams, RentGpu, Rental, StopGpu, UpdateGpu};
+use crate::types::{CreateGpu, Gpu, GpuListParams, RentGpu, Rental, RetireGpu, StopGpu, UpdateGpu};
 use bitfox_market::{listings, rentals};
 
 /// List a GPU.
@@ -241,6 +241,11 @@ pub async fn update_gpu(
 }
 
 /// Delist a GPU (owner only; not while rented). Delisting twice is harmless.
+///
+/// A GPU in a cluster whose shares investors hold cannot be delisted at once: its
+/// revenue belongs to the holders. Announce its retirement (`POST
+/// /gpus/{id}/retirement`) and delist once the notice has passed — unless the operator
+/// holds every share, in which case nobody else is owed anything.
 #[utoipa::path(
     tag = "gpus",
     params(("id" = i64, Path, description = "GPU id")),
@@ -249,7 +254,7 @@ pub async fn update_gpu(
         (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Rented", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Rented, or a cluster GPU whose retirement notice has not passed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/gpus/{id}")]
@@ -259,11 +264,107 @@ pub async fn delete_gpu(
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
+    let current = state.store.read(move |c| Ok::<_, ApiError>(listings::find_gpu(c, id)?)).await?;
+    caller.ensure_is(&current.owner_address, &format!("GPU {id}"))?;
+    ensure_releasable(&state, &current).await?;
     let row = state
         .store
         .write(move |c| Ok::<_, ApiError>(listings::delist(c, &caller, id, now_seconds())?))
         .await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
+}
+
+/// Whether GPU `row`'s listing may leave its cluster now (the rule contract v2 enforces
+/// on chain, checked here first so that a refused delisting is a 409, not a failed job):
+/// a GPU outside any cluster may; a cluster GPU may when the operator holds every share,
+/// or once its announced retirement has taken effect by the chain's clock.
+async fn ensure_releasable(
+    state: &AppState,
+    row: &bitfox_store::models::GpuRow,
+) -> Result<(), ApiError> {
+    let (Some(app), Some(_), Some(cluster)) =
+        (row.app_id, row.listing_id, row.listing_cluster_id.filter(|c| c.get() != 0))
+    else {
+        return Ok(());
+    };
+    let (app, cluster) = (app.get(), cluster.get());
+    let chain = &state.chain;
+    let Some(record) = chain.cluster_state(app, cluster).await? else {
+        return Err(ApiError::Unavailable(format!(
+            "cluster {cluster} of app {app} is not on chain"
+        )));
+    };
+    let operator: bitfox_domain::Address = row
+        .owner_address
+        .parse()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored owner address: {e}")))?;
+    let unsold =
+        chain.holder_state(app, cluster, &bitfox_domain::protocol::app_address(app)).await?;
+    let own = chain.holder_state(app, cluster, &operator).await?;
+    let held = unsold.map_or(0, |h| h.shares).checked_add(own.map_or(0, |h| h.shares));
+    if held == Some(record.total_shares) {
+        return Ok(());
+    }
+    let id = row.id;
+    match row.retirement_effective {
+        None => Err(ApiError::Conflict(format!(
+            "GPU {id} earns for investors in its cluster: announce its retirement (POST \
+             /gpus/{id}/retirement) and delist it once the notice has passed"
+        ))),
+        Some(effective) => {
+            let now = chain.now().await?;
+            if i64::try_from(now).is_ok_and(|now| now >= effective) {
+                Ok(())
+            } else {
+                Err(ApiError::Conflict(format!(
+                    "GPU {id}'s retirement takes effect at {}; it earns for its cluster's \
+                     investors until then",
+                    crate::types::rfc3339(effective)
+                )))
+            }
+        }
+    }
+}
+
+/// Announce a cluster GPU's retirement (owner only).
+///
+/// Records a job that announces on chain (contract v2) that the GPU's listing will leave
+/// its cluster: it may be delisted once the notice period (30 days of chain time) has
+/// passed, and until then it stays listed and earns for the cluster's holders, who see
+/// the notice coming (`retirement_effective_at`, and the contract's
+/// `RetirementAnnounced` event).
+#[utoipa::path(
+    tag = "gpus",
+    params(
+        ("id" = i64, Path, description = "GPU id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+    ),
+    request_body(content = Option<RetireGpu>, description = "Optional, empty object"),
+    responses(
+        (status = 202, description = "Accepted; the notice is being sent", body = Gpu),
+        (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a cluster, delisted, or announced already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/gpus/{id}/retirement")]
+pub async fn announce_retirement(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+    body: OptionalJson<RetireGpu>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
+    let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
+    idempotency::write_once(&state, claim, move |c, now| {
+        let (row, job) = listings::announce_retirement(c, &caller, id, now)?;
+        let mut gpu = Gpu::from(row);
+        gpu.links.job = Some(format!("/jobs/{}", job.id));
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&gpu)?, None))
+    })
+    .await
 }
 
 /// Heartbeat from the GPU's provider (owner only): a GPU that sends heartbeats goes

@@ -52,8 +52,8 @@ async fn fingerprint(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn every_mutating_route_refuses_every_wrong_key_and_changes_nothing() {
-    let app_account = Address::from_public_key([9; 32]);
-    let chain = Arc::new(ScriptedChain { app: Some(app_account), ..ScriptedChain::default() });
+    let app_account = test_app_account();
+    let chain = Arc::new(ScriptedChain::default());
     let app =
         spawn_with(Options { mode: Mode::Production, chain: chain.clone(), ..Options::default() })
             .await;
@@ -113,6 +113,7 @@ async fn every_mutating_route_refuses_every_wrong_key_and_changes_nothing() {
         ("patch", "/gpus/{id}", "/gpus/3".into(), Some(json!({"price_per_minute": 9})), &owner),
         ("delete", "/gpus/{id}", "/gpus/3".into(), None, &owner),
         ("post", "/gpus/{id}/heartbeat", "/gpus/3".to_owned() + "/heartbeat", None, &owner),
+        ("post", "/gpus/{id}/retirement", "/gpus/3/retirement".into(), Some(json!({})), &owner),
         ("post", "/gpus/{id}/rent", "/gpus/3/rent".into(), Some(rent), &renter),
         ("post", "/gpus/{id}/stop", "/gpus/1/stop".into(), Some(json!({})), &renter),
         ("post", "/clusters", "/clusters".into(), Some(cluster), &owner),

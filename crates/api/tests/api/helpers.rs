@@ -4,8 +4,9 @@ use std::sync::{Arc, Mutex};
 use bitfox_api::{Application, HttpSettings};
 use bitfox_domain::chain::{
     ChainError, ChainPort, ClusterCall, ClusterReceipt, ClusterState, DelistOrder, HolderState,
-    Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, SettleOrder,
-    SettleReceipt, SignedGroup, TxReceipt, Unconfigured, UnsignedGroup, UpdatePriceOrder,
+    Journal, PortFuture, RegisterOrder, RegisterReceipt, RentOrder, RentReceipt, RetireOrder,
+    RetireReceipt, SettleOrder, SettleReceipt, SignedGroup, TxReceipt, Unconfigured, UnsignedGroup,
+    UpdatePriceOrder,
 };
 use bitfox_jobs::{JobRunner, JobSettings, Keeper, Outcome};
 use bitfox_market::Mode;
@@ -43,8 +44,8 @@ pub struct ScriptedChain {
     /// Answers to cluster calls, and the calls made.
     pub clusters: Mutex<VecDeque<Result<ClusterReceipt, ChainError>>>,
     pub cluster_calls: Mutex<Vec<ClusterCall>>,
-    /// The contract's account, when the test gives the chain a contract.
-    pub app: Option<bitfox_domain::Address>,
+    /// Answers to retirement notices.
+    pub retirements: Mutex<VecDeque<Result<RetireReceipt, ChainError>>>,
     /// On-chain cluster records by cluster id, and holder records by (cluster, holder).
     pub cluster_states: Mutex<HashMap<u64, ClusterState>>,
     pub holder_states: Mutex<HashMap<(u64, bitfox_domain::Address), HolderState>>,
@@ -111,8 +112,18 @@ impl ChainPort for ScriptedChain {
         scripted(Some(next.unwrap_or_else(|| Ok(TxReceipt { txid: "DELISTTXID".into() }))))
     }
 
+    fn announce_retirement<'a>(
+        &'a self,
+        order: &'a RetireOrder,
+        _journal: &'a dyn Journal,
+    ) -> PortFuture<'a, RetireReceipt> {
+        self.listing_calls.lock().unwrap().push((order.listing_id, Some(0)));
+        scripted(self.retirements.lock().unwrap().pop_front())
+    }
+
     fn cluster<'a>(
         &'a self,
+        _app_id: u64,
         call: &'a ClusterCall,
         _journal: &'a dyn Journal,
     ) -> PortFuture<'a, ClusterReceipt> {
@@ -120,17 +131,18 @@ impl ChainPort for ScriptedChain {
         scripted(self.clusters.lock().unwrap().pop_front())
     }
 
-    fn app_address(&self) -> Option<bitfox_domain::Address> {
-        self.app
+    fn newest_app(&self) -> Option<u64> {
+        Some(TEST_APP)
     }
 
-    fn cluster_state(&self, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
+    fn cluster_state(&self, _app_id: u64, cluster_id: u64) -> PortFuture<'_, Option<ClusterState>> {
         let state = self.cluster_states.lock().unwrap().get(&cluster_id).cloned();
         Box::pin(async move { Ok(state) })
     }
 
     fn holder_state<'a>(
         &'a self,
+        _app_id: u64,
         cluster_id: u64,
         holder: &'a bitfox_domain::Address,
     ) -> PortFuture<'a, Option<HolderState>> {
@@ -377,13 +389,22 @@ pub fn wallet_must_sign(txid: &str, signer: &str) -> ChainError {
     ChainError::NeedsSignature(bitfox_domain::chain::UnsignedGroup { transactions: vec![txn] })
 }
 
+/// The app id a scripted chain's contract has.
+pub const TEST_APP: u64 = 1001;
+
+/// The account of [`TEST_APP`], whose holder record is a cluster's unsold shares.
+pub fn test_app_account() -> bitfox_domain::Address {
+    bitfox_domain::protocol::app_address(TEST_APP)
+}
+
 /// Cluster 1, the provider's (100 shares at 5 µAlgo), goes on chain as on-chain cluster 1
-/// with share asset 900: recorded active, and its record scripted on `chain`. Holder
-/// records are the test's to script.
+/// of [`TEST_APP`] with share asset 900: recorded active, and its record scripted on
+/// `chain`. Holder records are the test's to script.
 pub async fn cluster_on_chain(app: &TestApp, chain: &ScriptedChain) {
     use bitfox_domain::{ChainId, ClusterId};
     app.store
         .write(|c| {
+            bitfox_store::repo::cluster::set_app(c, ClusterId(1), ChainId(TEST_APP))?;
             bitfox_store::repo::cluster::activate(c, ClusterId(1), ChainId(1), ChainId(900), "T", 1)
                 .map_err(bitfox_store::StoreError::from)
         })

@@ -110,8 +110,8 @@ async fn cluster_routes_replay_a_retry_and_queue_once() {
     use bitfox_domain::chain::HolderState;
     use std::sync::Arc;
 
-    let app_account = Address::from_public_key([9; 32]);
-    let chain = Arc::new(ScriptedChain { app: Some(app_account), ..ScriptedChain::default() });
+    let app_account = test_app_account();
+    let chain = Arc::new(ScriptedChain::default());
     let app = spawn_with(Options { chain: chain.clone(), ..Options::default() }).await;
     let gpu = app.list_gpu(PROVIDER, "A10", 5).await;
 

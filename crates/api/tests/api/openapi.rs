@@ -43,6 +43,7 @@ async fn every_route_is_documented() {
         ("/gpus/{id}/rent", "post"),
         ("/gpus/{id}/stop", "post"),
         ("/gpus/{id}/heartbeat", "post"),
+        ("/gpus/{id}/retirement", "post"),
         ("/rentals", "get"),
         ("/rentals/{id}", "get"),
         ("/jobs/{id}", "get"),
@@ -64,7 +65,7 @@ async fn every_route_is_documented() {
             "{method} {path} undocumented"
         );
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 23);
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 24);
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let rent = &doc["paths"]["/gpus/{id}/rent"]["post"]["responses"];
     assert!(rent["202"].is_object() && rent["409"].is_object(), "{rent}");

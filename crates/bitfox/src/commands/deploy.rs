@@ -59,6 +59,7 @@ pub async fn deploy(settings: &Settings, target: DeployTarget) -> anyhow::Result
         network: target.network.to_string(),
         approval: bitfox_deployer::APPROVAL_TEAL.to_owned(),
         clear: bitfox_deployer::CLEAR_TEAL.to_owned(),
+        contract_version: bitfox_deployer::CONTRACT_VERSION,
         treasury,
         fee_bps: target.fee_bps,
         manifest: settings.manifest_path(target.network),
@@ -69,16 +70,25 @@ pub async fn deploy(settings: &Settings, target: DeployTarget) -> anyhow::Result
     let outcome = bitfox_deployer::deploy(&algod, &admin, &plan).await?;
     match &outcome {
         Outcome::Deployed(m) => {
+            let new = m.newest();
             println!(
-                "deployed app {} ({}) on {} in round {}",
-                m.app_id, m.app_address, m.network, m.created_round
+                "deployed contract v{} as app {} ({}) on {} in round {}",
+                new.contract_version, new.app_id, new.app_address, m.network, new.created_round
             );
+            for old in &m.versions[..m.versions.len() - 1] {
+                println!(
+                    "contract v{} app {} keeps settling what lives on it; new listings and \
+                     clusters go to app {}",
+                    old.contract_version, old.app_id, new.app_id
+                );
+            }
             println!("manifest: {}", plan.manifest.display());
         }
         Outcome::AlreadyDeployed(m) => {
+            let new = m.newest();
             println!(
-                "already deployed: app {} ({}) on {}; nothing sent",
-                m.app_id, m.app_address, m.network
+                "already deployed: contract v{} app {} ({}) on {}; nothing sent",
+                new.contract_version, new.app_id, new.app_address, m.network
             );
         }
         Outcome::WouldDeploy(lines) => {

@@ -24,26 +24,41 @@ pub async fn watch(
     let manifest = bitfox_deployer::read_manifest(&manifest_path)?.with_context(|| {
         format!("no deployment manifest at {}: deploy first", manifest_path.display())
     })?;
-    let watcher = watcher_for(&settings, store, manifest.app_id, None)?;
-    if let Some(round) = from_round {
-        watcher.rewind_to(round).await?;
-        eprintln!("resyncing from round {round}");
+    // Every contract version, each with its own cursor.
+    let mut watchers = Vec::new();
+    for version in &manifest.versions {
+        let watcher = watcher_for(&settings, store.clone(), version.app_id, None)?;
+        if let Some(round) = from_round {
+            watcher.rewind_to(round).await?;
+            eprintln!("app {}: resyncing from round {round}", version.app_id);
+        }
+        let app = version.app_id;
+        let progress = watcher
+            .sync(|p| {
+                eprintln!(
+                    "app {app}: mirrored up to round {} of {} ({} events)",
+                    p.round, p.chain_round, p.applied
+                )
+            })
+            .await?;
+        eprintln!(
+            "app {app}: caught up: round {} ({} events applied, {} already mirrored)",
+            progress.round, progress.applied, progress.skipped
+        );
+        watchers.push(watcher);
     }
-    let progress = watcher
-        .sync(|p| {
-            eprintln!(
-                "mirrored up to round {} of {} ({} events)",
-                p.round, p.chain_round, p.applied
-            )
-        })
-        .await?;
-    eprintln!(
-        "caught up: round {} ({} events applied, {} already mirrored)",
-        progress.round, progress.applied, progress.skipped
-    );
     if once {
         return Ok(());
     }
     let interval = Duration::from_millis(settings.chain.watch_interval_ms.max(10));
-    Ok(watcher.run(interval, shutdown).await?)
+    let mut running = tokio::task::JoinSet::new();
+    for watcher in watchers {
+        let stop = shutdown.clone();
+        running.spawn(async move { watcher.run(interval, stop).await });
+    }
+    // A watcher returns only on shutdown (or with an error, which stops them all).
+    while let Some(done) = running.join_next().await {
+        done??;
+    }
+    Ok(())
 }
