@@ -30,6 +30,10 @@ LISTING_MBR = 28_500
 RENTAL_MBR = 38_100
 CLUSTER_DEPOSIT = 173_000
 HOLDER_MBR = 34_900
+RETIRE_MBR = 9_300
+RETIRE_NOTICE = 30 * 24 * 3600
+RETIRE_WINDOW = 7 * 24 * 3600    # a notice is honoured for delist from effective to effective + this
+MAX_AMOUNT = 2**53 - 1
 APP_MIN_BALANCE = 100_000
 ASSET_MIN_BALANCE = 100_000
 SCALE = 10**12
@@ -52,6 +56,10 @@ def listing_key(listing_id: int) -> bytes:
 
 def rental_key(listing_id: int) -> bytes:
     return b"r" + u64(listing_id)
+
+
+def retire_key(listing_id: int) -> bytes:
+    return b"x" + u64(listing_id)
 
 
 def cluster_key(cluster_id: int) -> bytes:
@@ -177,14 +185,18 @@ class BitFox:
         return Call(result, value, abi.decode_events(decoded, EVENTS), logs)
 
     # ----- lifecycle ---------------------------------------------------------
-    def deploy(self, fee_bps: int = 250) -> Call:
+    def deploy(self, fee_bps: int = 250, treasury: str | None = None, mutate: Any = None) -> Call:
+        """Create the app (`treasury` defaults to the treasury account; `mutate(txn)`
+        may tamper with the unsigned creation call)."""
         create = abi.method_call(
             self.admin.address, 0, "create(address,uint64)void",
-            [self.treasury.address, fee_bps],
+            [treasury or self.treasury.address, fee_bps],
             approval_program=self.approval.bytecode, clear_program=self.clear.bytecode,
             global_schema=transaction.StateSchema(GLOBAL_INTS, GLOBAL_BYTES),
             local_schema=transaction.StateSchema(0, 0), extra_pages=EXTRA_PAGES,
         )
+        if mutate is not None:
+            mutate([create])
         result = self.submit([create], [self.admin])
         self.app_id = result.txns[0].created_app
         assert self.app_id
@@ -217,8 +229,34 @@ class BitFox:
                          boxes=[listing_key(listing_id)], **kw)
 
     def delist(self, provider: Account, listing_id: int, **kw: Any) -> Call:
-        return self.call(provider, "delist", [listing_id], boxes=[listing_key(listing_id)],
+        """A listing in a cluster also names the cluster, the unsold-shares record, the
+        provider's own holder record and the retirement box (v2)."""
+        boxes = kw.pop("boxes", None)
+        if boxes is None:
+            boxes = self.delist_boxes(provider.address, listing_id)
+        return self.call(provider, "delist", [listing_id], boxes=boxes,
                          fee=kw.pop("fee", 2 * MIN_FEE), **kw)
+
+    def delist_boxes(self, provider: str, listing_id: int) -> list[bytes]:
+        listing = self.listing(listing_id)
+        boxes = [listing_key(listing_id)]
+        if listing and listing["cluster_id"]:
+            cid = listing["cluster_id"]
+            boxes += [cluster_key(cid), holder_key(cid, self.app_address),
+                      holder_key(cid, provider), retire_key(listing_id)]
+        return boxes
+
+    def announce_retirement(self, provider: Account, listing_id: int, **kw: Any) -> Call:
+        return self.call(
+            provider, "announce_retirement", [listing_id], pay=kw.pop("pay", RETIRE_MBR),
+            boxes=kw.pop("boxes", [listing_key(listing_id), retire_key(listing_id)]), **kw,
+        )
+
+    def retirement(self, listing_id: int) -> int | None:
+        """The effective time of an announced retirement (pending, in force or lapsed),
+        None if not announced."""
+        raw = self.ledger.box(self.app_id, retire_key(listing_id))
+        return None if raw is None else int.from_bytes(raw, "big")
 
     def listing(self, listing_id: int) -> dict[str, Any] | None:
         raw = self.ledger.box(self.app_id, listing_key(listing_id))

@@ -8,10 +8,13 @@ from typing import Any, Callable
 import pytest
 from algosdk import transaction
 
+from algosdk.logic import get_application_address
+
 from bitfox_app import (
-    LISTING_MBR, MIN_FEE, RENTAL_MBR, SIGNATURES, BitFox, listing_key, rental_key,
+    LISTING_MBR, MAX_AMOUNT, MIN_FEE, RENTAL_MBR, SIGNATURES, BitFox, listing_key, rental_key,
 )
 from bitfox_ref import Rejected, abi
+from bitfox_ref.abi import TXN_TYPES
 from bitfox_ref.jig import sign_group, suggested_params
 
 ASSERT = "assert failed"
@@ -183,10 +186,12 @@ def test_rent_when_paused(market: dict[str, Any]) -> None:
 
 def test_overflow_price_times_minutes(market: dict[str, Any]) -> None:
     app, p, r = market["app"], market["provider"], market["renter"]
-    app.register(p, 2**63)
-    rejected(app, lambda: app.rent(r, 2, 2, pay=0), "* overflowed")
-    app.register(p, 2**64 - 1)
-    rejected(app, lambda: app.rent(r, 3, 1, pay=0), "+ overflowed")  # deposit + box MBR
+    app.register(p, MAX_AMOUNT)
+    # (2^53 - 1) * 2049 > 2^64 - 1
+    rejected(app, lambda: app.rent(r, 2, 2049, pay=0), "* overflowed")
+    # 2^64 - 1 = (3·5·17·257·641) · (65537·6700417): the deposit fits, plus the box MBR not
+    app.register(p, 3 * 5 * 17 * 257 * 641)
+    rejected(app, lambda: app.rent(r, 3, 65537 * 6700417, pay=0), "+ overflowed")
     rejected(app, lambda: app.rent(r, 1, 2**64 - 1, pay=0), "* overflowed")
 
 
@@ -366,3 +371,172 @@ def test_malformed_arc4_arguments(market: dict[str, Any]) -> None:
     raw_call(p, "create_cluster", [(10).to_bytes(8, "big"), (1).to_bytes(8, "big"), good_url],
              pay=173_000, fee=2 * MIN_FEE, boxes=cluster_boxes)
     assert app.cluster(1)["total"] == 10
+
+
+# ----- v2: exact ARC-4 arguments, amount bounds, addresses ------------------------------
+def arg_types(method: str) -> list[str]:
+    return [t for t in abi._types(SIGNATURES[method]) if t not in TXN_TYPES]
+
+
+def malformed(method: str) -> list[tuple[str, Callable[[list[bytes]], list[bytes]]]]:
+    """Every way to mis-size the ARC-4 arguments of `method`, most keeping btoi's value:
+    a uint64 of 7 bytes (leading zero dropped), 9 (a zero prepended) or 0 bytes; an
+    address of 31 or 33; a bool or account index of 0 or 2; a string whose length prefix
+    is off by one; one argument missing or one extra."""
+    out: list[tuple[str, Callable[[list[bytes]], list[bytes]]]] = []
+
+    def at(i: int, change: Callable[[bytes], bytes]) -> Callable[[list[bytes]], list[bytes]]:
+        return lambda args: args[:i] + [change(args[i])] + args[i + 1:]
+
+    for i, kind in enumerate(arg_types(method)):  # i: index after the selector
+        if kind in ("uint64", "address"):
+            out += [(f"{kind} {i + 1} short", at(i, lambda a: a[1:])),
+                    (f"{kind} {i + 1} long", at(i, lambda a: b"\0" + a))]
+            if kind == "uint64":
+                out.append((f"uint64 {i + 1} empty", at(i, lambda a: b"")))
+        elif kind in ("bool", "account"):
+            out += [(f"{kind} {i + 1} empty", at(i, lambda a: b"")),
+                    (f"{kind} {i + 1} long", at(i, lambda a: b"\0" + a))]
+        elif kind == "string":
+            out += [(f"string {i + 1} prefix +1", at(i, lambda a: (int.from_bytes(a[:2], "big") + 1).to_bytes(2, "big") + a[2:])),
+                    (f"string {i + 1} prefix -1", at(i, lambda a: (int.from_bytes(a[:2], "big") - 1).to_bytes(2, "big") + a[2:]))]
+        else:
+            raise AssertionError(kind)
+    if len(out):
+        out.append(("last argument missing", lambda args: args[:-1]))
+    out.append(("one argument extra", lambda args: args + [bytes(8)]))
+    return out
+
+
+def check_arguments(app: BitFox, method: str, call: Callable[..., Any]) -> Any:
+    """Each malformed variant of the call is rejected and changes nothing; the
+    well-formed call then succeeds (so the rejections are the arguments' fault)."""
+    for label, change in malformed(method):
+        def tamper(txns: list, change: Any = change) -> None:
+            txns[-1].app_args = [txns[-1].app_args[0], *change(list(txns[-1].app_args[1:]))]
+        try:
+            rejected(app, lambda: call(mutate=tamper), ASSERT)
+        except AssertionError as error:
+            raise AssertionError(f"{method}: {label}: {error}") from None
+    return call()
+
+
+def test_every_method_takes_exactly_sized_arguments() -> None:
+    """v1's btoi accepted 0..8 bytes for a uint64 and ignored extra arguments."""
+    fresh = BitFox()
+
+    def deploy(mutate: Any = None) -> Any:
+        return fresh.deploy(mutate=(lambda t: mutate(t)) if mutate else None)
+
+    check_arguments(fresh, "create", deploy)
+    app = fresh
+    p = app.account("provider", 10_000_000)
+    r = app.account("renter", 10_000_000)
+    inv = app.account("investor", 5_000_000)
+    friend = app.account("friend", 5_000_000)
+    app.register(p, 1000)
+    tested = {"create"}
+
+    def check(method: str, call: Callable[..., Any]) -> Any:
+        tested.add(method)
+        return check_arguments(app, method, call)
+
+    check("register_listing", lambda **kw: app.register(p, 1000, **kw))
+    check("update_price", lambda **kw: app.update_price(p, 1, 900, **kw))
+    check("rent", lambda **kw: app.rent(r, 1, 10, **kw))
+    check("extend", lambda **kw: app.extend(r, 1, 1, 2, **kw))
+    check("stop", lambda **kw: app.stop(r, 1, **kw))
+    check("quote", lambda **kw: app.call(r, "quote", [1, 60, 60, 0], **kw))
+    check("set_fee", lambda **kw: app.call(app.admin, "set_fee", [300], **kw))
+    check("set_treasury", lambda **kw: app.call(app.admin, "set_treasury", [app.treasury.address], **kw))
+    check("set_paused", lambda **kw: app.call(app.admin, "set_paused", [False], **kw))
+    check("set_admin", lambda **kw: app.call(app.admin, "set_admin", [app.admin.address], **kw))
+    check("withdraw_fees", lambda **kw: app.withdraw_fees(r, **kw))
+    cid, asset = check("create_cluster", lambda **kw: app.create_cluster(p, 10, 5, url="abc", **kw)).value
+    for who in (inv, friend):
+        app.opt_in(who, asset)
+    check("join_cluster", lambda **kw: app.join(inv, cid, **kw))
+    app.join(friend, cid)
+    check("buy_shares", lambda **kw: app.buy(inv, cid, 3, **kw))
+    check("transfer_shares", lambda **kw: app.transfer(inv, cid, friend.address, 1, **kw))
+    app.register(p, 700, cluster_id=cid)
+    listing = app.state()["n_listing"]
+    app.rent(r, listing, 1)
+    app.stop(r, listing, timestamp=app.ledger.now + 60)
+    check("claim", lambda **kw: app.claim(inv, cid, **kw))
+    check("claim_unsold", lambda **kw: app.claim_unsold(p, cid, **kw))
+    check("announce_retirement", lambda **kw: app.announce_retirement(p, listing, **kw))
+    check("delist", lambda **kw: app.delist(p, 1, **kw))
+    assert tested == set(SIGNATURES)
+
+
+def test_events_carry_checked_values(bitfox: BitFox) -> None:
+    """v1 logged set_fee's raw argument: a 7-byte fee made a FeeChanged event that
+    does not decode. Now the argument is exactly 8 bytes and the event is built
+    from the stored value."""
+    app = bitfox
+
+    def short_fee(txns: list) -> None:
+        txns[-1].app_args[1] = (250).to_bytes(7, "big")
+
+    rejected(app, lambda: app.call(app.admin, "set_fee", [250], mutate=short_fee), ASSERT)
+    call = app.call(app.admin, "set_fee", [1999])
+    assert call.logs == [abi.selector("FeeChanged(uint64)") + (1999).to_bytes(8, "big")]
+    assert app.state()["fee_bps"] == 1999
+
+
+@pytest.mark.parametrize("method", ["register", "update_price"])
+def test_price_per_minute_bounds(market: dict[str, Any], method: str) -> None:
+    app, p = market["app"], market["provider"]
+    act = (lambda price: app.register(p, price)) if method == "register" else (
+        lambda price: app.update_price(p, 1, price))
+    for price in (0, MAX_AMOUNT + 1, 2**63, 2**64 - 1):
+        rejected(app, lambda: act(price), ASSERT)
+    act(MAX_AMOUNT)
+    listing = app.state()["n_listing"] if method == "register" else 1
+    assert app.listing(listing)["price"] == MAX_AMOUNT
+    act(1)
+
+
+def test_create_cluster_amount_bounds(bitfox: BitFox) -> None:
+    app = bitfox
+    op = app.account("operator", 5_000_000)
+    for shares in (0, MAX_AMOUNT + 1, 2**63, 2**64 - 1):
+        rejected(app, lambda: app.create_cluster(op, shares, 1), ASSERT)
+    for price in (MAX_AMOUNT + 1, 2**63, 2**64 - 1):
+        rejected(app, lambda: app.create_cluster(op, 10, price), ASSERT)
+    cid, asset = app.create_cluster(op, MAX_AMOUNT, MAX_AMOUNT).value
+    assert (app.cluster(cid)["total"], app.cluster(cid)["price_per_share"]) == (MAX_AMOUNT, MAX_AMOUNT)
+    assert app.ledger.balance(app.app_address, asset) == MAX_AMOUNT
+    # price 0: the operator gives shares away (a payment of 0 per buy)
+    cid, asset = app.create_cluster(op, 1, 0).value
+    taker = app.account("taker", 1_000_000)
+    app.opt_in(taker, asset)
+    app.join(taker, cid)
+    assert app.buy(taker, cid, 1).event("SharesBought")["paid"] == 0
+    assert app.holder(cid, taker.address)["shares"] == 1
+
+
+def test_treasury_and_admin_are_never_zero_or_the_app(bitfox: BitFox) -> None:
+    app = bitfox
+    zero = transaction.encoding.encode_address(bytes(32))
+    for method in ("set_treasury", "set_admin"):
+        for address in (zero, app.app_address):
+            rejected(app, lambda: app.call(app.admin, method, [address]), ASSERT)
+    app.call(app.admin, "set_treasury", [app.admin.address])
+    app.call(app.admin, "set_admin", [app.treasury.address])
+
+
+def test_create_refuses_zero_or_own_treasury() -> None:
+    # app ids are deterministic on a fresh reference ledger: learn the next one
+    probe = BitFox()
+    probe.deploy()
+    own = get_application_address(probe.app_id)
+    zero = transaction.encoding.encode_address(bytes(32))
+    fresh = BitFox()
+    for treasury in (zero, own):
+        with pytest.raises(Rejected, match=ASSERT):
+            fresh.deploy(treasury=treasury)
+    assert fresh.ledger.apps == {}
+    fresh.deploy()
+    assert fresh.app_address == own  # the refused treasury was the app's own address

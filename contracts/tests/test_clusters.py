@@ -82,6 +82,37 @@ def test_create_cluster_failures(bitfox: BitFox) -> None:
     bitfox.create_cluster(operator, 10, 1, url="x" * 96)
 
 
+def url_bytes(url: bytes) -> Any:
+    """mutate: the create_cluster call carries `url` as raw bytes (any byte values)."""
+    def tamper(txns: list) -> None:
+        txns[-1].app_args[3] = len(url).to_bytes(2, "big") + url
+    return tamper
+
+
+def test_create_cluster_url_must_be_printable_ascii(bitfox: BitFox) -> None:
+    """v2: every URL byte is 0x20..0x7e, so ClusterCreated's string is valid UTF-8 and
+    has no control characters. The check works on two 48-byte halves: a bad byte is
+    caught at either end of either half."""
+    app = bitfox
+    operator = app.account("operator", 10_000_000)
+    bad = [b"\xff\xfe", "é".encode(), "https://bitfox.example/\u2603".encode(), b"\x80", b"\xff",
+           b"\x00", b"\x1f", b"\x7f", b"a\nb", b"\t", b"x\x00"]
+    for position in (0, 47, 48, 95):
+        for byte in (b"\x1f", b"\x7f", b"\x80"):
+            url = bytearray(b"~" * 96)
+            url[position:position + 1] = byte
+            bad.append(bytes(url))
+    bad += [b"a" * 48 + b"\x19", b" " * 47 + b"\xc3"]
+    for url in bad:
+        rejected(app, lambda: app.create_cluster(operator, 10, 1, mutate=url_bytes(url)), ASSERT)
+    good = [b"", b" ", b"~", b" ~" * 48, b"~" * 96, b"\x20" * 48 + b"\x7e" * 48, b"a" * 47, b"b" * 49,
+            bytes(range(0x20, 0x7f))[:96]]
+    for url in good:
+        call = app.create_cluster(operator, 10, 1, mutate=url_bytes(url))
+        assert call.event("ClusterCreated")["url"] == url.decode("ascii")
+        assert app.ledger.asset_params(call.value[1])["url"] == url
+
+
 def test_join_event_and_record(bitfox: BitFox) -> None:
     operator = bitfox.account("operator", 5_000_000)
     holder = bitfox.account("holder", 1_000_000)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bitfox_app import APPROVAL_PATH, MIN_FEE, BitFox, holder_key
+from bitfox_app import APPROVAL_PATH, MIN_FEE, RETIRE_WINDOW, BitFox, holder_key
 from bitfox_ref import abi
 
 EXIT = "ok:\nint 1\nreturn\n"
@@ -87,6 +87,27 @@ def measured() -> dict[str, int]:
     run("claim", "claim", investor, cluster_id)
     run("claim_unsold", "claim_unsold", provider, cluster_id)
     assert app.holder(cluster_id, investor.address)["owed"] == 0
+    # v2: a cluster GPU leaves while its notice is in force (its last second measured),
+    # or at once while the operator holds every share (measured without a notice, with a
+    # pending one and with a lapsed one: box deleted, shares counted)
+    effective = run("announce_retirement", "announce_retirement", provider, listing_id).value
+    run("delist (notice in force)", "delist", provider, listing_id,
+        timestamp=effective + RETIRE_WINDOW - 1)
+    second, _ = app.create_cluster(provider, 10, 1).value
+    for notice in (None, "pending", "lapsed"):
+        app.register(provider, 6000, cluster_id=second)
+        listing_id = app.state()["n_listing"]
+        if notice:
+            effective = app.announce_retirement(provider, listing_id).value
+        if notice == "lapsed":
+            app.ledger.now = effective + RETIRE_WINDOW
+        run("delist (all shares held)", "delist", provider, listing_id)
+    # a lapsed notice replaced by a new one (payment of 0)
+    app.register(provider, 6000, cluster_id=second)
+    listing_id = app.state()["n_listing"]
+    effective = app.announce_retirement(provider, listing_id).value
+    run("announce_retirement (replace)", "announce_retirement", provider, listing_id, pay=0,
+        timestamp=effective + RETIRE_WINDOW)
     assert app.ledger.box(app.app_id, holder_key(cluster_id, app.app_address)) is not None
     return dict(COSTS)
 

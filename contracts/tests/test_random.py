@@ -2,7 +2,12 @@
 
 Operations: register, update price, delist, rent, extend, stop (renter,
 provider, admin), expire (a stranger settles after max_end), buy, transfer,
-claim, claim unsold, withdraw fees, set fee; with random time steps.
+claim, claim unsold, withdraw fees, set fee, announce a cluster GPU's retirement
+(or replace a lapsed notice, for a payment of 0; refused while one is pending or in
+force) and retire it (delist while the notice is in force: from 30 days after it was
+announced, for 7 days; the clock jumps into the window or past it, where the lapsed
+notice is refused and announced again); with random time steps. A cluster GPU is
+delisted at once only while its operator holds every share (v2).
 
 Invariants:
 * conservation: the sum of every balance plus the fees paid never changes;
@@ -17,19 +22,23 @@ Invariants:
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from bitfox_app import (
-    APP_MIN_BALANCE, CLUSTER_DEPOSIT, HOLDER_MBR, LISTING_MBR, RENTAL_MBR, SCALE, BitFox,
+    APP_MIN_BALANCE, CLUSTER_DEPOSIT, HOLDER_MBR, LISTING_MBR, RENTAL_MBR, RETIRE_MBR,
+    RETIRE_NOTICE, RETIRE_WINDOW, SCALE, BitFox,
 )
+from bitfox_ref import Rejected
 from bitfox_ref.accounts import Account
 from test_billing_table import settle
 
 SEED = 20261125
 OPERATIONS = 220
+DAY = 24 * 3600
 
 
 @dataclass
@@ -88,9 +97,13 @@ class Run:
         listings = self.listings()
         rentals = [app.rental(i) for i in listings if app.rental(i)]
         holders = sum(1 for k in ledger.box_keys(app.app_id) if k[:1] == b"h")
+        notices = [k for k in ledger.box_keys(app.app_id) if k[:1] == b"x"]
+        # a retirement box only exists beside its (cluster) listing
+        assert all(app.listing(int.from_bytes(k[1:], "big"))["cluster_id"] for k in notices)
         base = (
             APP_MIN_BALANCE + LISTING_MBR * len(listings) + RENTAL_MBR * len(rentals)
             + (CLUSTER_DEPOSIT - HOLDER_MBR) * len(self.pools) + HOLDER_MBR * holders
+            + RETIRE_MBR * len(notices)
         )
         owed = sum(r["deposit"] for r in rentals) + app.state()["fees_owed"]
         owed += sum(p.credited - sum(p.paid.values()) for p in self.pools)
@@ -126,11 +139,91 @@ class Run:
         self.app.update_price(provider, listing_id, self.rng.randint(1, 5000))
         return True
 
+    def operator_holds_all(self, cluster_id: int) -> bool:
+        pool = self.pools[cluster_id - 1]
+        return pool.shares[self.app.app_address] + pool.shares.get(pool.operator.address, 0) == pool.total
+
     def op_delist(self) -> bool:
-        listing_id = self.pick_listing(lambda l: l["rental_id"] == 0)
+        """Free listings outside a cluster, or in a cluster none of whose shares were sold."""
+        listing_id = self.pick_listing(lambda l: l["rental_id"] == 0 and (
+            l["cluster_id"] == 0 or self.operator_holds_all(l["cluster_id"])))
         if not listing_id:
             return False
-        self.app.delist(self.account_of(self.app.listing(listing_id)["provider"]), listing_id)
+        listing = self.app.listing(listing_id)
+        notice = self.app.retirement(listing_id)
+        call = self.app.delist(self.account_of(listing["provider"]), listing_id)
+        refund = LISTING_MBR + (RETIRE_MBR if notice is not None else 0)
+        assert call.event("ListingDelisted")["refund"] == refund
+        return True
+
+    def refused(self, action: Any) -> None:
+        """`action` is rejected and changes nothing (boxes, global state, money)."""
+        ledger = self.app.ledger
+        before = (copy.deepcopy(ledger.boxes), copy.deepcopy(ledger.global_states), self.total_money(),
+                  ledger.balance(self.app.app_address))
+        try:
+            action()
+        except Rejected:
+            pass
+        else:
+            raise AssertionError("accepted")
+        after = (ledger.boxes, ledger.global_states, self.total_money(), ledger.balance(self.app.app_address))
+        assert after == before
+
+    def op_announce(self) -> bool:
+        """A first notice pays the box (9300); a lapsed one is replaced for a payment of 0;
+        a pending notice or one in force cannot be replaced (with either payment)."""
+        listing_id = self.pick_listing(lambda l: l["cluster_id"] != 0)
+        if not listing_id:
+            return False
+        self.announce(listing_id, self.tick())
+        return True
+
+    def announce(self, listing_id: int, now: int) -> None:
+        provider = self.account_of(self.app.listing(listing_id)["provider"])
+        notice = self.app.retirement(listing_id)
+        if notice is not None and now < notice + RETIRE_WINDOW:
+            for pay in (0, RETIRE_MBR):
+                self.refused(lambda pay=pay: self.app.announce_retirement(provider, listing_id, pay=pay, timestamp=now))
+            self.count("announce_refused")
+            return
+        pay = RETIRE_MBR if notice is None else 0
+        call = self.app.announce_retirement(provider, listing_id, pay=pay, timestamp=now)
+        assert call.value == now + RETIRE_NOTICE == self.app.retirement(listing_id)
+        if notice is not None:
+            self.count("reannounce")
+
+    def op_retire(self) -> bool:
+        """Delist an announced cluster GPU. Unless its operator holds every share: refused
+        (and nothing changes) while the notice is pending; then the clock jumps to its
+        effective time plus 0, 1, 7 days - 1, 7 days, 7 days + 1 or 400 days. In the
+        window the delist is accepted; past it the lapsed notice is refused, announced
+        again for a payment of 0, and the delist waits for the new window."""
+        announced = [i for i in self.listings() if self.app.retirement(i) is not None
+                     and self.app.listing(i)["rental_id"] == 0]
+        if not announced:
+            return False
+        listing_id = self.rng.choice(announced)
+        listing, effective = self.app.listing(listing_id), self.app.retirement(listing_id)
+        provider = self.account_of(listing["provider"])
+        ledger = self.app.ledger
+        if not self.operator_holds_all(listing["cluster_id"]):
+            if ledger.now < effective:
+                self.refused(lambda: self.app.delist(provider, listing_id))
+                ledger.now = effective + self.rng.choice(
+                    [0, 1, RETIRE_WINDOW - 1, RETIRE_WINDOW, RETIRE_WINDOW + 1, 400 * DAY])
+            if ledger.now >= effective + RETIRE_WINDOW:
+                self.refused(lambda: self.app.delist(provider, listing_id))
+                self.count("retire_lapsed")
+                self.refused(lambda: self.app.announce_retirement(provider, listing_id, pay=RETIRE_MBR))
+                call = self.app.announce_retirement(provider, listing_id, pay=0, timestamp=ledger.now)
+                effective = call.value
+                assert effective == ledger.now + RETIRE_NOTICE == self.app.retirement(listing_id)
+                self.count("reannounce")
+                ledger.now = effective + self.rng.choice([0, RETIRE_WINDOW - 1, self.rng.randrange(RETIRE_WINDOW)])
+        call = self.app.delist(provider, listing_id, timestamp=ledger.now)
+        assert call.event("ListingDelisted")["refund"] == LISTING_MBR + RETIRE_MBR
+        assert self.app.retirement(listing_id) is None
         return True
 
     def op_rent(self) -> bool:
@@ -250,6 +343,7 @@ class Run:
             ("buy", 6, self.op_buy), ("transfer", 5, self.op_transfer), ("claim", 5, self.op_claim),
             ("claim_unsold", 2, lambda: self.op_claim(unsold=True)),
             ("withdraw_fees", 1, self.op_withdraw), ("set_fee", 1, self.op_set_fee),
+            ("announce", 1, self.op_announce), ("retire", 1, self.op_retire),
         ]
         while True:
             name, _, action = self.rng.choices(ops, weights=[w for _, w, _ in ops])[0]
@@ -284,9 +378,22 @@ def test_random_sequence_keeps_every_invariant() -> None:
     run.claim_everything()
     run.op_withdraw()
     run.check_invariants()
+    # every cluster GPU announces (again): a first notice pays its box, a notice still
+    # pending or in force is refused, a lapsed one is replaced for 0; then, a year
+    # later, every notice has lapsed and is replaced
+    cluster_gpus = [i for i in run.listings() if run.app.listing(i)["cluster_id"]]
+    for listing_id in cluster_gpus:
+        run.announce(listing_id, run.app.ledger.now)
+    run.check_invariants()
+    run.app.ledger.now += 365 * DAY
+    for listing_id in cluster_gpus:
+        run.announce(listing_id, run.app.ledger.now)
+    assert all(run.app.retirement(i) == run.app.ledger.now + RETIRE_NOTICE for i in cluster_gpus)
+    run.check_invariants()
 
     assert sum(run.counts.values()) >= 200
-    assert {"rent", "extend", "stop", "expire", "register", "delist", "buy", "transfer", "claim"} <= set(run.counts)
+    assert {"rent", "extend", "stop", "expire", "register", "delist", "buy", "transfer", "claim",
+            "announce", "announce_refused", "reannounce", "retire", "retire_lapsed"} <= set(run.counts), run.counts
 
     for pool in run.pools:
         assert sum(pool.paid.values()) <= pool.credited

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 
 from bitfox_app import (
-    APPROVAL_PATH, CLEAR_PATH, EXTRA_PAGES, GLOBAL_BYTES, GLOBAL_INTS, BitFox, load_spec,
+    APPROVAL_PATH, CLEAR_PATH, CONTRACTS, EXTRA_PAGES, GLOBAL_BYTES, GLOBAL_INTS, BitFox, load_spec,
     method_signature,
 )
 from bitfox_ref import abi, compile_teal
@@ -59,8 +61,44 @@ def test_spec_state_matches_the_deployed_app(bitfox: BitFox) -> None:
         value = state[name]
         assert isinstance(value, bytes) == (key["valueType"] == "address")
     prefixes = {n: base64.b64decode(m["prefix"]) for n, m in spec["state"]["maps"]["box"].items()}
-    assert prefixes == {"listings": b"l", "rentals": b"r", "clusters": b"c", "holders": b"h"}
+    assert prefixes == {"listings": b"l", "rentals": b"r", "clusters": b"c", "holders": b"h",
+                        "retirements": b"x"}
     sizes = {"Listing": 56, "Rental": 80, "Cluster": 80, "Holder": 40, "HolderKey": 40}
     widths = {"address": 32, "uint64": 8, "uint128": 16}
     for struct, size in sizes.items():
         assert sum(widths[f["type"]] for f in spec["structs"][struct]) == size
+
+
+# ----- version 1 (contracts/v1) ------------------------------------------------------
+V1 = CONTRACTS / "v1"
+V1_SHA256 = {
+    "bitfox.teal": "fc941bf6c0476a873b6fb41794dbcc0e45149b5e9dcb0faa58ed8a5df438e5ad",
+    "bitfox.arc56.json": "bee3f926e0c67a57179bb77735048002c76965318b44bc9c2db4e076930ab9fa",
+}
+
+
+def signatures(spec: dict) -> tuple[set[str], set[str]]:
+    methods = {method_signature(m) for m in spec["methods"]}
+    events = {f"{e['name']}({','.join(a['type'] for a in e['args'])})" for e in spec["events"]}
+    return methods, events
+
+
+def test_v1_is_kept_byte_identical() -> None:
+    """v1 stays deployed: its program and spec must never change."""
+    for name, digest in V1_SHA256.items():
+        assert hashlib.sha256((V1 / name).read_bytes()).hexdigest() == digest, name
+    v1_spec = json.loads((V1 / "bitfox.arc56.json").read_text())
+    v1_teal = (V1 / "bitfox.teal").read_text()
+    assert base64.b64decode(v1_spec["source"]["approval"]).decode() == v1_teal
+    assert base64.b64decode(v1_spec["byteCode"]["approval"]) == compile_teal(v1_teal).bytecode
+
+
+def test_v2_keeps_every_v1_selector_and_event() -> None:
+    v1_methods, v1_events = signatures(json.loads((V1 / "bitfox.arc56.json").read_text()))
+    v2_methods, v2_events = signatures(load_spec())
+    assert v2_methods - v1_methods == {"announce_retirement(uint64,pay)uint64"}
+    assert v1_methods <= v2_methods
+    assert v2_events - v1_events == {"RetirementAnnounced(uint64,uint64,address,uint64)"}
+    assert v1_events <= v2_events
+    assert abi.selector("announce_retirement(uint64,pay)uint64").hex() == "6b43be3d"
+    assert abi.selector("RetirementAnnounced(uint64,uint64,address,uint64)").hex() == "e8b96baa"
