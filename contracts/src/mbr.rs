@@ -19,6 +19,9 @@ pub const HOLDER_MBR: u64 = 34_900;
 /// refunded at delist.
 pub const RETIREMENT_MBR: u64 = 9_300;
 
+/// The retirement notice's timing (v2): 30 days' notice, then 7 days in force.
+pub use bitfox_domain::retirement::{NOTICE_SECS as RETIRE_NOTICE, WINDOW_SECS as RETIRE_WINDOW};
+
 /// A box's minimum balance: 2,500 + 400 × (name length + value length) µAlgo.
 pub const fn box_mbr(name_len: u64, value_len: u64) -> u64 {
     2_500 + 400 * (name_len + value_len)

@@ -99,7 +99,11 @@ impl Stack {
             if done(&body) {
                 return body;
             }
-            assert!(Instant::now() < deadline, "{path} never got there: {body}");
+            if Instant::now() >= deadline {
+                let jobs: Vec<String> =
+                    (1..12).map(|j| http(self.api, "GET", &format!("/jobs/{j}"), "").1).collect();
+                panic!("{path} never got there: {body}\njobs: {}", jobs.join("\n"));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -940,4 +944,95 @@ fn a_new_contract_version_takes_new_listings_while_the_old_app_settles_its_renta
     stack.stop();
     let _ = devnet.kill();
     let _ = devnet.wait();
+}
+
+#[test]
+fn a_cluster_gpu_with_investors_leaves_only_after_its_notice_and_within_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = up(dir.path(), &[]);
+    let (operator, investor) = (DevAccount::new(1), DevAccount::new(3));
+    let addr = |a: &DevAccount| a.address().to_string();
+    let gpu = stack.list(&operator);
+    let (status, cluster) = stack.post(
+        "/clusters",
+        json!({"operator_address": addr(&operator), "name": "Rack R", "total_shares": 100,
+               "price_per_share": 1_000, "gpus": [gpu]}),
+    );
+    assert!(status.contains("202"), "{status} {cluster}");
+    stack.wait_for("/clusters/1", |c| c["status"] == "active");
+    stack.wait_for(&format!("/gpus/{gpu}"), |g| g["listing_id"] == 2);
+    stack.job("/clusters/1/shares", json!({"buyer_address": addr(&investor), "count": 10}));
+
+    // With an investor holding shares, the GPU cannot simply leave.
+    let delist = || http(stack.api, "DELETE", &format!("/gpus/{gpu}"), "");
+    let (status, problem) = delist();
+    assert!(status.contains("409") && problem.contains("announce its retirement"), "{problem}");
+    // The contract itself refuses it too (a stranger's client, not the API's check).
+    assert!(
+        delist_on_chain(stack.algod, &operator, 2, 1).is_err(),
+        "v2 refuses the delisting on chain"
+    );
+
+    // The notice: 30 days, then a 7-day window.
+    let before = stack.address_balance(&addr(&operator));
+    let (status, announced) = stack.post(&format!("/gpus/{gpu}/retirement"), json!({}));
+    assert!(status.contains("202"), "{status} {announced}");
+    let job = announced["links"]["job"].as_str().unwrap().to_owned();
+    stack.wait_for(&job, |j| j["state"] == "succeeded");
+    assert_eq!(stack.address_balance(&addr(&operator)), before - 9_300 - 2 * MIN_FEE);
+    let listed = stack.get(&format!("/gpus/{gpu}"));
+    let effective = timestamp(&listed["retirement_effective_at"]);
+    let (status, problem) = stack.post(&format!("/gpus/{gpu}/retirement"), json!({}));
+    assert!(
+        status.contains("409") && problem.to_string().contains("announced already"),
+        "{problem}"
+    );
+    let (status, problem) = delist();
+    assert!(status.contains("409") && problem.contains("takes effect at"), "{problem}");
+    // It keeps earning for the cluster meanwhile.
+    let revenue = stack.rental(gpu, &DevAccount::new(6), 60);
+    assert_eq!(stack.get("/clusters/1")["chain"]["total_revenue"], revenue);
+
+    let now = stack.algod("GET", "/v2/status", "")["last-round"].as_u64().unwrap();
+    let round = stack.algod("GET", &format!("/v2/blocks/{now}"), "");
+    let chain_now = round["block"]["ts"].as_u64().unwrap();
+    // Into the window (with a margin for the clock the last advance left behind).
+    stack.advance(effective - chain_now + 120);
+    let before = stack.address_balance(&addr(&operator));
+    let (status, body) = delist();
+    assert!(status.contains("200"), "{status} {body}");
+    stack.wait_for("/gpus?status=delisted", |page| {
+        page.as_array()
+            .is_some_and(|items| items.iter().any(|g| g["id"] == gpu && g["listing_id"].is_null()))
+    });
+    assert_eq!(
+        stack.address_balance(&addr(&operator)),
+        before + LISTING_MBR + 9_300 - 2 * MIN_FEE,
+        "the listing's and the notice's minimum balances come back"
+    );
+    stack.stop();
+}
+
+/// The provider's own `delist` of listing `listing` in cluster `cluster`, sent straight to
+/// the node.
+fn delist_on_chain(
+    algod: u16,
+    provider: &DevAccount,
+    listing: u64,
+    cluster: u64,
+) -> Result<(), String> {
+    use bitfox_chain::client::Contract;
+    use bitfox_chain::signer::Keyring;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("http://127.0.0.1:{algod}");
+        let contract = Contract::new(algonaut::Algod::new(&url, &"a".repeat(64)).unwrap(), APP_ID);
+        let mut keys = Keyring::new();
+        let me = keys
+            .insert(algonaut::transaction::account::Account::from_seed(provider.key.to_bytes()));
+        let params = contract.params().await.unwrap();
+        let group = contract.delist(&params, &me, listing, cluster).unwrap();
+        let signed = keys.sign_group(group).unwrap();
+        contract.send(&signed.bytes, &signed.txid).await.map(|_| ()).map_err(|e| e.to_string())
+    })
 }

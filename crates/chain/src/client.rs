@@ -285,19 +285,23 @@ impl Contract {
         Ok(vec![self.call(params, provider, 2 * MIN_FEE, args, refs, vec![])?])
     }
 
-    /// `[pay 9 300 → app, announce_retirement(listing)]` (contract v2): the cluster GPU
-    /// may be delisted once the notice period has passed.
+    /// `[pay → app, announce_retirement(listing)]` (contract v2): the cluster GPU may be
+    /// delisted once the notice has passed, for the notice's window. A first notice pays
+    /// the notice box's 9 300; one replacing a lapsed notice (`replacing`) pays 0, the
+    /// box being held already.
     pub fn announce_retirement(
         &self,
         params: &SuggestedParams,
         provider: &Address,
         listing_id: u64,
+        replacing: bool,
     ) -> Result<Vec<Transaction>, SendError> {
         let args = vec![method_arg(method::ANNOUNCE_RETIREMENT), u64_arg(listing_id)];
         let refs =
             vec![box_ref(boxes::listing(listing_id)), box_ref(boxes::retirement(listing_id))];
+        let deposit = if replacing { 0 } else { RETIREMENT_MBR };
         Ok(vec![
-            self.payment(params, provider, RETIREMENT_MBR)?,
+            self.payment(params, provider, deposit)?,
             self.call(params, provider, MIN_FEE, args, refs, vec![])?,
         ])
     }

@@ -271,7 +271,10 @@ impl ChainPort for AlgorandChain {
         Box::pin(async move {
             let (confirmed, events) = self
                 .execute(order.app_id, journal, async |c: &Contract, params: &SuggestedParams| {
-                    Ok(c.announce_retirement(params, &order.provider, order.listing_id)?)
+                    // A lapsed notice's box is still held: replacing it pays nothing.
+                    let replacing =
+                        c.box_value(&boxes::retirement(order.listing_id)).await?.is_some();
+                    Ok(c.announce_retirement(params, &order.provider, order.listing_id, replacing)?)
                 })
                 .await?;
             let effective = events

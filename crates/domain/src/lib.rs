@@ -23,6 +23,7 @@ mod columns;
 pub mod ids;
 pub mod lifecycle;
 pub mod protocol;
+pub mod retirement;
 
 pub use address::{Address, AddressError};
 pub use amount::{AmountError, MicroAlgos, Shares};

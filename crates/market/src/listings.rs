@@ -152,8 +152,10 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: GpuId, now: i64)
 
 /// Announces the retirement of cluster GPU `id` (its provider only): a job calls the
 /// contract's `announce_retirement`, after which the listing may be delisted once the
-/// notice period (30 days of chain time, contract v2) has passed. Until then it stays
-/// listed and its revenue keeps going to the cluster's holders.
+/// notice period (30 days of chain time, contract v2) has passed, for 7 days. Until then
+/// it stays listed and its revenue keeps going to the cluster's holders. Whether an
+/// earlier notice is still pending or in force is the chain clock's to say: the caller
+/// checks it (the contract refuses a second notice meanwhile).
 pub fn announce_retirement(
     conn: &mut SqliteConnection,
     caller: &Caller,
@@ -169,9 +171,6 @@ pub fn announce_retirement(
         return Err(MarketError::Conflict(format!(
             "GPU {id} is in no cluster: delist it directly, no notice is needed"
         )));
-    }
-    if row.retirement_effective.is_some() {
-        return Err(MarketError::Conflict(format!("GPU {id}'s retirement is announced already")));
     }
     if let Some(pending) =
         job::unfinished_for_gpu(conn, id, JobKind::AnnounceRetirement)?.into_iter().next()

@@ -34,10 +34,31 @@ CREATE INDEX jobs_gpu ON jobs (gpu_id);
 CREATE INDEX jobs_cluster ON jobs (cluster_id);
 
 ALTER TABLE chain_listings DROP COLUMN retirement_effective;
-ALTER TABLE clusters DROP COLUMN app_id;
+CREATE TABLE clusters_old (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    operator_address TEXT NOT NULL CHECK (length(operator_address) = 58),
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    total_shares BIGINT NOT NULL CHECK (total_shares > 0),
+    price_per_share BIGINT NOT NULL CHECK (price_per_share >= 0),
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'failed')),
+    chain_cluster_id BIGINT UNIQUE,
+    asset_id BIGINT,
+    create_txid TEXT,
+    failure_reason TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+INSERT INTO clusters_old (id, operator_address, name, description, total_shares, price_per_share, status, chain_cluster_id, asset_id, create_txid, failure_reason, created_at, updated_at)
+    SELECT id, operator_address, name, description, total_shares, price_per_share, status, chain_cluster_id, asset_id, create_txid, failure_reason, created_at, updated_at FROM clusters;
+DROP TABLE clusters;
+ALTER TABLE clusters_old RENAME TO clusters;
+CREATE INDEX clusters_operator ON clusters (operator_address);
 ALTER TABLE rentals DROP COLUMN app_id;
 ALTER TABLE gpus DROP COLUMN retirement_effective;
+DROP INDEX gpus_listing;
 ALTER TABLE gpus DROP COLUMN app_id;
+CREATE UNIQUE INDEX gpus_listing ON gpus (listing_id) WHERE listing_id IS NOT NULL;
 
 COMMIT;
 PRAGMA foreign_keys = ON;

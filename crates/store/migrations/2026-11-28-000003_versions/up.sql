@@ -11,7 +11,33 @@ BEGIN;
 ALTER TABLE gpus ADD COLUMN app_id BIGINT;
 ALTER TABLE gpus ADD COLUMN retirement_effective BIGINT;
 ALTER TABLE rentals ADD COLUMN app_id BIGINT;
-ALTER TABLE clusters ADD COLUMN app_id BIGINT;
+-- On-chain ids are per app: unique with the app, not alone (clusters is rebuilt to drop
+-- its column-level UNIQUE).
+DROP INDEX gpus_listing;
+CREATE UNIQUE INDEX gpus_listing ON gpus (app_id, listing_id) WHERE listing_id IS NOT NULL;
+CREATE TABLE clusters_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    operator_address TEXT NOT NULL CHECK (length(operator_address) = 58),
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    total_shares BIGINT NOT NULL CHECK (total_shares > 0),
+    price_per_share BIGINT NOT NULL CHECK (price_per_share >= 0),
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'failed')),
+    chain_cluster_id BIGINT,
+    asset_id BIGINT,
+    create_txid TEXT,
+    failure_reason TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    app_id BIGINT
+);
+INSERT INTO clusters_new (id, operator_address, name, description, total_shares, price_per_share, status, chain_cluster_id, asset_id, create_txid, failure_reason, created_at, updated_at)
+    SELECT id, operator_address, name, description, total_shares, price_per_share, status, chain_cluster_id, asset_id, create_txid, failure_reason, created_at, updated_at FROM clusters;
+DROP TABLE clusters;
+ALTER TABLE clusters_new RENAME TO clusters;
+CREATE INDEX clusters_operator ON clusters (operator_address);
+CREATE UNIQUE INDEX clusters_chain ON clusters (app_id, chain_cluster_id)
+    WHERE chain_cluster_id IS NOT NULL;
 ALTER TABLE chain_listings ADD COLUMN retirement_effective BIGINT;
 
 CREATE TABLE jobs_new (
