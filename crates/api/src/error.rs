@@ -63,6 +63,14 @@ pub enum ApiError {
     /// No such resource.
     #[error("{0}")]
     NotFound(String),
+    /// The path exists, but not with this method; `allow` lists those it has.
+    #[error("{method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed {
+        /// The method asked for.
+        method: String,
+        /// The methods the path answers, as the `Allow` header lists them.
+        allow: String,
+    },
     /// The resource is in a state that forbids the request.
     #[error("{0}")]
     Conflict(String),
@@ -110,6 +118,7 @@ impl ApiError {
             Self::Validation(_) => ("/problems/validation", "Invalid request"),
             Self::BadRequest(_) => ("/problems/bad-request", "Malformed request"),
             Self::NotFound(_) => ("/problems/not-found", "Not found"),
+            Self::MethodNotAllowed { .. } => ("/problems/method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("/problems/conflict", "Conflict with current state"),
             Self::Unauthorized(_) => ("/problems/unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
@@ -144,10 +153,15 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            // The key is taken by another request: a conflict with what the server holds,
+            // as with a resource's state; the same request with a fresh key is accepted.
+            // (draft-ietf-httpapi-idempotency-key-header suggests 422, which would say
+            // the request itself is invalid.)
+            Self::Conflict(_) | Self::IdempotencyKeyReused(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -165,6 +179,11 @@ impl ResponseError for ApiError {
         response.content_type(PROBLEM_JSON);
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Self::MethodNotAllowed { allow, .. } = self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            response.insert_header((header::ALLOW, value));
         }
         response.json(self.problem())
     }

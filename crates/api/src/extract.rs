@@ -3,6 +3,10 @@
 //! * [`ValidJson`]: a JSON body, size-limited, parsed with the path of any failing field
 //!   (`price_per_minute: must be greater than zero`), unknown fields refused by the body
 //!   types themselves (`deny_unknown_fields`).
+//!   A number with a zero fraction or an exponent (`3824.0`, `1e3`) is an integer, as JSON
+//!   Schema says (its `integer` type is any number with a zero fractional part), so a
+//!   client that writes integers as floats (JavaScript, Python's `float`) is understood.
+//! * [`OptionalJson`]: the same, for a body that may be left out (or sent as `null`).
 //! * [`parse_id`]: a positive integer id from the path.
 //! * [`parse_query`]: query parameters into a struct, unknown parameters refused.
 
@@ -35,7 +39,8 @@ pub struct ValidJson<T> {
     pub raw: Bytes,
 }
 
-/// A possibly empty JSON body: `None` when the request has no body at all.
+/// A possibly empty JSON body: `None` when the request has no body at all, or its body is
+/// the JSON `null`.
 #[derive(Debug)]
 pub struct OptionalJson<T> {
     /// The parsed body, if one was sent.
@@ -74,8 +79,19 @@ async fn body_bytes(req: HttpRequest, mut payload: Payload) -> Result<Bytes, Api
     Ok(bytes)
 }
 
-/// Parses `bytes` as JSON into `T`, naming the failing field.
+/// Parses `bytes` as JSON into `T`, naming the failing field. Integers written as floats
+/// (`3824.0`, `1e3`) are read as integers; see [`integral_numbers`].
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match parse_exact(bytes) {
+        Err(ApiError::Validation(errors)) => match integral_numbers(bytes) {
+            Some(rewritten) => parse_exact(&rewritten),
+            None => Err(ApiError::Validation(errors)),
+        },
+        other => other,
+    }
+}
+
+fn parse_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -84,6 +100,103 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| json_error(".", &e))?;
     Ok(value)
+}
+
+/// `json` with every number that is an integer written with a fraction or an exponent
+/// (`3824.0`, `-2.50e1`, `1e+16`) rewritten as a plain integer (`3824`, `-25`,
+/// `10000000000000000`), digit by digit, so no precision is lost; `None` if there is none.
+/// Strings are copied untouched. Numbers that are not integers (`1.5`), or whose integer
+/// would have more than 40 digits (far beyond any field's range), stay as they are and
+/// are refused by the field as before.
+pub fn integral_numbers(json: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < json.len() && json[i] != b'"' {
+                    i += if json[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(json.len());
+                out.extend_from_slice(&json[start..i]);
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while i < json.len()
+                    && matches!(json[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    i += 1;
+                }
+                let token = &json[start..i];
+                match integer_text(token) {
+                    Some(integer) => {
+                        out.extend_from_slice(integer.as_bytes());
+                        changed = true;
+                    }
+                    None => out.extend_from_slice(token),
+                }
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// The plain integer a JSON number token with a fraction or exponent stands for, if it
+/// is one; `None` for plain integers, non-integers and malformed tokens.
+fn integer_text(token: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(token).ok()?;
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) {
+        return None;
+    }
+    if fraction.is_empty() && exponent == 0 && !text.contains(['.', 'e', 'E']) {
+        return None;
+    }
+    // value = digits * 10^shift
+    let digits = format!("{whole}{fraction}");
+    let shift = i64::from(exponent) - i64::try_from(fraction.len()).ok()?;
+    let digits = digits.trim_start_matches('0');
+    let integer = if shift >= 0 {
+        if digits.is_empty() {
+            String::new()
+        } else {
+            let zeros = usize::try_from(shift).ok().filter(|z| digits.len() + z <= 40)?;
+            format!("{digits}{}", "0".repeat(zeros))
+        }
+    } else {
+        let cut = usize::try_from(-shift).ok()?;
+        if cut >= digits.len() {
+            digits.bytes().all(|b| b == b'0').then(String::new)?
+        } else {
+            let (kept, dropped) = digits.split_at(digits.len() - cut);
+            if !dropped.bytes().all(|b| b == b'0') {
+                return None;
+            }
+            kept.to_owned()
+        }
+    };
+    Some(match (integer.is_empty(), negative) {
+        (true, _) => "0".to_owned(),
+        (false, true) => format!("-{integer}"),
+        (false, false) => integer,
+    })
 }
 
 fn json_error(path: &str, error: &serde_json::Error) -> ApiError {
@@ -128,6 +241,9 @@ async fn read_json<T: DeserializeOwned>(
         return Ok((None, raw));
     }
     check_content_type(&req)?;
+    if !required && raw.trim_ascii() == b"null" {
+        return Ok((None, raw));
+    }
     Ok((Some(parse_json(&raw)?), raw))
 }
 
@@ -223,7 +339,6 @@ mod tests {
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Body {
-        #[allow(dead_code)]
         price: bitfox_domain::PricePerMinute,
     }
 
@@ -245,6 +360,28 @@ mod tests {
         assert!(matches!(err, ApiError::BadRequest(_)), "{err}");
         let err = parse_json::<Body>(br#"{"price": 1} x"#).unwrap_err();
         assert!(matches!(err, ApiError::BadRequest(_)), "{err}");
+    }
+
+    #[test]
+    fn integers_written_as_floats_are_integers() {
+        let rewrite =
+            |s: &str| integral_numbers(s.as_bytes()).map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(rewrite(r#"{"price": 3824.0}"#).as_deref(), Some(r#"{"price": 3824}"#));
+        assert_eq!(
+            rewrite("[1e3, -2.50e1, 1E+16, 0.0, -0e5, 120e-1]").as_deref(),
+            Some("[1000, -25, 10000000000000000, 0, 0, 12]")
+        );
+        assert_eq!(
+            rewrite("[12345678901234567.0]").as_deref(),
+            Some("[12345678901234567]"),
+            "exact past 2^53"
+        );
+        assert_eq!(rewrite(r#"{"a": 1, "b": 1.5, "c": "3.0", "d\\\"": 2e-1}"#), None);
+        assert_eq!(rewrite("[1e41]"), None, "too long to be any field's value");
+        let body: Body = parse_json(br#"{"price": 3824.0}"#).unwrap();
+        assert_eq!(body.price.get(), 3824);
+        let err = parse_json::<Body>(br#"{"price": 1.5}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid type: floating point"), "{err}");
     }
 
     #[test]

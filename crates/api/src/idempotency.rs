@@ -4,7 +4,7 @@
 //! first request with a key runs and its response is saved in that transaction; a retry
 //! with the same key and the same request gets the saved response back (with
 //! `Idempotent-Replayed: true`) and changes nothing; the same key with a different
-//! request is refused (422). Keys are scoped per caller. Only successful responses are
+//! request is refused (409). Keys are scoped per caller. Only successful responses are
 //! saved, since a refused request changed nothing and may be retried as is.
 
 use actix_web::http::StatusCode;

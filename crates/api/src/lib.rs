@@ -16,6 +16,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod routes;
+pub mod spec;
 pub mod types;
 
 use std::net::{IpAddr, TcpListener};
@@ -100,8 +101,10 @@ pub struct AppState {
 #[openapi(
     info(
         title = "BitFox API",
-        description = "GPU-rental marketplace settled on Algorand. Amounts are integer microAlgos. \
-                       Errors are RFC 9457 problem+json documents.",
+        description = "GPU-rental marketplace settled on Algorand. Amounts are integer microAlgos \
+                       (a JSON number with a zero fraction, `1000.0`, is read as the integer). \
+                       Errors are RFC 9457 problem+json documents. A documented path asked with \
+                       a method it does not have answers 405 with an `Allow` header.",
         license(name = "MIT OR Apache-2.0")
     ),
     tags(
@@ -111,7 +114,24 @@ pub struct AppState {
         (name = "jobs", description = "Background chain work"),
         (name = "system", description = "Health and metrics"),
     ),
-    components(schemas(error::Problem, error::FieldError)),
+    components(schemas(
+        error::Problem,
+        error::FieldError,
+        spec::AlgorandAddress,
+        spec::DisplayName,
+        spec::RegionName,
+        spec::SignedTransaction,
+        spec::GpuCursor,
+        spec::RentalCursor,
+        spec::IdempotencyKey,
+        spec::GpuSort,
+        spec::GpuStatusFilter,
+        spec::GpuStatusName,
+        spec::RentalStatusName,
+        spec::JobStateName,
+        spec::JobKindName,
+        spec::ClusterStatusName,
+    )),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -165,13 +185,30 @@ fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(system::metrics);
 }
 
-/// The OpenAPI document served at `/openapi.json`.
+/// The OpenAPI document served at `/openapi.json`: derived from the handlers as they are
+/// registered, then finished by [`spec::finish`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(register).split_for_parts().1
+    let mut doc = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(register)
+        .split_for_parts()
+        .1;
+    spec::finish(&mut doc);
+    doc
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())))
+/// Answers what no route took: 405 with `Allow` for a documented path asked with another
+/// method, 404 otherwise.
+async fn unrouted(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allowed = req.app_data::<Data<spec::MethodTable>>().and_then(|t| t.allowed(req.path()));
+    match allowed {
+        Some(methods) => Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow: methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "),
+        }),
+        None => Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))),
+    }
 }
 
 async fn observe(
@@ -220,17 +257,20 @@ impl Application {
             chain: ChainHandle(chain),
         });
         let limit = http.body_limit_bytes;
+        let doc = openapi();
+        let methods = Data::new(spec::MethodTable::new(&doc));
         let mut server = HttpServer::new(move || {
-            let (app, api) = App::new()
+            let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
+                .app_data(methods.clone())
                 .app_data(PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
                 .configure(register)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-                .default_service(web::to(not_found))
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .default_service(web::to(unrouted))
                 .wrap(from_fn(observe))
         })
         .listen(listener)?

@@ -10,6 +10,11 @@ use bitfox_store::models::{GpuRow, JobRow, RentalRow};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::spec::{
+    AlgorandAddress, DisplayName, GpuCursor, GpuSort, GpuStatusFilter, GpuStatusName, JobKindName,
+    JobStateName, RegionName, RentalCursor, RentalStatusName, SignedTransaction,
+};
+
 /// Formats Unix seconds as RFC 3339 (UTC).
 pub fn rfc3339(seconds: i64) -> String {
     let secs = u64::try_from(seconds).unwrap_or(0);
@@ -25,46 +30,65 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// `Some(v)` for a value, `None` if absent (with `#[serde(default)]`); `null` is refused,
+/// for a field that may be left out but not cleared.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Body of `POST /gpus`. The first three fields are the original wire contract; the
 /// rest are optional.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGpu {
     /// The provider's Algorand address.
-    #[schema(value_type = String, example = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A")]
+    #[schema(value_type = AlgorandAddress)]
     pub owner_address: Address,
     /// GPU model name, 1–100 characters.
-    #[schema(example = "RTX 4090")]
+    #[schema(value_type = DisplayName)]
     pub gpu_model: String,
-    /// Price in microAlgos per minute (1 ..= 10^16).
-    #[schema(value_type = u64, example = 1000)]
+    /// Price in microAlgos per minute (1 ..= 10^16, the Algo supply).
+    #[schema(value_type = u64, minimum = 1u64, maximum = 10_000_000_000_000_000u64, example = 1000)]
     pub price_per_minute: PricePerMinute,
     /// Video memory per GPU, in GB (1 ..= 4096).
+    #[schema(minimum = 1u32, maximum = 4096u32)]
     pub vram_gb: Option<u32>,
     /// Number of GPUs in the machine (1 ..= 1024; default 1).
+    #[schema(minimum = 1u32, maximum = 1024u32)]
     pub gpu_count: Option<u32>,
     /// Region label, e.g. `eu-west` (1–64 characters).
+    #[schema(value_type = Option<RegionName>)]
     pub region: Option<String>,
 }
 
-/// Body of `PATCH /gpus/{id}`: the fields to change. `null` clears `vram_gb` or `region`.
+/// Body of `PATCH /gpus/{id}`: the fields to change, at least one. `null` clears
+/// `vram_gb` or `region`; the other fields cannot be cleared.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGpu {
     /// New model name.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = DisplayName, required = false)]
     pub gpu_model: Option<String>,
-    /// New price in microAlgos per minute.
-    #[schema(value_type = Option<u64>)]
+    /// New price in microAlgos per minute (1 ..= 10^16).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = u64, required = false, minimum = 1u64, maximum = 10_000_000_000_000_000u64)]
     pub price_per_minute: Option<PricePerMinute>,
-    /// New VRAM in GB, or `null` for unknown.
+    /// New VRAM in GB (1 ..= 4096), or `null` for unknown.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1u32, maximum = 4096u32)]
     pub vram_gb: Option<Option<u32>>,
-    /// New GPU count.
+    /// New GPU count (1 ..= 1024).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = u32, required = false, minimum = 1u32, maximum = 1024u32)]
     pub gpu_count: Option<u32>,
     /// New region, or `null` for none.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<RegionName>)]
     pub region: Option<Option<String>>,
 }
 
@@ -73,11 +97,13 @@ pub struct UpdateGpu {
 #[serde(deny_unknown_fields)]
 pub struct RentGpu {
     /// The renter's Algorand address (pays the deposit).
-    #[schema(value_type = String, example = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A")]
+    #[schema(value_type = AlgorandAddress)]
     pub renter_address: Address,
     /// Minutes the deposit pays for (1 ..= 525600, default 60). The deposit is
-    /// `price_per_minute * max_minutes`; unused time is refunded at stop.
-    #[schema(value_type = Option<u64>, example = 60)]
+    /// `price_per_minute * max_minutes`; unused time is refunded at stop. A deposit
+    /// beyond the Algo supply (10^16 microAlgos) is refused (409: the GPU's price allows
+    /// fewer minutes).
+    #[schema(value_type = Option<u64>, minimum = 1u64, maximum = 525_600u64, example = 60)]
     pub max_minutes: Option<MaxMinutes>,
 }
 
@@ -86,7 +112,7 @@ pub struct RentGpu {
 #[serde(deny_unknown_fields)]
 pub struct StopGpu {
     /// If given, the stop applies only if this address is the rental's renter.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<AlgorandAddress>)]
     pub renter_address: Option<Address>,
 }
 
@@ -167,12 +193,14 @@ pub struct Gpu {
     /// Listing id.
     pub id: i64,
     /// The provider's Algorand address.
+    #[schema(value_type = AlgorandAddress)]
     pub owner_address: String,
     /// GPU model name.
     pub gpu_model: String,
     /// microAlgos per minute.
     pub price_per_minute: u64,
     /// `available`, `renting`, `rented`, `delisted` or `offline`.
+    #[schema(value_type = GpuStatusName)]
     pub status: String,
     /// VRAM per GPU in GB, if known.
     pub vram_gb: Option<u32>,
@@ -256,11 +284,14 @@ pub struct Rental {
     /// The rented GPU.
     pub gpu_id: i64,
     /// Who rents.
+    #[schema(value_type = AlgorandAddress)]
     pub renter_address: String,
     /// Who provides.
+    #[schema(value_type = AlgorandAddress)]
     pub provider_address: String,
     /// `pending`, `active`, `settling`, `settled`, `failed`, `expired` or `cancelled`
     /// (stopped before its deposit was ever sent).
+    #[schema(value_type = RentalStatusName)]
     pub status: String,
     /// Price at rent time, microAlgos per minute.
     pub price_per_minute: u64,
@@ -351,8 +382,10 @@ pub struct Job {
     /// `register`, `update_price`, `delist`, `rent`, `settle`, or a cluster job
     /// (`create_cluster`, `join_cluster`, `opt_in`, `buy_shares`, `transfer_shares`,
     /// `claim`, `claim_unsold`).
+    #[schema(value_type = JobKindName)]
     pub kind: String,
     /// `queued`, `running`, `awaiting_signature`, `succeeded`, `failed` or `cancelled`.
+    #[schema(value_type = JobStateName)]
     pub state: String,
     /// Attempts made so far.
     pub attempts: u32,
@@ -424,6 +457,7 @@ pub struct UnsignedTransaction {
     /// Its transaction id.
     pub txid: String,
     /// The address that must sign it.
+    #[schema(value_type = AlgorandAddress)]
     pub signer: String,
     /// What it does.
     pub description: String,
@@ -441,6 +475,7 @@ impl From<bitfox_domain::chain::UnsignedTxn> for UnsignedTransaction {
 pub struct SignedGroupBody {
     /// The signed transactions, one per transaction of `unsigned_group` and in its
     /// order, each base64 of the signed msgpack envelope (what wallets return).
+    #[schema(value_type = Vec<SignedTransaction>)]
     pub signed_transactions: Vec<String>,
 }
 
@@ -449,24 +484,31 @@ pub struct SignedGroupBody {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct GpuListParams {
-    /// Case-insensitive substring of the model name.
+    /// Case-insensitive substring of the model name (empty: any).
     pub model: Option<String>,
     /// Minimum VRAM in GB.
+    #[param(value_type = Option<i64>, minimum = 0i64, maximum = 9_223_372_036_854_775_807i64)]
     pub min_vram: Option<String>,
     /// Maximum price in microAlgos per minute.
+    #[param(value_type = Option<i64>, minimum = 0i64, maximum = 9_223_372_036_854_775_807i64)]
     pub max_price: Option<String>,
-    /// Exact region (case-insensitive).
+    /// Exact region (case-insensitive; empty: any).
     pub region: Option<String>,
     /// Status to list (default `available`), or `all`.
+    #[param(value_type = Option<GpuStatusFilter>)]
     pub status: Option<String>,
     /// Only this provider's listings.
+    #[param(value_type = Option<AlgorandAddress>)]
     pub owner: Option<String>,
     /// `oldest` (default, listing order), `newest`, `price` (cheapest first) or `vram`
     /// (most first).
+    #[param(value_type = Option<GpuSort>)]
     pub sort: Option<String>,
     /// Continue from a previous page (`X-Next-Cursor` / `Link: rel="next"`).
+    #[param(value_type = Option<GpuCursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 ..= 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1i64, maximum = 200i64)]
     pub limit: Option<String>,
 }
 
@@ -476,14 +518,19 @@ pub struct GpuListParams {
 #[into_params(parameter_in = Query)]
 pub struct RentalListParams {
     /// Only this renter's rentals.
+    #[param(value_type = Option<AlgorandAddress>)]
     pub renter: Option<String>,
     /// Only rentals of this provider's GPUs.
+    #[param(value_type = Option<AlgorandAddress>)]
     pub provider: Option<String>,
     /// Only this status.
+    #[param(value_type = Option<RentalStatusName>)]
     pub status: Option<String>,
-    /// Continue from a previous page.
+    /// Continue from a previous page (`X-Next-Cursor` / `Link: rel="next"`).
+    #[param(value_type = Option<RentalCursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 ..= 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1i64, maximum = 200i64)]
     pub limit: Option<String>,
 }
 

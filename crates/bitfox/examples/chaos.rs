@@ -175,15 +175,14 @@ impl Client {
             if let Some(key) = key {
                 request = request.header("Idempotency-Key", key);
             }
-            match request.timeout(Duration::from_secs(30)).send().await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    match response.json::<Value>().await {
-                        Ok(value) if status != 503 => return Ok((status, value)),
-                        _ => {}
-                    }
+            // No answer (the server is down or restarting), or a 503: try again.
+            if let Ok(response) = request.timeout(Duration::from_secs(30)).send().await {
+                let status = response.status().as_u16();
+                if let Ok(value) = response.json::<Value>().await
+                    && status != 503
+                {
+                    return Ok((status, value));
                 }
-                Err(_) => {}
             }
             ensure!(Instant::now() < deadline, "{method} {path}: no answer for 15 minutes");
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -227,10 +226,10 @@ impl Client {
                 .header("X-Algo-API-Token", TOKEN)
                 .send()
                 .await;
-            if let Ok(response) = sent {
-                if response.status().is_success() {
-                    return Ok(response.json().await?);
-                }
+            if let Ok(response) = sent
+                && response.status().is_success()
+            {
+                return Ok(response.json().await?);
             }
             ensure!(Instant::now() < deadline, "algod {path} does not answer");
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -563,7 +562,9 @@ async fn verify(
     out.push(figure("rentals settled exactly once on chain", chain_ids.len(), ids == chain_ids));
 
     // No intent signed twice: one signed group per job, and no two jobs of one rental.
-    let signed: Vec<(i64, String, Option<i64>, Option<String>, String)> = jobs::table
+    // (id, kind, rental, signed txid, state)
+    type Job = (i64, String, Option<i64>, Option<String>, String);
+    let signed: Vec<Job> = jobs::table
         .select((jobs::id, jobs::kind, jobs::rental_id, jobs::signed_txid, jobs::state))
         .load(&mut conn)?;
     let mut per_intent: HashMap<(String, i64), usize> = HashMap::new();

@@ -60,8 +60,12 @@ pub fn rent(
         ));
     }
     caller.ensure_is(&renter, "renter_address")?;
+    // Refusals that come from the GPU, not from the request alone (the same request
+    // would be taken for another GPU): conflicts with its state, not invalid input.
     if renter == row.owner_address {
-        return Err(MarketError::field("renter_address", "a provider cannot rent its own GPU"));
+        return Err(MarketError::Conflict(format!(
+            "renter_address: a provider cannot rent its own GPU ({id})"
+        )));
     }
     let status = row.status;
     if status.transition(GpuStatus::Renting).is_err() {
@@ -75,13 +79,11 @@ pub fn rent(
         .ok()
         .filter(|d| d.within_supply())
         .ok_or_else(|| {
-            MarketError::field(
-                "max_minutes",
-                format!(
-                    "the deposit price_per_minute ({}) * max_minutes ({minutes}) exceeds the total Algo supply",
-                    price.get()
-                ),
-            )
+            MarketError::Conflict(format!(
+                "max_minutes: the deposit price_per_minute ({}) * max_minutes ({minutes}) exceeds \
+                 the total Algo supply",
+                price.get()
+            ))
         })?;
     if !gpu::set_status(conn, id, status, GpuStatus::Renting, now)? {
         return Err(MarketError::Conflict(format!("GPU {id} was just rented by someone else")));

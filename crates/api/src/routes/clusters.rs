@@ -24,6 +24,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, parse_id};
 use crate::idempotency::{self, Saved};
+use crate::spec::{AlgorandAddress, ClusterStatusName, DisplayName, IdempotencyKey};
 use crate::types::{Gpu, Job, Rental};
 use bitfox_market::clusters::{self, PlannedJob};
 
@@ -33,19 +34,24 @@ use bitfox_market::clusters::{self, PlannedJob};
 pub struct CreateCluster {
     /// The operator: pays the 173,000 µAlgo deposit, owns the unsold shares and is paid
     /// for the shares sold.
-    #[schema(value_type = String)]
+    #[schema(value_type = AlgorandAddress)]
     pub operator_address: Address,
     /// 1–100 characters.
+    #[schema(value_type = DisplayName)]
     pub name: String,
     /// Up to 1000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: String,
     /// Shares issued (1 to 10¹²).
+    #[schema(minimum = 1u64, maximum = 1_000_000_000_000u64)]
     pub total_shares: u64,
-    /// microAlgos per share.
+    /// microAlgos per share (at most 10^16, the Algo supply).
+    #[schema(maximum = 10_000_000_000_000_000u64)]
     pub price_per_share: u64,
-    /// GPUs of the operator to put in the cluster.
+    /// GPUs of the operator to put in the cluster (GPU ids).
     #[serde(default)]
+    #[schema(inline, value_type = Vec<i64>)]
     pub gpus: Vec<i64>,
 }
 
@@ -66,12 +72,14 @@ impl From<CreateCluster> for clusters::NewCluster {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Cluster {
     pub id: i64,
+    #[schema(value_type = AlgorandAddress)]
     pub operator_address: String,
     pub name: String,
     pub description: String,
     pub total_shares: u64,
     pub price_per_share: u64,
     /// `pending` (being created on chain), `active` or `failed`.
+    #[schema(value_type = ClusterStatusName)]
     pub status: String,
     /// The cluster's id in the contract.
     pub chain_cluster_id: Option<u64>,
@@ -104,6 +112,7 @@ pub struct ClusterFigures {
 /// A holder and its on-chain figures.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Holder {
+    #[schema(value_type = AlgorandAddress)]
     pub address: String,
     pub shares: u64,
     /// What a claim would pay now, microAlgos (the contract's own settlement).
@@ -116,6 +125,7 @@ pub struct Holder {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachGpu {
+    /// The operator's GPU.
     pub gpu_id: i64,
 }
 
@@ -123,8 +133,10 @@ pub struct AttachGpu {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyShares {
-    #[schema(value_type = String)]
+    #[schema(value_type = AlgorandAddress)]
     pub buyer_address: Address,
+    /// Shares to buy, at most those available.
+    #[schema(minimum = 1u64)]
     pub count: u64,
 }
 
@@ -132,10 +144,13 @@ pub struct BuyShares {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferShares {
-    #[schema(value_type = String)]
+    #[schema(value_type = AlgorandAddress)]
     pub from_address: Address,
-    #[schema(value_type = String)]
+    /// Another holder than `from_address`.
+    #[schema(value_type = AlgorandAddress)]
     pub to_address: Address,
+    /// Shares to transfer, at most those held.
+    #[schema(minimum = 1u64)]
     pub count: u64,
 }
 
@@ -144,13 +159,14 @@ pub struct TransferShares {
 #[serde(deny_unknown_fields)]
 pub struct Claim {
     /// The holder; the operator claims its unsold shares' revenue.
-    #[schema(value_type = String)]
+    #[schema(value_type = AlgorandAddress)]
     pub holder_address: Address,
 }
 
 /// An address's holdings, rentals and earnings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Portfolio {
+    #[schema(value_type = AlgorandAddress)]
     pub address: String,
     /// Shares and claimable revenue per active cluster.
     pub holdings: Vec<PortfolioHolding>,
@@ -284,7 +300,7 @@ async fn queue(
 /// a job; the cluster is `pending` until then. `gpus` are put in the cluster.
 #[utoipa::path(
     tag = "clusters",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    params(("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries")),
     request_body = CreateCluster,
     responses(
         (status = 202, description = "Accepted; the cluster is being created on chain", body = Cluster),
@@ -336,7 +352,7 @@ pub async fn list_clusters(state: Data<AppState>) -> Result<HttpResponse, ApiErr
 /// total revenue, revenue per share, holders.
 #[utoipa::path(
     tag = "clusters",
-    params(("id" = i64, Path, description = "Cluster id")),
+    params(("id" = i64, Path, minimum = 1, description = "Cluster id")),
     responses(
         (status = 200, description = "The cluster", body = Cluster),
         (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
@@ -377,11 +393,12 @@ pub async fn get_cluster(
 /// operator's unsold shares under the contract's address).
 #[utoipa::path(
     tag = "clusters",
-    params(("id" = i64, Path, description = "Cluster id")),
+    params(("id" = i64, Path, minimum = 1, description = "Cluster id")),
     responses(
         (status = 200, description = "Holders", body = [Holder]),
         (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not active yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/clusters/{id}/holders")]
@@ -412,8 +429,8 @@ pub async fn list_holders(
 #[utoipa::path(
     tag = "clusters",
     params(
-        ("id" = i64, Path, description = "Cluster id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "Cluster id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body = AttachGpu,
     responses(
@@ -449,15 +466,17 @@ pub async fn attach_gpu(
 #[utoipa::path(
     tag = "clusters",
     params(
-        ("id" = i64, Path, description = "Cluster id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "Cluster id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body = BuyShares,
     responses(
         (status = 202, description = "Accepted; the purchase job", body = Job),
+        (status = 403, description = "API key bound to another address than the buyer's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not active yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "More than is available, or 0", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than is available, a price beyond the Algo supply, or the operator buying", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/clusters/{id}/shares")]
@@ -493,15 +512,17 @@ pub async fn buy_shares(
 #[utoipa::path(
     tag = "clusters",
     params(
-        ("id" = i64, Path, description = "Cluster id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "Cluster id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body = TransferShares,
     responses(
         (status = 202, description = "Accepted; the transfer job", body = Job),
+        (status = 403, description = "API key bound to another address than the sender's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not active yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "More than held, 0, or to oneself", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than held, or to oneself", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/clusters/{id}/transfers")]
@@ -544,15 +565,17 @@ pub async fn transfer_shares(
 #[utoipa::path(
     tag = "clusters",
     params(
-        ("id" = i64, Path, description = "Cluster id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "Cluster id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body = Claim,
     responses(
         (status = 202, description = "Accepted; the claim job", body = Job),
+        (status = 403, description = "API key bound to another address than the holder's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cluster", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Nothing to claim now, or not active", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a holder", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/clusters/{id}/claims")]
@@ -588,10 +611,11 @@ pub async fn claim(
 /// rentals as renter and as provider, provider earnings and claimed revenue.
 #[utoipa::path(
     tag = "clusters",
-    params(("address" = String, Path, description = "Algorand address")),
+    params(("address" = AlgorandAddress, Path, description = "Algorand address")),
     responses(
         (status = 200, description = "The portfolio", body = Portfolio),
         (status = 422, description = "Not an address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/accounts/{address}/portfolio")]

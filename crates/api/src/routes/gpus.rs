@@ -5,18 +5,20 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use bitfox_domain::GpuStatus;
+use bitfox_domain::retirement::Notice;
 use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::now_seconds;
 use bitfox_store::repo::gpu::{After, Query, Sort};
 
-use super::{decode_cursor, encode_cursor, next_link, parse_address, parse_limit, to_json};
+use super::{next_link, parse_address, parse_digits, parse_limit, to_json};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::cache::Page;
 use crate::error::{ApiError, Problem};
 use crate::extract::{OptionalJson, ValidJson, parse_id, parse_query};
 use crate::idempotency::{self, Claim, Saved};
+use crate::spec::{GPU_SORTS, IdempotencyKey};
 use crate::types::{CreateGpu, Gpu, GpuListParams, RentGpu, Rental, RetireGpu, StopGpu, UpdateGpu};
 use bitfox_market::{listings, rentals};
 
@@ -27,7 +29,7 @@ use bitfox_market::{listings, rentals};
 #[utoipa::path(
     tag = "gpus",
     request_body = CreateGpu,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    params(("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries")),
     responses(
         (status = 201, description = "Listed", body = Gpu),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
@@ -56,21 +58,24 @@ pub async fn create_gpu(
 fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
     let number = |field: &str, text: Option<String>| -> Result<Option<i64>, ApiError> {
         text.map(|t| {
-            t.parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| ApiError::field(field, "must be a non-negative integer"))
+            parse_digits(&t).ok_or_else(|| ApiError::field(field, "must be a non-negative integer"))
         })
         .transpose()
     };
     let sort = match params.sort.as_deref() {
-        None | Some("oldest") => None,
-        Some("newest") => Some(Sort::Newest),
-        Some("price") => Some(Sort::Price),
-        Some("vram") => Some(Sort::Vram),
-        Some(_) => {
-            return Err(ApiError::field("sort", "must be one of: oldest, newest, price, vram"));
-        }
+        None => Sort::Oldest,
+        Some(text) => match GPU_SORTS.iter().position(|s| *s == text) {
+            Some(0) => Sort::Oldest,
+            Some(1) => Sort::Newest,
+            Some(2) => Sort::Price,
+            Some(_) => Sort::Vram,
+            None => {
+                return Err(ApiError::field(
+                    "sort",
+                    format!("must be one of: {}", GPU_SORTS.join(", ")),
+                ));
+            }
+        },
     };
     let status = match params.status.as_deref() {
         None => Some(GpuStatus::Available),
@@ -83,10 +88,7 @@ fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
     let min_vram =
         number("min_vram", params.min_vram)?.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
     let max_price = number("max_price", params.max_price)?;
-    let after = match params.cursor {
-        None => None,
-        Some(cursor) => Some(parse_gpu_cursor(&decode_cursor(&cursor)?, sort)?),
-    };
+    let after = params.cursor.map(|cursor| parse_gpu_cursor(&cursor, sort)).transpose()?;
     let model_contains = params.model.filter(|m| !m.is_empty());
     Ok(Query {
         model_contains,
@@ -95,39 +97,40 @@ fn parse_gpu_query(params: GpuListParams) -> Result<Query, ApiError> {
         region: params.region.filter(|r| !r.is_empty()),
         status,
         owner: parse_address("owner", params.owner.as_deref())?,
-        // `oldest` is `newest` reversed; keep it explicit for the cursor.
-        sort: sort.unwrap_or(Sort::Oldest),
+        sort,
         after,
         limit: parse_limit(params.limit.as_deref())?,
     })
 }
 
-fn parse_gpu_cursor(text: &str, sort: Option<Sort>) -> Result<After, ApiError> {
-    let bad = || ApiError::field("cursor", "is not a cursor for this sort order");
-    let parts: Vec<&str> = text.split(':').collect();
-    let int = |s: &str| s.parse::<i64>().map_err(|_| bad());
-    match (sort.unwrap_or(Sort::Oldest), parts.as_slice()) {
-        (Sort::Oldest, ["o", id]) => Ok(After::Oldest(int(id)?)),
-        (Sort::Newest, ["n", id]) => Ok(After::Newest(int(id)?)),
-        (Sort::Price, ["p", price, id]) => Ok(After::Price(int(price)?, int(id)?)),
-        (Sort::Vram, ["v", "-", id]) => Ok(After::Vram(None, int(id)?)),
-        (Sort::Vram, ["v", vram, id]) => {
-            Ok(After::Vram(Some(i32::try_from(int(vram)?).map_err(|_| bad())?), int(id)?))
-        }
-        _ => Err(bad()),
-    }
+/// Reads a cursor ([`crate::spec::GPU_CURSOR_PATTERN`]): the id, price and VRAM of the
+/// last GPU seen. It names a place in every order, so a page in one order may continue
+/// from a GPU seen in another.
+fn parse_gpu_cursor(text: &str, sort: Sort) -> Result<After, ApiError> {
+    let bad = || ApiError::field("cursor", "is not a cursor returned by this API");
+    let number = |s: &str, digits: usize| {
+        if s.len() > digits { None } else { parse_digits(s) }.ok_or_else(bad)
+    };
+    let [id, price, vram] = text.split('.').collect::<Vec<_>>()[..] else { return Err(bad()) };
+    let (id, price) = (number(id, 18)?, number(price, 18)?);
+    let vram = match vram {
+        "-" => None,
+        vram => Some(i32::try_from(number(vram, 9)?).map_err(|_| bad())?),
+    };
+    Ok(match sort {
+        Sort::Oldest => After::Oldest(id),
+        Sort::Newest => After::Newest(id),
+        Sort::Price => After::Price(price, id),
+        Sort::Vram => After::Vram(vram, id),
+    })
 }
 
-fn gpu_cursor(sort: Sort, gpu: &Gpu) -> String {
-    encode_cursor(&match sort {
-        Sort::Oldest => format!("o:{}", gpu.id),
-        Sort::Newest => format!("n:{}", gpu.id),
-        Sort::Price => format!("p:{}:{}", gpu.price_per_minute, gpu.id),
-        Sort::Vram => match gpu.vram_gb {
-            Some(v) => format!("v:{v}:{}", gpu.id),
-            None => format!("v:-:{}", gpu.id),
-        },
-    })
+/// The cursor of the page after `gpu`.
+fn gpu_cursor(gpu: &Gpu) -> String {
+    match gpu.vram_gb {
+        Some(vram) => format!("{}.{}.{vram}", gpu.id, gpu.price_per_minute),
+        None => format!("{}.{}.-", gpu.id, gpu.price_per_minute),
+    }
 }
 
 /// Browse GPUs.
@@ -169,7 +172,6 @@ pub async fn list_gpus(state: Data<AppState>, req: HttpRequest) -> Result<HttpRe
 async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, ApiError> {
     let query = parse_gpu_query(parse_query(req.query_string())?)?;
     let limit = query.limit;
-    let sort = query.sort;
     let mut rows = state
         .store
         .read(move |c| {
@@ -183,7 +185,7 @@ async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, Ap
     let gpus: Vec<Gpu> = rows.into_iter().map(Gpu::from).collect();
     let next = match gpus.last() {
         Some(last) if more => {
-            let cursor = gpu_cursor(sort, last);
+            let cursor = gpu_cursor(last);
             Some((next_link(req.path(), req.query_string(), &cursor), cursor))
         }
         _ => None,
@@ -192,26 +194,34 @@ async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, Ap
     Ok(Page { body: body.into(), next })
 }
 
-/// One GPU, in any status.
+/// One GPU, unless it was delisted.
+///
+/// A delisted GPU is not found here, as a deleted resource is not: `DELETE /gpus/{id}`
+/// answered with its last state, and `GET /gpus?status=delisted` still lists it.
 #[utoipa::path(
     tag = "gpus",
-    params(("id" = i64, Path, description = "GPU id")),
+    params(("id" = i64, Path, minimum = 1, description = "GPU id")),
     responses(
         (status = 200, description = "The GPU", body = Gpu),
-        (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such GPU, or delisted", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/gpus/{id}")]
 pub async fn get_gpu(state: Data<AppState>, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let row = state.store.read(move |c| Ok::<_, ApiError>(listings::find_gpu(c, id)?)).await?;
+    if row.status == GpuStatus::Delisted {
+        return Err(ApiError::NotFound(format!(
+            "GPU {id} was delisted; GET /gpus?status=delisted lists it with its last state"
+        )));
+    }
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
 }
 
 /// Change a GPU's price or specs (owner only; not while rented).
 #[utoipa::path(
     tag = "gpus",
-    params(("id" = i64, Path, description = "GPU id")),
+    params(("id" = i64, Path, minimum = 1, description = "GPU id")),
     request_body = UpdateGpu,
     responses(
         (status = 200, description = "Changed", body = Gpu),
@@ -248,13 +258,14 @@ pub async fn update_gpu(
 /// holds every share, in which case nobody else is owed anything.
 #[utoipa::path(
     tag = "gpus",
-    params(("id" = i64, Path, description = "GPU id")),
+    params(("id" = i64, Path, minimum = 1, description = "GPU id")),
     responses(
         (status = 200, description = "Delisted", body = Gpu),
         (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Rented, or a cluster GPU whose retirement notice has not passed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The node cannot be read now", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/gpus/{id}")]
@@ -306,24 +317,33 @@ async fn ensure_releasable(
         return Ok(());
     }
     let id = row.id;
-    match row.retirement_effective {
-        None => Err(ApiError::Conflict(format!(
+    let now = chain.now().await?;
+    match notice(row, now) {
+        Notice::InForce { .. } => Ok(()),
+        Notice::None => Err(ApiError::Conflict(format!(
             "GPU {id} earns for investors in its cluster: announce its retirement (POST \
              /gpus/{id}/retirement) and delist it once the notice has passed"
         ))),
-        Some(effective) => {
-            let now = chain.now().await?;
-            if i64::try_from(now).is_ok_and(|now| now >= effective) {
-                Ok(())
-            } else {
-                Err(ApiError::Conflict(format!(
-                    "GPU {id}'s retirement takes effect at {}; it earns for its cluster's \
-                     investors until then",
-                    crate::types::rfc3339(effective)
-                )))
-            }
-        }
+        Notice::Pending { effective } => Err(ApiError::Conflict(format!(
+            "GPU {id}'s retirement takes effect at {}; it earns for its cluster's investors \
+             until then",
+            chain_time(effective)
+        ))),
+        Notice::Lapsed { at } => Err(ApiError::Conflict(format!(
+            "GPU {id}'s retirement notice lapsed at {}: announce it again (POST \
+             /gpus/{id}/retirement)",
+            chain_time(at)
+        ))),
     }
+}
+
+/// Where GPU `row`'s retirement notice stands at chain time `now`.
+fn notice(row: &bitfox_store::models::GpuRow, now: u64) -> Notice {
+    Notice::at(row.retirement_effective.and_then(|e| u64::try_from(e).ok()), now)
+}
+
+fn chain_time(seconds: u64) -> String {
+    crate::types::rfc3339(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
 /// Announce a cluster GPU's retirement (owner only).
@@ -336,8 +356,8 @@ async fn ensure_releasable(
 #[utoipa::path(
     tag = "gpus",
     params(
-        ("id" = i64, Path, description = "GPU id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "GPU id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body(content = Option<RetireGpu>, description = "Optional, empty object"),
     responses(
@@ -358,6 +378,29 @@ pub async fn announce_retirement(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
+    if let Some(saved) = idempotency::replayed(&state, claim.as_ref()).await? {
+        return Ok(saved.respond());
+    }
+    // A notice pending or in force cannot be replaced (the contract refuses it).
+    let row = state.store.read(move |c| Ok::<_, ApiError>(listings::find_gpu(c, id)?)).await?;
+    caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
+    if row.retirement_effective.is_some() {
+        match notice(&row, state.chain.now().await?) {
+            Notice::Pending { effective } => {
+                return Err(ApiError::Conflict(format!(
+                    "GPU {id}'s retirement is announced already; it takes effect at {}",
+                    chain_time(effective)
+                )));
+            }
+            Notice::InForce { until } => {
+                return Err(ApiError::Conflict(format!(
+                    "GPU {id}'s retirement is in force until {}: delist it now",
+                    chain_time(until)
+                )));
+            }
+            Notice::None | Notice::Lapsed { .. } => {}
+        }
+    }
     idempotency::write_once(&state, claim, move |c, now| {
         let (row, job) = listings::announce_retirement(c, &caller, id, now)?;
         let mut gpu = Gpu::from(row);
@@ -372,7 +415,7 @@ pub async fn announce_retirement(
 /// next one.
 #[utoipa::path(
     tag = "gpus",
-    params(("id" = i64, Path, description = "GPU id")),
+    params(("id" = i64, Path, minimum = 1, description = "GPU id")),
     responses(
         (status = 200, description = "Recorded", body = Gpu),
         (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
@@ -403,8 +446,8 @@ pub async fn heartbeat(
 #[utoipa::path(
     tag = "gpus",
     params(
-        ("id" = i64, Path, description = "GPU id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "GPU id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body = RentGpu,
     responses(
@@ -412,7 +455,7 @@ pub async fn heartbeat(
         (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "API key bound to another address", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such GPU", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not available", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not available, the renter is its provider, or the deposit at its price would exceed the Algo supply", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -464,8 +507,8 @@ where
 #[utoipa::path(
     tag = "gpus",
     params(
-        ("id" = i64, Path, description = "GPU id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "GPU id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body(content = Option<StopGpu>, description = "Optional, empty object"),
     responses(

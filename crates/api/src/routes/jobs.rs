@@ -16,6 +16,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, parse_id};
 use crate::idempotency::{self, Saved};
+use crate::spec::IdempotencyKey;
 use crate::types::{Job, SignedGroupBody};
 
 async fn find(state: &AppState, id: JobId) -> Result<JobRow, ApiError> {
@@ -30,7 +31,7 @@ async fn find(state: &AppState, id: JobId) -> Result<JobRow, ApiError> {
 /// waiting or failed in `last_error`.
 #[utoipa::path(
     tag = "jobs",
-    params(("id" = i64, Path, description = "Job id")),
+    params(("id" = i64, Path, minimum = 1, description = "Job id")),
     responses(
         (status = 200, description = "The job", body = Job),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
@@ -48,8 +49,8 @@ pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResp
 #[utoipa::path(
     tag = "jobs",
     params(
-        ("id" = i64, Path, description = "Job id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries"),
+        ("id" = i64, Path, minimum = 1, description = "Job id"),
+        ("Idempotency-Key" = Option<IdempotencyKey>, Header, description = "Replay-safe retries"),
     ),
     request_body = SignedGroupBody,
     responses(
@@ -57,8 +58,8 @@ pub async fn get_job(state: Data<AppState>, id: Path<String>) -> Result<HttpResp
         (status = 401, description = "API key required (production)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is not one of the group's signers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The job is not awaiting a signature", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not the group asked for, or not validly signed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job is not awaiting a signature, or the group is not the one it awaits, validly signed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A transaction is not base64", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/jobs/{id}/signature")]
@@ -103,10 +104,15 @@ pub async fn sign_job(
                 .map_err(|_| ApiError::field(format!("signed_transactions[{i}]"), "is not base64"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let group = state
-        .chain
-        .accept_signed(&unsigned, &signed)
-        .map_err(|reason| ApiError::field("signed_transactions", reason))?;
+    // Whether the group is the one this job awaits depends on the job, not on the
+    // request alone: a mismatch conflicts with the job's state (409), as a job that awaits
+    // nothing does.
+    let group = state.chain.accept_signed(&unsigned, &signed).map_err(|reason| {
+        ApiError::Conflict(format!(
+            "signed_transactions: {reason}; job {id} awaits its unsigned_group, each \
+             transaction signed by its signer"
+        ))
+    })?;
     idempotency::write_once(&state, key, move |c, now| {
         if !job::accept_signature(c, id, &group.bytes, &group.txid, now)? {
             return Err(not_awaiting());

@@ -6,8 +6,6 @@ pub mod jobs;
 pub mod rentals;
 pub mod system;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -21,14 +19,21 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiE
     serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))
 }
 
+/// A non-negative integer written in decimal digits only (no sign, no spaces), as the
+/// schema's `integer` parameters are sent; `None` otherwise or beyond `i64`.
+pub(crate) fn parse_digits(text: &str) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 pub(crate) fn parse_limit(limit: Option<&str>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
-        Some(text) => {
-            text.parse::<i64>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                ApiError::field("limit", format!("must be an integer between 1 and {MAX_LIMIT}"))
-            })
-        }
+        Some(text) => parse_digits(text).filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            ApiError::field("limit", format!("must be an integer between 1 and {MAX_LIMIT}"))
+        }),
     }
 }
 
@@ -39,18 +44,6 @@ pub(crate) fn parse_address(field: &str, text: Option<&str>) -> Result<Option<St
             .map_err(|e| ApiError::field(field, format!("not an Algorand address: {e}")))
     })
     .transpose()
-}
-
-pub(crate) fn encode_cursor(text: &str) -> String {
-    URL_SAFE_NO_PAD.encode(text)
-}
-
-pub(crate) fn decode_cursor(text: &str) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ApiError::field("cursor", "is not a cursor returned by this API"))
 }
 
 /// The `Link` header value pointing at the next page: the request's query with

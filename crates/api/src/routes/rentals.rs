@@ -6,7 +6,7 @@ use bitfox_domain::{RentalId, RentalStatus};
 use bitfox_store::now_seconds;
 use bitfox_store::repo::{job, rental};
 
-use super::{decode_cursor, encode_cursor, next_link, parse_address, parse_limit};
+use super::{next_link, parse_address, parse_digits, parse_limit};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{parse_id, parse_query};
@@ -17,7 +17,7 @@ use bitfox_market::rentals;
 /// settled, the exact amounts paid, charged as fee and refunded.
 #[utoipa::path(
     tag = "rentals",
-    params(("id" = i64, Path, description = "Rental id")),
+    params(("id" = i64, Path, minimum = 1, description = "Rental id")),
     responses(
         (status = 200, description = "The rental", body = Rental),
         (status = 404, description = "No such rental", body = Problem, content_type = "application/problem+json"),
@@ -58,17 +58,17 @@ pub async fn list_rentals(
         .as_deref()
         .map(|s| s.parse::<RentalStatus>().map_err(|e| ApiError::field("status", e.to_string())))
         .transpose()?;
-    let before_id = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            decode_cursor(c)?
-                .strip_prefix("r:")
-                .and_then(|id| id.parse::<i64>().ok())
-                .map(RentalId)
-                .ok_or_else(|| ApiError::field("cursor", "is not a cursor returned by this API"))
-        })
-        .transpose()?;
+    // A cursor (`crate::spec::RENTAL_CURSOR_PATTERN`) is the id of the last rental seen.
+    let before_id =
+        params
+            .cursor
+            .as_deref()
+            .map(|c| {
+                Some(c).filter(|c| c.len() <= 18).and_then(parse_digits).map(RentalId).ok_or_else(
+                    || ApiError::field("cursor", "is not a cursor returned by this API"),
+                )
+            })
+            .transpose()?;
     let limit = parse_limit(params.limit.as_deref())?;
     let query = rental::Query {
         renter: parse_address("renter", params.renter.as_deref())?,
@@ -85,7 +85,7 @@ pub async fn list_rentals(
     let rentals: Vec<Rental> = rows.into_iter().map(|r| Rental::from_row(r, None, now)).collect();
     let mut response = HttpResponse::Ok();
     if more && let Some(last) = rentals.last() {
-        let cursor = encode_cursor(&format!("r:{}", last.id));
+        let cursor = last.id.to_string();
         response.insert_header(("Link", next_link(req.path(), req.query_string(), &cursor)));
         response.insert_header(("X-Next-Cursor", cursor));
     }

@@ -131,13 +131,64 @@ async fn invalid_rents_change_nothing() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = spawn_app().await;
-    for (method, path) in
-        [(Method::GET, "/nope"), (Method::PUT, "/gpus"), (Method::POST, "/rentals/1")]
-    {
+    // A documented path asked with another method: 405 with the methods it has.
+    for (method, path, status, allow) in [
+        (Method::GET, "/nope", StatusCode::NOT_FOUND, None),
+        (Method::GET, "/gpus/1/nope", StatusCode::NOT_FOUND, None),
+        (Method::PUT, "/gpus", StatusCode::METHOD_NOT_ALLOWED, Some("GET, POST")),
+        (Method::TRACE, "/health", StatusCode::METHOD_NOT_ALLOWED, Some("GET")),
+        (Method::POST, "/rentals/1", StatusCode::METHOD_NOT_ALLOWED, Some("GET")),
+        (Method::PUT, "/gpus/abc", StatusCode::METHOD_NOT_ALLOWED, Some("GET, DELETE, PATCH")),
+        (Method::OPTIONS, "/gpus/1/rent", StatusCode::METHOD_NOT_ALLOWED, Some("POST")),
+    ] {
         let response = app.request(method.clone(), path, None, &[]).await;
         let content = response.headers()["content-type"].to_str().unwrap().to_owned();
-        let (status, problem) = json_of(response).await;
-        assert_problem(status, &problem, StatusCode::NOT_FOUND);
+        let allowed = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+        let (got, problem) = json_of(response).await;
+        assert_problem(got, &problem, status);
         assert_eq!(content, "application/problem+json", "{method} {path}");
+        assert_eq!(allowed.as_deref(), allow, "{method} {path}");
     }
+}
+
+#[tokio::test]
+async fn integers_may_be_written_as_floats_and_a_null_body_is_no_body() {
+    let app = spawn_app().await;
+    let body = json!({"owner_address": PROVIDER, "gpu_model": "T4", "price_per_minute": 1000.0,
+                      "vram_gb": 1.6e1});
+    let (status, gpu) = app.post("/gpus", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{gpu}");
+    assert_eq!((gpu["price_per_minute"].as_u64(), gpu["vram_gb"].as_u64()), (Some(1000), Some(16)));
+    let (status, problem) = app
+        .post(
+            "/gpus",
+            json!({"owner_address": PROVIDER, "gpu_model": "T4",
+                                                      "price_per_minute": 1000.5}),
+        )
+        .await;
+    assert_problem(status, &problem, StatusCode::UNPROCESSABLE_ENTITY);
+    let id = gpu["id"].as_i64().unwrap();
+    let (status, problem) = app.post(&format!("/gpus/{id}/stop"), json!(null)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "no rental to stop, the body is fine: {problem}");
+}
+
+#[tokio::test]
+async fn a_change_names_a_field_and_only_vram_and_region_clear() {
+    let app = spawn_app().await;
+    let id = app.list_gpu(PROVIDER, "T4", 10).await;
+    let path = format!("/gpus/{id}");
+    for body in [
+        json!({}),
+        json!({"gpu_model": null}),
+        json!({"price_per_minute": null}),
+        json!({"gpu_count": null}),
+    ] {
+        let (status, problem) =
+            json_of(app.request(Method::PATCH, &path, Some(body.clone()), &[]).await).await;
+        assert_problem(status, &problem, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(problem["errors"][0]["field"].is_string(), "{body}: {problem}");
+    }
+    let (status, gpu) =
+        json_of(app.request(Method::PATCH, &path, Some(json!({"vram_gb": null})), &[]).await).await;
+    assert_eq!(status, StatusCode::OK, "{gpu}");
 }

@@ -182,11 +182,48 @@ async fn two_renters_racing_for_one_gpu_exactly_one_wins() {
 async fn a_provider_cannot_rent_its_own_gpu() {
     let app = spawn_app().await;
     let id = app.list_gpu(PROVIDER, "T4", 10).await;
+    // The request is valid for any other GPU: the refusal comes from this one (409).
     let (status, problem) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": PROVIDER})).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "renter_address");
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().starts_with("renter_address: "), "{problem}");
     assert_eq!(app.get(&format!("/gpus/{id}")).await.1["status"], "available");
+}
+
+#[tokio::test]
+async fn a_deposit_beyond_the_supply_conflicts_with_the_price() {
+    let app = spawn_app().await;
+    // 10^12 per minute: 10,000 minutes would be the whole supply, 10,001 is too much.
+    let id = app.list_gpu(PROVIDER, "H100", 1_000_000_000_000).await;
+    let rent = |minutes: u64| json!({"renter_address": RENTER, "max_minutes": minutes});
+    let (status, problem) = app.post(&format!("/gpus/{id}/rent"), rent(10_001)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().starts_with("max_minutes: "), "{problem}");
+    assert_eq!(app.get("/rentals").await.1, json!([]));
+    let (status, rental) = app.post(&format!("/gpus/{id}/rent"), rent(10_000)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{rental}");
+    assert_eq!(rental["deposit"], 10_000_000_000_000_000u64);
+}
+
+#[tokio::test]
+async fn a_delisted_gpu_is_not_found_but_still_listed() {
+    let app = spawn_app().await;
+    let id = app.list_gpu(PROVIDER, "T4", 10).await;
+    let (status, gpu) =
+        json_of(app.request(Method::DELETE, &format!("/gpus/{id}"), None, &[]).await).await;
+    assert_eq!((status, gpu["status"].as_str()), (StatusCode::OK, Some("delisted")));
+    let (status, problem) = app.get(&format!("/gpus/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("delisted"), "{problem}");
+    let (_, listed) = app.get("/gpus?status=delisted").await;
+    assert_eq!(listed[0]["id"], id);
+    let (status, again) =
+        json_of(app.request(Method::DELETE, &format!("/gpus/{id}"), None, &[]).await).await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (StatusCode::OK, Some("delisted")),
+        "delisting again is harmless"
+    );
 }
 
 #[tokio::test]

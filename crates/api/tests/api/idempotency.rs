@@ -26,11 +26,11 @@ async fn a_retried_post_replays_the_first_response() {
     assert_eq!(json_of(again).await.1, first);
     assert_eq!(app.get("/gpus").await.1.as_array().unwrap().len(), 1, "listed once");
 
-    // The same key for a different request is refused.
+    // The same key for a different request is refused: the key is taken (409).
     let mut other = body.clone();
     other["price_per_minute"] = json!(6);
     let (status, problem) = json_of(send(other, "k-1").await).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["type"], "/problems/idempotency-key-reused");
     // A different key is a different request.
     assert_eq!(send(body, "k-2").await.status(), StatusCode::CREATED);
@@ -127,7 +127,7 @@ async fn cluster_routes_replay_a_retry_and_queue_once() {
     let mut other = create;
     other["name"] = json!("other");
     let (status, _, problem) = keyed(&app, "/clusters", other, "c-1").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["type"], "/problems/idempotency-key-reused");
 
     // POST /clusters/{id}/gpus

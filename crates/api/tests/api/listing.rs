@@ -149,6 +149,11 @@ async fn bad_list_parameters_are_named() {
         ("limit=0", "limit"),
         ("limit=201", "limit"),
         ("cursor=%21%21", "cursor"),
+        ("cursor=1.2", "cursor"),
+        ("cursor=%2B1.2.3", "cursor"),
+        ("cursor=1.2.1234567890", "cursor"),
+        ("min_vram=%2B5", "min_vram"),
+        ("limit=", "limit"),
         ("owner=NOTANADDRESS", "owner"),
         ("colour=red", "colour"),
         ("sort=price&sort=vram", "sort"),
@@ -157,13 +162,18 @@ async fn bad_list_parameters_are_named() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {problem}");
         assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
     }
-    // A cursor from one sort order does not fit another.
-    let cursor = {
-        seed(&app).await;
-        let response = app.request(Method::GET, "/gpus?sort=price&limit=1", None, &[]).await;
-        response.headers()["x-next-cursor"].to_str().unwrap().to_owned()
-    };
-    let (status, problem) = app.get(&format!("/gpus?sort=newest&cursor={cursor}")).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "cursor");
+}
+
+#[tokio::test]
+async fn a_cursor_names_its_gpu_in_every_order() {
+    let app = spawn_app().await;
+    let ids_ = seed(&app).await;
+    // The cheapest is the T4 (ids_[4]); its cursor continues a newest-first listing too,
+    // from that GPU on.
+    let response = app.request(Method::GET, "/gpus?sort=price&limit=1", None, &[]).await;
+    let cursor = response.headers()["x-next-cursor"].to_str().unwrap().to_owned();
+    assert_eq!(cursor, format!("{}.100.16", ids_[4]));
+    let (status, page) = app.get(&format!("/gpus?sort=newest&cursor={cursor}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(ids(&page), vec![ids_[3], ids_[2], ids_[1], ids_[0]]);
 }

@@ -82,3 +82,68 @@ async fn interactive_docs_are_served_offline() {
     let (status, _): (StatusCode, Value) = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[test]
+fn links_name_operations_and_the_parameters_they_take() {
+    bitfox_api::spec::check_links(&bitfox_api::openapi()).unwrap();
+    let doc = serde_json::to_value(bitfox_api::openapi()).unwrap();
+    let link = &doc["paths"]["/gpus"]["post"]["responses"]["201"]["links"]["RentGpu"];
+    assert_eq!(link["operationId"], "rent_gpu", "{link}");
+    assert_eq!(link["parameters"]["id"], "$response.body#/id", "{link}");
+}
+
+#[test]
+fn bounds_are_the_servers() {
+    let doc = serde_json::to_value(bitfox_api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let supply = bitfox_domain::amount::TOTAL_SUPPLY;
+    for (schema, field, min, max) in [
+        ("CreateGpu", "price_per_minute", 1, supply),
+        ("UpdateGpu", "price_per_minute", 1, supply),
+        ("CreateGpu", "vram_gb", 1, 4096),
+        ("CreateGpu", "gpu_count", 1, 1024),
+        ("RentGpu", "max_minutes", 1, bitfox_market::rentals::MAX_MAX_MINUTES),
+        ("CreateCluster", "total_shares", 1, bitfox_market::clusters::MAX_SHARES),
+        ("CreateCluster", "price_per_share", 0, supply),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["minimum"], min, "{schema}.{field}");
+        assert_eq!(property["maximum"], max, "{schema}.{field}");
+    }
+    assert_eq!(schemas["UpdateGpu"]["minProperties"], 1);
+    assert!(schemas["UpdateGpu"].get("maxProperties").is_none());
+    let limit = doc["paths"]["/gpus"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["schema"]["maximum"], bitfox_api::routes::MAX_LIMIT);
+    let statuses: Vec<&str> = bitfox_domain::GpuStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let filter = schemas["GpuStatusFilter"]["enum"].as_array().unwrap();
+    assert_eq!(filter.len(), statuses.len() + 1);
+}
+
+#[test]
+fn every_body_documents_its_extractor_answers() {
+    let doc = serde_json::to_value(bitfox_api::openapi()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path}: {status}");
+                }
+            }
+            for (status, response) in responses {
+                if !status.starts_with('2') {
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{method} {path} {status}: problem+json"
+                    );
+                }
+            }
+        }
+    }
+}
