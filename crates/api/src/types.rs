@@ -215,6 +215,10 @@ pub struct Gpu {
     pub listing_id: Option<u64>,
     /// The transaction that created the on-chain listing.
     pub listing_txid: Option<String>,
+    /// Whether the listing is registered on chain. One that is not yet (its registration
+    /// is being sent, or awaits its provider's wallet) can be rented, but the rent waits
+    /// for the registration — at most the checkout window when a wallet must sign.
+    pub on_chain: bool,
     /// The app (contract version) the listing lives on; `null` until it is chosen.
     pub app_id: Option<u64>,
     /// A cluster GPU whose retirement was announced may be delisted from this time
@@ -246,6 +250,7 @@ impl From<GpuRow> for Gpu {
             },
             listing_id: row.listing_id.map(ChainId::get),
             listing_txid: row.register_txid,
+            on_chain: row.listing_id.is_some(),
             app_id: row.app_id.map(ChainId::get),
             retirement_effective_at: row.retirement_effective.map(rfc3339),
             created_at: rfc3339(row.created_at),

@@ -121,7 +121,12 @@ async fn a_rent_waiting_on_a_listing_never_signed_frees_its_gpu() {
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
     chain.registers.lock().unwrap().push_back(Err(wallet_must_sign("R", PROVIDER)));
     assert_eq!(step(&runner).await.unwrap().1, Outcome::AwaitingSignature);
-    assert_eq!(app.get(&format!("/gpus/{id}")).await.1["listing_id"], json!(null), "not on chain");
+    let (_, listed) = app.get(&format!("/gpus/{id}")).await;
+    assert_eq!(
+        (&listed["listing_id"], &listed["on_chain"]),
+        (&json!(null), &json!(false)),
+        "{listed}"
+    );
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let (_, outcome) = step(&runner).await.unwrap();

@@ -423,7 +423,8 @@ async fn a_group_without_a_server_key_waits_for_a_wallet_signature() {
     );
 
     assert_eq!(step(&runner).await.unwrap().1, Outcome::Succeeded);
-    assert!(app.get(&format!("/gpus/{id}")).await.1["listing_id"].is_u64());
+    let (_, listed) = app.get(&format!("/gpus/{id}")).await;
+    assert!(listed["listing_id"].is_u64() && listed["on_chain"] == true, "{listed}");
 }
 
 #[tokio::test]
