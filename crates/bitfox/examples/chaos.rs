@@ -402,7 +402,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             let mut rng = Rng(seed);
             while kills.load(Ordering::Relaxed) < wanted && working.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(1_000 + rng.below(4_000))).await;
+                tokio::time::sleep(Duration::from_millis(500 + rng.below(2_000))).await;
                 let mut server = server.lock().await;
                 server.kill()?;
                 kills.fetch_add(1, Ordering::Relaxed);
@@ -413,11 +413,16 @@ async fn main() -> anyhow::Result<()> {
         })
     };
     let mut tasks = Vec::new();
+    // The lifecycles start spread over the time the kills take (2 s a kill), so that every
+    // kill lands while work is in flight, however fast the build.
+    let spread = args.kills as u64 * 2_000;
     for i in 0..args.lifecycles {
         let client = client.clone();
-        tasks.push(tokio::spawn(
-            async move { (format!("lifecycle {i}"), lifecycle(client, i).await) },
-        ));
+        let delay = Duration::from_millis(i as u64 * spread / args.lifecycles.max(1) as u64);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            (format!("lifecycle {i}"), lifecycle(client, i).await)
+        }));
     }
     {
         let client = client.clone();
