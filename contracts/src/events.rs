@@ -208,9 +208,13 @@ impl Fields<'_> {
         }
     }
 
-    /// A dynamic `string` whose 2-byte head offset is read now (relative to the tuple).
+    /// A dynamic `string`, the tuple's last field. Its 2-byte head is the offset of its
+    /// bytes from the tuple's start; ARC-4 puts the tail right after the head, so the
+    /// only offset the contract writes is the head's length (found by fuzzing: any other
+    /// offset made the decoder skip or reuse bytes and still accept the log).
     fn string(&mut self) -> Option<String> {
         let offset = usize::from(u16::from_be_bytes(self.take(2)?.try_into().ok()?));
+        (offset == self.at).then_some(())?;
         let len =
             usize::from(u16::from_be_bytes(self.body.get(offset..offset + 2)?.try_into().ok()?));
         let text = self.body.get(offset + 2..offset + 2 + len)?;
@@ -436,6 +440,15 @@ mod tests {
                 url: "abc".into(),
             })))
         );
+        // The string's offset must be the head's length (66 here): fuzzing found a log
+        // with junk between the head and the string that decoded anyway.
+        let mut late = created.clone();
+        late[4 + 64..4 + 66].copy_from_slice(&68u16.to_be_bytes());
+        late.splice(4 + 66..4 + 66, [0xaa, 0xbb]);
+        assert_eq!(
+            decode_event(&late),
+            Some(Err(EventError { event: "ClusterCreated", len: late.len() - 4 }))
+        );
         let paused = log("PauseChanged", &[&[0x80]]);
         assert_eq!(decode_event(&paused), Some(Ok(Event::PauseChanged { paused: true })));
         assert!(matches!(decode_event(&log("PauseChanged", &[&[0x01]])), Some(Err(_))));
@@ -443,5 +456,20 @@ mod tests {
         ret.extend_from_slice(&9u64.to_be_bytes());
         assert_eq!(decode_event(&ret), None, "a return value is no event");
         assert_eq!(return_value(&[line, ret]), Some(&9u64.to_be_bytes()[..]));
+    }
+
+    #[test]
+    fn a_string_offset_other_than_the_heads_length_is_refused() {
+        // What fuzzing found (fuzz/corpus/arc28_event/regression-string-offset): a
+        // ClusterCreated whose url offset is 89, not 66, with 23 bytes of junk between the
+        // head and an empty url.
+        let hex = "08ef756e000000000000007a000000000000002000000000282122225d222222222230b918\
+                   0c22222200003e400000f7ff1e6624fec5d02f906300000000000a530000000059e70000\
+                   200000000000000000000000006c7573745300000000";
+        let log: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(decode_event(&log), Some(Err(EventError { event: "ClusterCreated", len: 91 })));
     }
 }
