@@ -1,8 +1,7 @@
-//! The listing jobs: `register`, `update_price` and `delist`.
+//! The listing jobs: `register`, `update_price`, `delist` and `announce_retirement`.
 
 use bitfox_domain::chain::{
-    DelistOrder, RegisterOrder, RegisterReceipt, RetireOrder, RetireReceipt, Unconfigured,
-    UpdatePriceOrder,
+    DelistOrder, RegisterOrder, RegisterReceipt, RetireOrder, RetireReceipt, UpdatePriceOrder,
 };
 use bitfox_domain::{ChainId, GpuStatus, JobKind, JobState};
 use bitfox_market::MarketError;
@@ -201,12 +200,5 @@ impl JobRunner {
                 .await;
         };
         self.conclude(&job, result, |_, _| Ok(()), |_, _| Ok(())).await
-    }
-}
-
-impl JobRunner {
-    /// No chain is configured to take the job: it stays queued, saying so.
-    pub(crate) async fn wait_for_chain(&self, job: &JobRow) -> Result<Outcome> {
-        self.requeue(job, Unconfigured::REASON, self.settings.unavailable_retry_secs).await
     }
 }

@@ -1,7 +1,7 @@
 //! Queue mechanics: prerequisites, conclusions, backoff, requeueing and finishing a
 //! claimed job — every way a run ends goes through here.
 
-use bitfox_domain::chain::ChainError;
+use bitfox_domain::chain::{ChainError, Unconfigured};
 use bitfox_domain::{Address, ChainId, JobId, JobKind, JobState};
 use bitfox_market::MarketError;
 use bitfox_market::failure::job_failed;
@@ -127,6 +127,12 @@ impl JobRunner {
         delay_secs: u64,
     ) -> Result<Outcome> {
         self.reschedule(job, reason, delay_secs, true).await
+    }
+
+    /// No contract is deployed to take the job (no chain is configured): it stays
+    /// queued, saying so.
+    pub(crate) async fn wait_for_chain(&self, job: &JobRow) -> Result<Outcome> {
+        self.requeue(job, Unconfigured::REASON, self.settings.unavailable_retry_secs).await
     }
 
     /// Returns a job to the queue without counting the attempt, to run again in
