@@ -10,10 +10,10 @@
 //! (`bitfox-jobs`, in this process or another) carries the jobs out.
 
 pub mod auth;
-pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod listings;
 pub mod metrics;
 pub mod routes;
 pub mod spec;
@@ -56,9 +56,10 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
-    /// How long a rendered `GET /gpus` page may be reused, in milliseconds, as long as
-    /// no listing changed through this process; 0 disables the cache.
-    pub list_cache_ttl_ms: u64,
+    /// How often the listing read model catches up with writes made by other processes
+    /// on the same database, in milliseconds (writes through this process are in it
+    /// before they are answered).
+    pub listing_poll_ms: u64,
 }
 
 impl Default for HttpSettings {
@@ -69,7 +70,7 @@ impl Default for HttpSettings {
             body_limit_bytes: 64 * 1024,
             workers: None,
             shutdown_timeout_secs: 10,
-            list_cache_ttl_ms: 1000,
+            listing_poll_ms: 250,
         }
     }
 }
@@ -85,8 +86,8 @@ pub struct AppState {
     pub store: Store,
     /// Request metrics.
     pub metrics: Metrics,
-    /// Rendered `GET /gpus` pages.
-    pub pages: cache::PageCache,
+    /// Every listing, in memory, in the orders `GET /gpus` serves.
+    pub listings: Arc<listings::Listings>,
     /// Notified when a job is queued, so the runner starts at once.
     pub wake: Arc<Notify>,
     /// The name of the chain backend.
@@ -230,6 +231,9 @@ async fn observe(
 pub struct Application {
     port: u16,
     server: Server,
+    store: Store,
+    listings: Arc<listings::Listings>,
+    poll: std::time::Duration,
 }
 
 impl Application {
@@ -246,12 +250,14 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind((http.host, http.port))?;
         let port = listener.local_addr()?.port();
+        let listings = listings::Listings::load(&store)?;
+        let poll = std::time::Duration::from_millis(http.listing_poll_ms);
         let state = Data::new(AppState {
             mode,
             http: http.clone(),
-            store,
+            store: store.clone(),
             metrics: Metrics::default(),
-            pages: cache::PageCache::new(std::time::Duration::from_millis(http.list_cache_ttl_ms)),
+            listings: listings.clone(),
             wake,
             chain_name: chain.name().to_owned(),
             chain: ChainHandle(chain),
@@ -279,7 +285,7 @@ impl Application {
         if let Some(workers) = http.workers {
             server = server.workers(workers.max(1));
         }
-        Ok(Self { port, server: server.run() })
+        Ok(Self { port, server: server.run(), store, listings, poll })
     }
 
     /// The port the server listens on.
@@ -288,8 +294,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` fires, then stops accepting and lets in-flight requests
-    /// finish (up to the shutdown timeout).
+    /// finish (up to the shutdown timeout). Meanwhile the listing read model follows
+    /// writes made by other processes.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let follow = tokio::spawn(self.listings.follow(self.store, self.poll, shutdown.clone()));
         let handle: ServerHandle = self.server.handle();
         let stopper = tokio::spawn(async move {
             shutdown.cancelled().await;
@@ -297,6 +305,7 @@ impl Application {
         });
         let result = self.server.await;
         stopper.abort();
+        follow.abort();
         Ok(result?)
     }
 }

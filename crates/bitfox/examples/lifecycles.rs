@@ -3,7 +3,8 @@
 //!
 //! For each lifecycle: `POST /gpus/{id}/rent`, wait until `active`, `POST /gpus/{id}/stop`,
 //! wait until `settled`; the time from the rent request to `settled` is measured. While
-//! it runs, the watcher's lag (chain round − mirrored round) is sampled every 100 ms.
+//! it runs, the watcher's lag is sampled every 20 ms, in seconds: how long the oldest
+//! block the mirror does not have yet has been on the chain (0 when it has them all).
 //! Each client polls its rental every 100 ms, so latencies carry up to 100 ms of polling.
 //! Prints errors, median/p99/max latency, throughput and the lag. Not a test.
 //!
@@ -126,9 +127,16 @@ async fn main() -> anyhow::Result<()> {
         let (done, client, algod) = (done.clone(), client.clone(), algod.clone());
         tokio::spawn(async move {
             let mut lags = Vec::new();
+            // When each round was first seen on the chain.
+            let mut seen = std::collections::BTreeMap::new();
             while !done.load(Ordering::Relaxed) {
                 if let Ok(status) = get(&client, &format!("{algod}/v2/status")).await {
+                    let now = Instant::now();
                     let chain = status["last-round"].as_i64().unwrap_or(0);
+                    let known = seen.keys().next_back().copied().unwrap_or(chain);
+                    for round in known..=chain {
+                        seen.entry(round).or_insert(now);
+                    }
                     let mirrored = {
                         use bitfox_store::diesel::prelude::*;
                         use bitfox_store::schema::chain_cursors as cur;
@@ -137,9 +145,11 @@ async fn main() -> anyhow::Result<()> {
                         })
                     }
                     .unwrap_or(0);
-                    lags.push((chain - mirrored).max(0));
+                    let waiting = seen.range(mirrored + 1..).next().map(|(_, at)| *at);
+                    lags.push(waiting.map_or(Duration::ZERO, |at| now - at));
+                    seen = seen.split_off(&mirrored);
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             lags
         })
@@ -180,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
     done.store(true, Ordering::Relaxed);
     let mut lags = sampler.await?;
     latencies.sort();
-    lags.sort_unstable();
+    lags.sort();
 
     println!("lifecycles: {n}, errors: {}", errors.len());
     for e in errors.iter().take(5) {
@@ -202,9 +212,11 @@ async fn main() -> anyhow::Result<()> {
     );
     if !lags.is_empty() {
         println!(
-            "watcher lag (rounds, sampled every 100 ms): median {}, max {}",
-            lags[lags.len() / 2],
-            lags[lags.len() - 1]
+            "watcher lag (seconds the oldest unmirrored block has waited, sampled every 20 ms): \
+             median {:.3} s, p99 {:.3} s, max {:.3} s",
+            percentile(&lags, 50.0).as_secs_f64(),
+            percentile(&lags, 99.0).as_secs_f64(),
+            lags[lags.len() - 1].as_secs_f64()
         );
     }
     let _ = child.kill();

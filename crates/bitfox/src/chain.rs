@@ -13,7 +13,7 @@ use bitfox_devnet::node::{DEV_ACCOUNTS, DevAccount};
 use bitfox_domain::chain::{ChainPort, Unconfigured};
 use bitfox_store::Store;
 use bitfox_watcher::Watcher;
-use bitfox_watcher::indexer::Indexer;
+use bitfox_watcher::indexer::{Blocks, Indexer};
 
 use crate::config::{Network, Settings};
 
@@ -103,7 +103,11 @@ pub fn watcher_for(
 ) -> anyhow::Result<Watcher> {
     let (url, token) = indexer_endpoint(settings, devnet_url)?;
     eprintln!("  watcher         indexer {url}, app {app_id}");
-    Ok(Watcher::new(store, Indexer::new(&url, &token), app_id))
+    let algod = settings.chain.algod_url.as_deref().or(devnet_url);
+    let (algod, algod_token) =
+        endpoint(settings, settings.chain.network, algod, settings.chain.algod_token.as_deref())?;
+    Ok(Watcher::new(store, Indexer::new(&url, &token), app_id)
+        .with_blocks(Blocks::new(&algod, &algod_token)))
 }
 
 /// The chain port of `settings.chain`: on the devnet the contract is deployed once

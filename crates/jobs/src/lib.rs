@@ -49,6 +49,9 @@ pub struct JobSettings {
     pub enabled: bool,
     /// How often an idle runner looks for due jobs, in milliseconds.
     pub poll_interval_ms: u64,
+    /// Jobs the runner carries out at once (jobs on one GPU or one cluster always run
+    /// one at a time, in the order they were queued).
+    pub concurrency: usize,
     /// Attempts before a transiently failing job is failed for good.
     pub max_attempts: u32,
     /// First retry delay after a transient failure, in seconds (doubles each time).
@@ -77,6 +80,7 @@ impl Default for JobSettings {
         Self {
             enabled: true,
             poll_interval_ms: 500,
+            concurrency: 64,
             max_attempts: 8,
             retry_base_secs: 2,
             unavailable_retry_secs: 30,

@@ -26,6 +26,7 @@ use bitfox_store::models::JobRow;
 use bitfox_store::repo::job;
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
+use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{JobSettings, Outcome, Result};
@@ -52,7 +53,9 @@ impl JobRunner {
     }
 
     /// Runs until `cancel` fires: requeues jobs interrupted by a previous crash, then
-    /// claims due jobs one at a time, sleeping when none is due.
+    /// claims due jobs and runs up to `jobs.concurrency` of them at once (one at a time
+    /// per GPU and per cluster, in queue order: [`job::claim_due`]), sleeping when none
+    /// is due. On shutdown it waits for the jobs in flight to stop.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let requeued = self
             .store
@@ -61,20 +64,41 @@ impl JobRunner {
         if requeued > 0 {
             tracing::warn!(requeued, "requeued jobs interrupted by the previous shutdown");
         }
-        tracing::info!(chain = self.chain.name(), "job runner started");
+        let limit = self.settings.concurrency.max(1);
+        tracing::info!(chain = self.chain.name(), concurrency = limit, "job runner started");
         let idle = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        let mut running = JoinSet::new();
         loop {
             if cancel.is_cancelled() {
                 break;
             }
-            match self.run_once(&cancel).await {
-                Ok(Some((id, Outcome::Requeued(reason)))) => {
-                    tracing::debug!(job = id.get(), %reason, "job requeued");
+            let free = limit.saturating_sub(running.len());
+            let claimed = if free == 0 {
+                Ok(Vec::new())
+            } else {
+                self.store
+                    .write(move |c| {
+                        job::claim_due(c, now_seconds(), free).map_err(MarketError::from)
+                    })
+                    .await
+            };
+            match claimed {
+                Ok(jobs) if !jobs.is_empty() => {
+                    for job in jobs {
+                        let (runner, cancel) = (self.clone(), cancel.clone());
+                        running.spawn(async move { runner.run_claimed(job, &cancel).await });
+                    }
+                    // Reap what finished meanwhile, without waiting.
+                    while let Some(done) = running.try_join_next() {
+                        log_run(done);
+                    }
                 }
-                Ok(Some((id, outcome))) => tracing::info!(job = id.get(), ?outcome, "job ran"),
-                Ok(None) => {
+                Ok(_) => {
+                    // Nothing to claim now: wait for a job to finish (it may free a GPU
+                    // another job waits for), a new job, or the poll interval.
                     tokio::select! {
                         () = cancel.cancelled() => break,
+                        Some(done) = running.join_next(), if !running.is_empty() => log_run(done),
                         () = self.wake.notified() => {}
                         () = tokio::time::sleep(idle) => {}
                     }
@@ -87,6 +111,9 @@ impl JobRunner {
                     }
                 }
             }
+        }
+        while let Some(done) = running.join_next().await {
+            log_run(done);
         }
         tracing::info!("job runner stopped");
         Ok(())
@@ -102,10 +129,19 @@ impl JobRunner {
             .write(|c| job::claim_next(c, now_seconds()).map_err(MarketError::from))
             .await?;
         let Some(job) = claimed else { return Ok(None) };
+        self.run_claimed(job, cancel).await.map(Some)
+    }
+
+    /// Runs a claimed job to an outcome; a step that fails is retried later, then failed
+    /// for good — a claimed job is never left `running`.
+    async fn run_claimed(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<(JobId, Outcome), MarketError> {
         let id = job.id;
         let outcome = match self.execute(job.clone(), cancel).await {
             Ok(outcome) => outcome,
-            // Never leave a claimed job `running`: retry later, then give up.
             Err(e) => {
                 tracing::error!(job = id.get(), error = %e, "job step failed");
                 let reason = match &e {
@@ -122,7 +158,7 @@ impl JobRunner {
                 }
             }
         };
-        Ok(Some((id, outcome)))
+        Ok((id, outcome))
     }
 
     async fn execute(&self, job: JobRow, cancel: &CancellationToken) -> Result<Outcome> {
@@ -134,5 +170,17 @@ impl JobRunner {
             kind if kind.is_rental() => self.rental_job(job, cancel).await,
             _ => self.cluster_job(job, cancel).await,
         }
+    }
+}
+
+/// Logs how a job run ended.
+fn log_run(done: std::result::Result<Result<(JobId, Outcome), MarketError>, JoinError>) {
+    match done {
+        Ok(Ok((id, Outcome::Requeued(reason)))) => {
+            tracing::debug!(job = id.get(), %reason, "job requeued");
+        }
+        Ok(Ok((id, outcome))) => tracing::info!(job = id.get(), ?outcome, "job ran"),
+        Ok(Err(e)) => tracing::error!(error = %e, "job runner step failed"),
+        Err(e) => tracing::error!(error = %e, "job task failed"),
     }
 }

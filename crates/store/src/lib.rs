@@ -12,9 +12,11 @@
 //! cannot race another writer, in this process or another. Readers use a separate pool
 //! and, in WAL mode, never wait for the writer.
 //!
-//! Every committed write that changed rows bumps [`Store::generation`] (except the
-//! watcher's mirror writes, see [`Store::write_unlisted`]), which lets callers cache
-//! derived data until the next write.
+//! Every committed write that changed rows runs the store's commit hooks
+//! ([`Store::on_commit`]) on the writer connection before the write returns (except the
+//! watcher's mirror writes, see [`Store::write_unlisted`]): the API's listing read model
+//! follows the listing change feed ([`repo::gpu::changed_since`]) there, so a write is in
+//! the model before its request is answered.
 //!
 //! Row types ([`models`]) are this crate's own; the API maps them to its wire types.
 //! The watcher's mirror of the chain is written and read through [`mirror`] only.
@@ -29,7 +31,7 @@ pub mod schema;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -46,6 +48,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection from the pool.
 pub type Conn = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+/// Runs after a committed write that changed rows, on the writer connection, before the
+/// write returns (see [`Store::on_commit`]).
+pub type CommitHook = Arc<dyn Fn(&mut SqliteConnection) + Send + Sync>;
 
 /// A persistence failure. Callers see "the database failed"; the cause is for logs.
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +92,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
 pub struct Store {
     pool: Pool<ConnectionManager<SqliteConnection>>,
     writer: Pool<ConnectionManager<SqliteConnection>>,
-    generation: Arc<AtomicU64>,
+    hooks: Arc<RwLock<Vec<CommitHook>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -119,18 +125,18 @@ impl Store {
         };
         let writer = build(1)?;
         let pool = build(max_connections.max(1))?;
-        Ok(Self { pool, writer, generation: Arc::new(AtomicU64::new(0)) })
+        Ok(Self { pool, writer, hooks: Arc::default() })
     }
 
-    /// A counter bumped after every write through [`Store::write`] that changed rows: data read
-    /// at one generation is still current while the generation is unchanged (for writes
-    /// made by this process).
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    /// Runs `hook` after every write through [`Store::write`] that changed rows, on the
+    /// writer connection, after the commit and before the write returns. Hooks run one
+    /// write at a time, in commit order; they must be quick and must not write.
+    pub fn on_commit(&self, hook: CommitHook) {
+        self.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).push(hook);
     }
 
     /// A pooled reader connection, for synchronous callers (CLI, tests). Writes made
-    /// through it do not bump [`Store::generation`].
+    /// through it run no commit hooks.
     pub fn conn(&self) -> Result<Conn, StoreError> {
         self.pool.get().map_err(|e| StoreError::Connection(e.to_string()))
     }
@@ -199,9 +205,9 @@ impl Store {
     }
 
     /// Runs `f` inside an `IMMEDIATE` transaction in a blocking thread: committed if `f`
-    /// returns `Ok`, rolled back otherwise. A commit that changed rows bumps
-    /// [`Store::generation`] (a write that found nothing to do, like an idle job claim,
-    /// leaves caches valid).
+    /// returns `Ok`, rolled back otherwise. A commit that changed rows runs the commit
+    /// hooks ([`Store::on_commit`]; a write that found nothing to do, like an idle job
+    /// claim, does not).
     pub async fn write<F, T, E>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
@@ -212,7 +218,7 @@ impl Store {
     }
 
     /// [`Store::write`] for writes that change no listing (the watcher's mirror): it
-    /// never bumps [`Store::generation`].
+    /// runs no commit hooks.
     pub async fn write_unlisted<F, T, E>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
@@ -229,7 +235,7 @@ impl Store {
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
         let writer = self.writer.clone();
-        let generation = self.generation.clone();
+        let hooks = self.hooks.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = writer.get().map_err(|e| StoreError::Connection(e.to_string()))?;
             let changes = |c: &mut SqliteConnection| {
@@ -239,7 +245,10 @@ impl Store {
             let before = changes(&mut conn)?;
             let result = conn.immediate_transaction(f);
             if tracked && result.is_ok() && changes(&mut conn)? != before {
-                generation.fetch_add(1, Ordering::AcqRel);
+                let hooks = hooks.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for hook in hooks.iter() {
+                    hook(&mut conn);
+                }
             }
             result
         })

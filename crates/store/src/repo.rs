@@ -319,6 +319,18 @@ pub mod gpu {
         q.limit(query.limit).load(conn)
     }
 
+    /// Listings changed since stamp `seq` of the listing change feed, with their stamps,
+    /// oldest change first (every listing when `seq` is 0). See the migration
+    /// `listing_feed`: stamps follow commit order, so one call sees every change
+    /// committed before it.
+    pub fn changed_since(conn: &mut SqliteConnection, seq: i64) -> QueryResult<Vec<(i64, GpuRow)>> {
+        gpus::table
+            .filter(gpus::change_seq.gt(seq))
+            .order(gpus::change_seq.asc())
+            .select((gpus::change_seq, GpuRow::as_select()))
+            .load(conn)
+    }
+
     /// Number of listings per status.
     pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(GpuStatus, i64)>> {
         gpus::table
@@ -483,28 +495,89 @@ pub mod job {
             .optional()
     }
 
-    /// Claims the oldest queued job that is due (`run_after <= now`), marking it
-    /// running and counting the attempt. Call inside a write transaction.
-    pub fn claim_next(conn: &mut SqliteConnection, now: i64) -> QueryResult<Option<JobRow>> {
-        let Some(job) = jobs::table
+    /// Queued jobs looked at by one claim (the oldest); newer ones wait for a later claim.
+    const CLAIM_WINDOW: i64 = 4096;
+
+    /// What a job must not run concurrently with, and after: the chain state it changes
+    /// (a listing's boxes, a cluster's shares). Algorand has no account nonces, so two
+    /// groups from one account may be in flight at once; two on one listing may not.
+    #[derive(Debug, Default)]
+    struct Held {
+        gpus: std::collections::HashSet<GpuId>,
+        clusters: std::collections::HashSet<ClusterId>,
+        /// A job that names neither (none does today) runs after every earlier such job.
+        unkeyed: bool,
+    }
+
+    impl Held {
+        fn holds(&self, gpu: Option<GpuId>, cluster: Option<ClusterId>) -> bool {
+            gpu.is_some_and(|g| self.gpus.contains(&g))
+                || cluster.is_some_and(|c| self.clusters.contains(&c))
+                || (gpu.is_none() && cluster.is_none() && self.unkeyed)
+        }
+
+        fn hold(&mut self, gpu: Option<GpuId>, cluster: Option<ClusterId>) {
+            self.gpus.extend(gpu);
+            self.clusters.extend(cluster);
+            self.unkeyed |= gpu.is_none() && cluster.is_none();
+        }
+    }
+
+    /// Claims up to `max` due jobs (`run_after <= now`), oldest first, marking them
+    /// running and counting the attempt; call inside a write transaction. Jobs on one
+    /// GPU (or one cluster) run one at a time and in the order they were queued: a job
+    /// is skipped while an earlier one on the same GPU or cluster is running or still
+    /// queued (due or not).
+    pub fn claim_due(
+        conn: &mut SqliteConnection,
+        now: i64,
+        max: usize,
+    ) -> QueryResult<Vec<JobRow>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut held = Held::default();
+        let running: Vec<(Option<GpuId>, Option<ClusterId>)> = jobs::table
+            .filter(jobs::state.eq(JobState::Running))
+            .select((jobs::gpu_id, jobs::cluster_id))
+            .load(conn)?;
+        for (gpu, cluster) in running {
+            held.hold(gpu, cluster);
+        }
+        let queued: Vec<(JobId, Option<GpuId>, Option<ClusterId>, i64)> = jobs::table
             .filter(jobs::state.eq(JobState::Queued))
-            .filter(jobs::run_after.le(now))
             .order(jobs::id.asc())
-            .select(JobRow::as_select())
-            .first(conn)
-            .optional()?
-        else {
-            return Ok(None);
-        };
-        diesel::update(jobs::table.find(job.id))
+            .select((jobs::id, jobs::gpu_id, jobs::cluster_id, jobs::run_after))
+            .limit(CLAIM_WINDOW)
+            .load(conn)?;
+        let mut picked = Vec::new();
+        for (id, gpu, cluster, run_after) in queued {
+            if picked.len() == max {
+                break;
+            }
+            if !held.holds(gpu, cluster) && run_after <= now {
+                picked.push(id);
+            }
+            held.hold(gpu, cluster);
+        }
+        if picked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claimed: Vec<JobRow> = diesel::update(jobs::table.filter(jobs::id.eq_any(&picked)))
             .set((
                 jobs::state.eq(JobState::Running),
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::updated_at.eq(now),
             ))
             .returning(JobRow::as_returning())
-            .get_result(conn)
-            .map(Some)
+            .get_results(conn)?;
+        claimed.sort_by_key(|j| j.id);
+        Ok(claimed)
+    }
+
+    /// [`claim_due`] for one job.
+    pub fn claim_next(conn: &mut SqliteConnection, now: i64) -> QueryResult<Option<JobRow>> {
+        Ok(claim_due(conn, now, 1)?.pop())
     }
 
     /// Sets a job's state and error; `run_after` reschedules it.

@@ -22,6 +22,14 @@ diesel::table! {
         listing_cluster_id -> Nullable<BigInt>,
         app_id -> Nullable<BigInt>,
         retirement_effective -> Nullable<BigInt>,
+        change_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    listing_clock (id) {
+        id -> Integer,
+        seq -> BigInt,
     }
 }
 

@@ -99,15 +99,22 @@ fn connections_use_wal_busy_timeout_and_foreign_keys() {
 fn down_migrations_undo_up_migrations() {
     let (_dir, store) = fresh();
     let tables = objects(&store);
-    for expected in
-        ["api_keys", "gpus", "idempotency_keys", "jobs", "rentals", "rentals_one_live_per_gpu"]
-    {
+    for expected in [
+        "api_keys",
+        "gpus",
+        "idempotency_keys",
+        "jobs",
+        "rentals",
+        "rentals_one_live_per_gpu",
+        "listing_clock",
+        "gpus_feed_update",
+    ] {
         assert!(tables.contains(&expected.to_owned()), "{tables:?}");
     }
     store.revert_all().unwrap();
     assert_eq!(objects(&store), Vec::<String>::new());
     // And up again from scratch.
-    assert_eq!(store.migrate().unwrap().len(), 7);
+    assert_eq!(store.migrate().unwrap().len(), 8);
     assert_eq!(objects(&store), tables);
 }
 
@@ -161,7 +168,50 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
     // The process dies; at the next start the running job goes back to the queue.
     assert_eq!(job::requeue_interrupted(&mut conn, 60).unwrap(), 1);
     assert_eq!(job::claim_next(&mut conn, 60).unwrap().unwrap().id, first.id);
+    assert_eq!(job::claim_next(&mut conn, 100).unwrap(), None, "one job at a time per GPU");
+    job::set_state(&mut conn, first.id, JobState::Succeeded, None, None, 100).unwrap();
     assert_eq!(job::claim_next(&mut conn, 100).unwrap().unwrap().id, later.id);
+}
+
+#[test]
+fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
+    let (_dir, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let g1 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
+    let g2 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
+    let queue = |conn: &mut SqliteConnection, gpu_id, cluster_id, run_after| {
+        let new = NewJob {
+            kind: JobKind::Register,
+            rental_id: None,
+            gpu_id,
+            cluster_id,
+            payload: None,
+            state: JobState::Queued,
+            run_after,
+            created_at: 1,
+            updated_at: 1,
+        };
+        job::insert(conn, &new).unwrap().id
+    };
+    // g1: a job backing off (due at 50), then one due now; g2: two due now.
+    let g1_backing_off = queue(&mut conn, Some(g1), None, 50);
+    let g1_next = queue(&mut conn, Some(g1), None, 0);
+    let g2_first = queue(&mut conn, Some(g2), None, 0);
+    let g2_second = queue(&mut conn, Some(g2), None, 0);
+    let ids = |jobs: Vec<bitfox_store::models::JobRow>| {
+        jobs.into_iter().map(|j| j.id).collect::<Vec<_>>()
+    };
+    // Only g2's first: g1's next waits behind its GPU's earlier job, g2's second behind
+    // g2's first.
+    assert_eq!(ids(job::claim_due(&mut conn, 10, 8).unwrap()), vec![g2_first]);
+    assert!(job::claim_due(&mut conn, 10, 8).unwrap().is_empty(), "g2 is busy, g1 waits");
+    assert_eq!(ids(job::claim_due(&mut conn, 50, 8).unwrap()), vec![g1_backing_off]);
+    job::set_state(&mut conn, g2_first, JobState::Succeeded, None, None, 50).unwrap();
+    job::set_state(&mut conn, g1_backing_off, JobState::Failed, None, None, 50).unwrap();
+    // Both GPUs free again: one job each, in a single claim; `max` bounds it.
+    assert_eq!(ids(job::claim_due(&mut conn, 50, 1).unwrap()), vec![g1_next]);
+    assert_eq!(ids(job::claim_due(&mut conn, 50, 8).unwrap()), vec![g2_second]);
+    assert!(job::claim_due(&mut conn, 50, 8).unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -227,20 +277,52 @@ async fn checkpoints_move_the_log_into_the_database_file() {
 }
 
 #[tokio::test]
-async fn only_writes_that_change_rows_bump_the_generation() {
+async fn only_writes_that_change_rows_run_the_commit_hooks() {
     let (_dir, store) = fresh();
-    let start = store.generation();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    store.on_commit(std::sync::Arc::new(move |c| {
+        let last = gpu::changed_since(c, 0).unwrap().last().map(|(seq, _)| *seq);
+        log.lock().unwrap().push(last);
+    }));
     let idle: Option<_> =
         store.write(|c| job::claim_next(c, 0).map_err(StoreError::from)).await.unwrap();
     assert!(idle.is_none());
-    assert_eq!(store.generation(), start, "an idle claim changes nothing");
+    assert!(seen.lock().unwrap().is_empty(), "an idle claim changes nothing");
     store
         .write_unlisted(|c| gpu::insert(c, &new_gpu(A, 1)).map_err(StoreError::from))
         .await
         .unwrap();
-    assert_eq!(store.generation(), start, "an unlisted write leaves caches valid");
+    assert!(seen.lock().unwrap().is_empty(), "an unlisted write runs no hook");
     store.write(|c| gpu::insert(c, &new_gpu(A, 2)).map_err(StoreError::from)).await.unwrap();
-    assert_eq!(store.generation(), start + 1);
+    // The hook ran after the commit, on a connection that sees it: both listings, the
+    // second stamped after the first.
+    assert_eq!(*seen.lock().unwrap(), vec![Some(2)]);
+}
+
+#[test]
+fn every_listing_change_is_stamped_in_commit_order() {
+    let (_dir, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let a = gpu::insert(&mut conn, &new_gpu(A, 10)).unwrap();
+    let b = gpu::insert(&mut conn, &new_gpu(A, 20)).unwrap();
+    let stamps = |conn: &mut _, after| {
+        gpu::changed_since(conn, after)
+            .unwrap()
+            .into_iter()
+            .map(|(seq, row)| (seq, row.id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(stamps(&mut conn, 0), vec![(1, a.id), (2, b.id)]);
+    // Any update is a change, whichever column (and path) it touches.
+    gpu::heartbeat(&mut conn, a.id, 5).unwrap();
+    gpu::record_outcome(&mut conn, b.id, true).unwrap();
+    assert_eq!(stamps(&mut conn, 2), vec![(3, a.id), (4, b.id)]);
+    sql_query("UPDATE gpus SET region = 'x'").execute(&mut conn).unwrap();
+    let all = stamps(&mut conn, 4);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.iter().all(|(seq, _)| *seq > 4), "{all:?}");
+    assert!(stamps(&mut conn, 6).is_empty());
 }
 
 #[test]

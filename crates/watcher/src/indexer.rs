@@ -133,3 +133,47 @@ impl Indexer {
         Ok(Page { current_round: raw.current_round, transactions, next: raw.next_token })
     }
 }
+
+/// An algod endpoint, used only to wait for the next block
+/// (`GET /v2/status/wait-for-block-after/{round}`), so the watcher follows the chain as
+/// it grows instead of on a fixed poll.
+#[derive(Debug, Clone)]
+pub struct Blocks {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Blocks {
+    /// The algod at `url` (no trailing slash needed), sending `token`.
+    pub fn new(url: &str, token: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// Returns once the node has a block after `round` (algod answers after at most a
+    /// minute even if none came), or after `limit`; an error when the node cannot be
+    /// asked.
+    pub async fn wait_after(
+        &self,
+        round: u64,
+        limit: std::time::Duration,
+    ) -> Result<(), IndexerError> {
+        let response = self
+            .http
+            .get(format!("{}/v2/status/wait-for-block-after/{round}", self.url))
+            .header("X-Algo-API-Token", &self.token)
+            .timeout(limit)
+            .send()
+            .await;
+        match response {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(IndexerError::Status { status: r.status().as_u16(), body: String::new() }),
+            Err(e) if e.is_timeout() => Ok(()),
+            Err(e) => Err(IndexerError::Unreachable(e.to_string())),
+        }
+    }
+}

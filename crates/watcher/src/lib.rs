@@ -28,11 +28,16 @@ use bitfox_store::diesel::{Connection, SqliteConnection};
 use bitfox_store::{Store, StoreError, now_seconds};
 use tokio_util::sync::CancellationToken;
 
-use crate::indexer::{Indexer, IndexerError};
+use crate::indexer::{Blocks, Indexer, IndexerError};
 use crate::mirror::Origin;
 
-/// Transactions asked for per indexer page.
+/// Transactions asked for per indexer page (the indexer's default page; the devnet's
+/// largest).
 const PAGE: u32 = 1_000;
+/// Longest wait for the next block before syncing anyway.
+const BLOCK_WAIT: Duration = Duration::from_secs(10);
+/// Least time between two syncs that found nothing new while following blocks.
+const MIN_GAP: Duration = Duration::from_millis(20);
 
 /// Why a sync step failed.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,7 @@ pub struct Progress {
 pub struct Watcher {
     store: Store,
     indexer: Indexer,
+    blocks: Option<Blocks>,
     app_id: u64,
     app_address: String,
 }
@@ -83,7 +89,15 @@ impl Watcher {
     /// Watches `app_id` through `indexer`, mirroring into `store`.
     pub fn new(store: Store, indexer: Indexer, app_id: u64) -> Self {
         let app_address = bitfox_contract::app_address(app_id).to_string();
-        Self { store, indexer, app_id, app_address }
+        Self { store, indexer, blocks: None, app_id, app_address }
+    }
+
+    /// Follows the chain block by block: once caught up, waits for algod's next block
+    /// (`wait-for-block-after`) instead of sleeping a poll interval, so the mirror trails
+    /// the chain by about one indexer request.
+    pub fn with_blocks(mut self, blocks: Blocks) -> Self {
+        self.blocks = Some(blocks);
+        self
     }
 
     /// The mirrored round.
@@ -166,23 +180,39 @@ impl Watcher {
         }
     }
 
-    /// Syncs every `interval` until `cancel` fires; indexer and database errors are
-    /// logged and retried, so it returns only when cancelled.
+    /// Syncs until `cancel` fires: after each sync it waits for the next block when it
+    /// follows blocks ([`Watcher::with_blocks`]), and otherwise (or when algod cannot be
+    /// asked) for `interval`. Indexer and database errors are logged and retried, so it
+    /// returns only when cancelled.
     pub async fn run(
         self,
         interval: Duration,
         cancel: CancellationToken,
     ) -> Result<(), WatchError> {
-        tracing::info!(app_id = self.app_id, "watcher started");
+        tracing::info!(app_id = self.app_id, blocks = self.blocks.is_some(), "watcher started");
         loop {
-            match self
+            let synced = self
                 .sync(|p| {
                     if p.chain_round > p.round {
                         tracing::info!(round = p.round, chain_round = p.chain_round, "catching up");
                     }
                 })
-                .await
-            {
+                .await;
+            let waited = match (&synced, &self.blocks) {
+                // An indexer trailing algod answers with its own round: waiting after
+                // it returns at once, so syncs that find nothing new are spaced a little.
+                (Ok(p), Some(blocks)) => {
+                    let gap =
+                        tokio::time::sleep(if p.applied > 0 { Duration::ZERO } else { MIN_GAP });
+                    let wait = blocks.wait_after(p.chain_round.max(p.round), BLOCK_WAIT);
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        (waited, ()) = async { tokio::join!(wait, gap) } => waited.is_ok(),
+                    }
+                }
+                _ => false,
+            };
+            match synced {
                 Ok(p) if p.applied > 0 => {
                     tracing::info!(round = p.round, applied = p.applied, "mirrored");
                 }
@@ -191,9 +221,11 @@ impl Watcher {
                 // A busy or briefly failing database: the page is applied again next time.
                 Err(WatchError::Store(e)) => tracing::warn!(error = %e, "mirror write failed"),
             }
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(interval) => {}
+            if !waited {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(interval) => {}
+                }
             }
         }
         tracing::info!("watcher stopped");

@@ -14,10 +14,10 @@ use bitfox_store::repo::gpu::{After, Query, Sort};
 use super::{next_link, parse_address, parse_digits, parse_limit, to_json};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::cache::Page;
 use crate::error::{ApiError, Problem};
 use crate::extract::{OptionalJson, ValidJson, parse_id, parse_query};
 use crate::idempotency::{self, Claim, Saved};
+use crate::listings::Position;
 use crate::spec::{GPU_SORTS, IdempotencyKey};
 use crate::types::{CreateGpu, Gpu, GpuListParams, RentGpu, Rental, RetireGpu, StopGpu, UpdateGpu};
 use bitfox_market::{listings, rentals};
@@ -125,11 +125,11 @@ fn parse_gpu_cursor(text: &str, sort: Sort) -> Result<After, ApiError> {
     })
 }
 
-/// The cursor of the page after `gpu`.
-fn gpu_cursor(gpu: &Gpu) -> String {
-    match gpu.vram_gb {
-        Some(vram) => format!("{}.{}.{vram}", gpu.id, gpu.price_per_minute),
-        None => format!("{}.{}.-", gpu.id, gpu.price_per_minute),
+/// The cursor of the page after the listing at `last`.
+fn gpu_cursor(last: Position) -> String {
+    match last.vram {
+        Some(vram) => format!("{}.{}.{vram}", last.id, last.price),
+        None => format!("{}.{}.-", last.id, last.price),
     }
 }
 
@@ -149,49 +149,16 @@ fn gpu_cursor(gpu: &Gpu) -> String {
 )]
 #[get("/gpus")]
 pub async fn list_gpus(state: Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    // Read the generation before the data, so a write racing the query invalidates it.
-    let generation = state.store.generation();
-    let key = req.query_string();
-    let page = match state.pages.get(key, generation) {
-        Some(page) => page,
-        None => {
-            let page = render_gpu_page(&state, &req).await?;
-            state.pages.put(key.to_owned(), generation, page.clone());
-            page
-        }
-    };
+    let query = parse_gpu_query(parse_query(req.query_string())?)?;
+    let page = state.listings.page(&query);
     let mut response = HttpResponse::Ok();
     response.content_type(ContentType::json());
-    if let Some((link, cursor)) = page.next {
-        response.insert_header(("Link", link));
+    if let Some(last) = page.next {
+        let cursor = gpu_cursor(last);
+        response.insert_header(("Link", next_link(req.path(), req.query_string(), &cursor)));
         response.insert_header(("X-Next-Cursor", cursor));
     }
     Ok(response.body(page.body))
-}
-
-async fn render_gpu_page(state: &AppState, req: &HttpRequest) -> Result<Page, ApiError> {
-    let query = parse_gpu_query(parse_query(req.query_string())?)?;
-    let limit = query.limit;
-    let mut rows = state
-        .store
-        .read(move |c| {
-            let mut q = query;
-            q.limit += 1;
-            bitfox_store::repo::gpu::list(c, &q).map_err(ApiError::from)
-        })
-        .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let gpus: Vec<Gpu> = rows.into_iter().map(Gpu::from).collect();
-    let next = match gpus.last() {
-        Some(last) if more => {
-            let cursor = gpu_cursor(last);
-            Some((next_link(req.path(), req.query_string(), &cursor), cursor))
-        }
-        _ => None,
-    };
-    let body = serde_json::to_vec(&gpus).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Page { body: body.into(), next })
 }
 
 /// One GPU, unless it was delisted.

@@ -112,12 +112,13 @@ async fn without_a_chain_jobs_stay_visibly_queued() {
     let id = app.list_gpu(PROVIDER, "A10", 300).await;
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
-    let (_, outcome) = step(&runner).await.unwrap();
-    assert_eq!(outcome, Outcome::Requeued(Unconfigured::REASON.to_owned()), "the registration");
     let (job_id, outcome) = step(&runner).await.unwrap();
-    assert_eq!(outcome, Outcome::Requeued(format!("waiting for GPU {id} to be listed on chain")));
+    assert_eq!(outcome, Outcome::Requeued(Unconfigured::REASON.to_owned()), "the registration");
+    // The rent waits behind its GPU's registration: jobs on one GPU run in order.
     assert!(step(&runner).await.is_none(), "both wait");
-    let job_id = job_id - 1;
+    let (_, job) = app.get(&format!("/jobs/{}", job_id + 1)).await;
+    assert_eq!((job["kind"].as_str(), job["state"].as_str()), (Some("rent"), Some("queued")));
+    assert_eq!(job["attempts"], 0, "{job}");
     let (_, job) = app.get(&format!("/jobs/{job_id}")).await;
     assert_eq!(job["state"], "queued");
     assert_eq!(job["attempts"], 0, "waiting for a chain is not a failed attempt");
