@@ -16,6 +16,8 @@ use bitfox_devnet::node::{DevAccount, Node, transaction};
 use bitfox_devnet::server::{self, Shared, TOKEN_HEADER};
 use bitfox_devnet::txn::{AppCall, StateSchema, TxnKind};
 
+type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
 const TOKEN: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 /// Counts its calls in global state and logs, as a contract call does.
@@ -40,14 +42,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let count: usize = args.next().map_or(Ok(20_000), |a| a.parse())?;
     let clients: usize = args.next().map_or(Ok(16), |a| a.parse())?;
     let dir = tempfile::tempdir()?;
     let mut node = Node::open(&dir.path().join("devnet.db"))?;
     let creator = DevAccount::new(0);
-    let program = bitfox_avm::assemble(APP).map_err(|e| anyhow::anyhow!("{e:?}"))?.bytecode;
+    let program = bitfox_avm::assemble(APP).map_err(|e| format!("{e:?}"))?.bytecode;
     let create = TxnKind::AppCall(AppCall {
         approval_program: program.clone(),
         clear_program: program,
@@ -55,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
         ..AppCall::default()
     });
     let signed = creator.sign(transaction(creator.address(), node.round() + 1, vec![], create));
-    let txid = node.submit(&signed.encode()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let txid = node.submit(&signed.encode()).map_err(|e| e.to_string())?;
     let app_id = node.confirmed(&txid).map(|c| c.apply.application_id).unwrap_or(0);
     let round = Arc::new(AtomicU64::new(node.round()));
 
@@ -79,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= count {
-                        return anyhow::Ok(latencies);
+                        return Ok::<_, Box<dyn std::error::Error + Send + Sync>>(latencies);
                     }
                     let t0 = Instant::now();
                     let kind = TxnKind::AppCall(AppCall { app_id, ..AppCall::default() });
@@ -107,7 +109,9 @@ async fn main() -> anyhow::Result<()> {
                         .json()
                         .await?;
                     let at = confirmed["confirmed-round"].as_u64().unwrap_or(0);
-                    anyhow::ensure!(at > 0, "{txid} not confirmed: {confirmed}");
+                    if at == 0 {
+                        return Err(format!("{txid} not confirmed: {confirmed}").into());
+                    }
                     round.fetch_max(at, Ordering::Relaxed);
                     latencies.push(t0.elapsed());
                 }
