@@ -11,20 +11,7 @@ use std::time::Instant;
 use bitfox_devnet::node::{DevAccount, Node, transaction};
 use bitfox_devnet::txn::{AppCall, StateSchema, TxnKind};
 
-const APP: &str = "#pragma version 9
-txn ApplicationID
-bz done
-byte \"n\"
-byte \"n\"
-app_global_get
-int 1
-+
-app_global_put
-byte \"called\"
-log
-done:
-int 1
-";
+const APP: &str = include_str!("counter.teal");
 
 fn sign(from: &DevAccount, round: u64, note: u64, kind: TxnKind) -> Vec<u8> {
     from.sign(transaction(from.address(), round, note.to_be_bytes().to_vec(), kind)).encode()

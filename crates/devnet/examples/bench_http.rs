@@ -21,20 +21,7 @@ type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Resu
 const TOKEN: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 /// Counts its calls in global state and logs, as a contract call does.
-const APP: &str = "#pragma version 9
-txn ApplicationID
-bz done
-byte \"n\"
-byte \"n\"
-app_global_get
-int 1
-+
-app_global_put
-byte \"called\"
-log
-done:
-int 1
-";
+const APP: &str = include_str!("counter.teal");
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;

@@ -507,19 +507,30 @@ pub mod job {
         clusters: std::collections::HashSet<ClusterId>,
         /// A job that names neither (none does today) runs after every earlier such job.
         unkeyed: bool,
+        /// Registrations and cluster creations name the box of the id they will get from
+        /// the app's counter before they are sent (`n_listing + 1`, `n_cluster + 1`): two
+        /// in flight would predict the same id, so they run one at a time.
+        counter: bool,
+    }
+
+    /// Whether a job of `kind` takes a new id from the app's counter.
+    fn allocates(kind: JobKind) -> bool {
+        matches!(kind, JobKind::Register | JobKind::CreateCluster)
     }
 
     impl Held {
-        fn holds(&self, gpu: Option<GpuId>, cluster: Option<ClusterId>) -> bool {
+        fn holds(&self, kind: JobKind, gpu: Option<GpuId>, cluster: Option<ClusterId>) -> bool {
             gpu.is_some_and(|g| self.gpus.contains(&g))
                 || cluster.is_some_and(|c| self.clusters.contains(&c))
                 || (gpu.is_none() && cluster.is_none() && self.unkeyed)
+                || (allocates(kind) && self.counter)
         }
 
-        fn hold(&mut self, gpu: Option<GpuId>, cluster: Option<ClusterId>) {
+        fn hold(&mut self, kind: JobKind, gpu: Option<GpuId>, cluster: Option<ClusterId>) {
             self.gpus.extend(gpu);
             self.clusters.extend(cluster);
             self.unkeyed |= gpu.is_none() && cluster.is_none();
+            self.counter |= allocates(kind);
         }
     }
 
@@ -527,7 +538,8 @@ pub mod job {
     /// running and counting the attempt; call inside a write transaction. Jobs on one
     /// GPU (or one cluster) run one at a time and in the order they were queued: a job
     /// is skipped while an earlier one on the same GPU or cluster is running or still
-    /// queued (due or not).
+    /// queued (due or not); so do registrations and cluster creations among themselves
+    /// (see `Held::counter`).
     pub fn claim_due(
         conn: &mut SqliteConnection,
         now: i64,
@@ -537,28 +549,28 @@ pub mod job {
             return Ok(Vec::new());
         }
         let mut held = Held::default();
-        let running: Vec<(Option<GpuId>, Option<ClusterId>)> = jobs::table
+        let running: Vec<(JobKind, Option<GpuId>, Option<ClusterId>)> = jobs::table
             .filter(jobs::state.eq(JobState::Running))
-            .select((jobs::gpu_id, jobs::cluster_id))
+            .select((jobs::kind, jobs::gpu_id, jobs::cluster_id))
             .load(conn)?;
-        for (gpu, cluster) in running {
-            held.hold(gpu, cluster);
+        for (kind, gpu, cluster) in running {
+            held.hold(kind, gpu, cluster);
         }
-        let queued: Vec<(JobId, Option<GpuId>, Option<ClusterId>, i64)> = jobs::table
+        let queued: Vec<(JobId, JobKind, Option<GpuId>, Option<ClusterId>, i64)> = jobs::table
             .filter(jobs::state.eq(JobState::Queued))
             .order(jobs::id.asc())
-            .select((jobs::id, jobs::gpu_id, jobs::cluster_id, jobs::run_after))
+            .select((jobs::id, jobs::kind, jobs::gpu_id, jobs::cluster_id, jobs::run_after))
             .limit(CLAIM_WINDOW)
             .load(conn)?;
         let mut picked = Vec::new();
-        for (id, gpu, cluster, run_after) in queued {
+        for (id, kind, gpu, cluster, run_after) in queued {
             if picked.len() == max {
                 break;
             }
-            if !held.holds(gpu, cluster) && run_after <= now {
+            if !held.holds(kind, gpu, cluster) && run_after <= now {
                 picked.push(id);
             }
-            held.hold(gpu, cluster);
+            held.hold(kind, gpu, cluster);
         }
         if picked.is_empty() {
             return Ok(Vec::new());

@@ -181,7 +181,7 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
     let g2 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
     let queue = |conn: &mut SqliteConnection, gpu_id, cluster_id, run_after| {
         let new = NewJob {
-            kind: JobKind::Register,
+            kind: JobKind::UpdatePrice,
             rental_id: None,
             gpu_id,
             cluster_id,
@@ -212,6 +212,30 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
     assert_eq!(ids(job::claim_due(&mut conn, 50, 1).unwrap()), vec![g1_next]);
     assert_eq!(ids(job::claim_due(&mut conn, 50, 8).unwrap()), vec![g2_second]);
     assert!(job::claim_due(&mut conn, 50, 8).unwrap().is_empty());
+
+    // Registrations predict their listing id from the app's counter: one at a time, even
+    // on different GPUs.
+    let register = |conn: &mut SqliteConnection, gpu_id| {
+        let new = NewJob {
+            kind: JobKind::Register,
+            rental_id: None,
+            gpu_id: Some(gpu_id),
+            cluster_id: None,
+            payload: None,
+            state: JobState::Queued,
+            run_after: 0,
+            created_at: 1,
+            updated_at: 1,
+        };
+        job::insert(conn, &new).unwrap().id
+    };
+    let g3 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
+    let g4 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
+    let (first, second) = (register(&mut conn, g3), register(&mut conn, g4));
+    assert_eq!(ids(job::claim_due(&mut conn, 60, 8).unwrap()), vec![first]);
+    assert!(job::claim_due(&mut conn, 60, 8).unwrap().is_empty(), "the counter is taken");
+    job::set_state(&mut conn, first, JobState::Succeeded, None, None, 60).unwrap();
+    assert_eq!(ids(job::claim_due(&mut conn, 60, 8).unwrap()), vec![second]);
 }
 
 #[tokio::test]
