@@ -495,6 +495,9 @@ pub mod job {
             .optional()
     }
 
+    /// A queued job as a claim sees it: id, kind, GPU, cluster, due time.
+    type QueuedJob = (JobId, JobKind, Option<GpuId>, Option<ClusterId>, i64);
+
     /// Queued jobs looked at by one claim (the oldest); newer ones wait for a later claim.
     const CLAIM_WINDOW: i64 = 4096;
 
@@ -556,7 +559,7 @@ pub mod job {
         for (kind, gpu, cluster) in running {
             held.hold(kind, gpu, cluster);
         }
-        let queued: Vec<(JobId, JobKind, Option<GpuId>, Option<ClusterId>, i64)> = jobs::table
+        let queued: Vec<QueuedJob> = jobs::table
             .filter(jobs::state.eq(JobState::Queued))
             .order(jobs::id.asc())
             .select((jobs::id, jobs::kind, jobs::gpu_id, jobs::cluster_id, jobs::run_after))
