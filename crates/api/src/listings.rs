@@ -261,16 +261,6 @@ impl Listings {
         self.read().page(query)
     }
 
-    /// How many listings the model holds.
-    pub fn len(&self) -> usize {
-        self.read().by_id.len()
-    }
-
-    /// Whether the model holds no listing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Model> {
         self.model.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -517,8 +507,8 @@ mod tests {
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            assert_eq!(listings.len(), total);
-            assert_eq!(other.len(), total);
+            assert_eq!(listings.read().by_id.len(), total);
+            assert_eq!(other.read().by_id.len(), total);
             for _ in 0..60 {
                 let query = random_query(&mut rng);
                 assert_pages_equal(&listings, &mut conn, query.clone());

@@ -512,7 +512,9 @@ pub mod job {
         unkeyed: bool,
         /// Registrations and cluster creations name the box of the id they will get from
         /// the app's counter before they are sent (`n_listing + 1`, `n_cluster + 1`): two
-        /// in flight would predict the same id, so they run one at a time.
+        /// in flight would predict the same id, so one runs at a time. They need no order
+        /// among themselves, so only a running (or just claimed) one holds the counter: a
+        /// registration backing off does not hold up everyone else's.
         counter: bool,
     }
 
@@ -529,10 +531,16 @@ pub mod job {
                 || (allocates(kind) && self.counter)
         }
 
-        fn hold(&mut self, kind: JobKind, gpu: Option<GpuId>, cluster: Option<ClusterId>) {
+        /// Later jobs on `gpu` / `cluster` wait for this one (queued or running).
+        fn hold(&mut self, gpu: Option<GpuId>, cluster: Option<ClusterId>) {
             self.gpus.extend(gpu);
             self.clusters.extend(cluster);
             self.unkeyed |= gpu.is_none() && cluster.is_none();
+        }
+
+        /// A job of `kind` runs: it also holds the counter if it takes an id from it.
+        fn run(&mut self, kind: JobKind, gpu: Option<GpuId>, cluster: Option<ClusterId>) {
+            self.hold(gpu, cluster);
             self.counter |= allocates(kind);
         }
     }
@@ -541,8 +549,8 @@ pub mod job {
     /// running and counting the attempt; call inside a write transaction. Jobs on one
     /// GPU (or one cluster) run one at a time and in the order they were queued: a job
     /// is skipped while an earlier one on the same GPU or cluster is running or still
-    /// queued (due or not); so do registrations and cluster creations among themselves
-    /// (see `Held::counter`).
+    /// queued (due or not); registrations and cluster creations run one at a time (see
+    /// `Held::counter`).
     pub fn claim_due(
         conn: &mut SqliteConnection,
         now: i64,
@@ -557,7 +565,7 @@ pub mod job {
             .select((jobs::kind, jobs::gpu_id, jobs::cluster_id))
             .load(conn)?;
         for (kind, gpu, cluster) in running {
-            held.hold(kind, gpu, cluster);
+            held.run(kind, gpu, cluster);
         }
         let queued: Vec<QueuedJob> = jobs::table
             .filter(jobs::state.eq(JobState::Queued))
@@ -572,8 +580,10 @@ pub mod job {
             }
             if !held.holds(kind, gpu, cluster) && run_after <= now {
                 picked.push(id);
+                held.run(kind, gpu, cluster);
+            } else {
+                held.hold(gpu, cluster);
             }
-            held.hold(kind, gpu, cluster);
         }
         if picked.is_empty() {
             return Ok(Vec::new());

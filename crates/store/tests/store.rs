@@ -234,7 +234,8 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
     let (first, second) = (register(&mut conn, g3), register(&mut conn, g4));
     assert_eq!(ids(job::claim_due(&mut conn, 60, 8).unwrap()), vec![first]);
     assert!(job::claim_due(&mut conn, 60, 8).unwrap().is_empty(), "the counter is taken");
-    job::set_state(&mut conn, first, JobState::Succeeded, None, None, 60).unwrap();
+    // The first backs off (queued, not due): it no longer holds the counter.
+    job::set_state(&mut conn, first, JobState::Queued, None, Some(500), 60).unwrap();
     assert_eq!(ids(job::claim_due(&mut conn, 60, 8).unwrap()), vec![second]);
 }
 
