@@ -17,7 +17,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use bitfox_domain::Address;
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::NewApiKey;
 use bitfox_store::repo::api_key;
 use rand::RngCore;
@@ -38,7 +38,7 @@ pub fn hash_key(key: &str) -> String {
 /// Creates a new key for `address`, stores its hash and returns the key (the only time
 /// it is ever visible).
 pub fn create_key(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     address: &Address,
     label: &str,
     now: i64,

@@ -9,7 +9,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::IdempotencyRow;
 use bitfox_store::repo::idempotency;
 use sha2::{Digest, Sha256};
@@ -93,7 +93,7 @@ impl Claim {
 
 /// The saved response for `claim`, if a request with its key was served before; the
 /// same key for a different request is refused.
-pub fn replay(conn: &mut SqliteConnection, claim: &Claim) -> Result<Option<Saved>, ApiError> {
+pub fn replay(conn: &mut DbConnection, claim: &Claim) -> Result<Option<Saved>, ApiError> {
     let Some(row) = idempotency::find(conn, &claim.principal, &claim.key)? else {
         return Ok(None);
     };
@@ -125,13 +125,13 @@ pub async fn replayed(state: &AppState, claim: Option<&Claim>) -> Result<Option<
 /// Runs `op` unless `claim` was already served, in which case the saved response is
 /// returned. Call inside the write transaction that `op` changes things in.
 pub fn run<F>(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     claim: Option<&Claim>,
     now: i64,
     op: F,
 ) -> Result<Saved, ApiError>
 where
-    F: FnOnce(&mut SqliteConnection) -> Result<Saved, ApiError>,
+    F: FnOnce(&mut DbConnection) -> Result<Saved, ApiError>,
 {
     let Some(claim) = claim else {
         return op(conn);
@@ -155,15 +155,16 @@ where
     Ok(saved)
 }
 
-/// Runs `op` (at `now`) once per `claim` in one write transaction, wakes the job runner
+/// Runs `op` (at `now`) once per `claim` in one write transaction (which the store may
+/// run again, see [`bitfox_store::Store::write`]), wakes the job runner
 /// unless the answer is a replay, and answers with the (saved) response.
 pub async fn write_once<F>(
     state: &AppState,
     claim: Option<Claim>,
-    op: F,
+    mut op: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut SqliteConnection, i64) -> Result<Saved, ApiError> + Send + 'static,
+    F: FnMut(&mut DbConnection, i64) -> Result<Saved, ApiError> + Send + 'static,
 {
     let now = bitfox_store::now_seconds();
     let saved = state.store.write(move |c| run(c, claim.as_ref(), now, |c| op(c, now))).await?;

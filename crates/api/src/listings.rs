@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use bitfox_domain::GpuStatus;
+use bitfox_store::DbConnection;
 use bitfox_store::Store;
-use bitfox_store::diesel::SqliteConnection;
 use bitfox_store::models::GpuRow;
 use bitfox_store::repo::gpu::{self, After, Query, Sort};
 use tokio_util::sync::CancellationToken;
@@ -207,7 +207,7 @@ impl Listings {
 
     /// Applies every change to listings committed since the model's last one; returns how
     /// many listings changed.
-    pub fn sync(&self, conn: &mut SqliteConnection) -> anyhow::Result<usize> {
+    pub fn sync(&self, conn: &mut DbConnection) -> anyhow::Result<usize> {
         let seq = self.read().seq;
         let rows = gpu::changed_since(conn, seq)?;
         let Some(&(last, _)) = rows.last() else { return Ok(0) };
@@ -272,6 +272,7 @@ mod tests {
     use bitfox_domain::{ChainId, GpuId};
     use bitfox_store::StoreError;
     use bitfox_store::models::{GpuChanges, NewGpu};
+    use bitfox_store::testing::TestDatabase;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -291,11 +292,11 @@ mod tests {
         GpuStatus::Delisted,
     ];
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("bitfox.db"), 4).unwrap();
-        store.migrate().unwrap();
-        (dir, store)
+    /// A fresh database: SQLite, or PostgreSQL when `BITFOX_TEST_POSTGRES` is set.
+    fn store() -> (TestDatabase, Store) {
+        let db = TestDatabase::new();
+        let store = db.migrated(4);
+        (db, store)
     }
 
     fn pick<T: Clone>(rng: &mut StdRng, items: &[T]) -> T {
@@ -316,7 +317,7 @@ mod tests {
     }
 
     /// One random write, through whichever repository call a real path would use.
-    fn write(conn: &mut SqliteConnection, rng: &mut StdRng, ids: &[GpuId]) -> QueryResultGpu {
+    fn write(conn: &mut DbConnection, rng: &mut StdRng, ids: &[GpuId]) -> QueryResultGpu {
         let now = rng.random_range(1..1_000_000);
         if ids.is_empty() || rng.random_bool(0.3) {
             let new = NewGpu {
@@ -397,7 +398,7 @@ mod tests {
     }
 
     /// What the SQL query returns for `query`, rendered as the model renders it.
-    fn sql_page(conn: &mut SqliteConnection, query: &Query) -> Page {
+    fn sql_page(conn: &mut DbConnection, query: &Query) -> Page {
         let mut q = query.clone();
         q.limit += 1;
         let mut rows = gpu::list(conn, &q).unwrap();
@@ -422,7 +423,7 @@ mod tests {
     }
 
     /// Every page of `query`, followed by its cursors to the end, equals SQL's.
-    fn assert_pages_equal(listings: &Listings, conn: &mut SqliteConnection, mut query: Query) {
+    fn assert_pages_equal(listings: &Listings, conn: &mut DbConnection, mut query: Query) {
         for _ in 0..1000 {
             let (mine, truth) = (listings.page(&query), sql_page(conn, &query));
             assert_eq!(
@@ -444,10 +445,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn every_page_equals_the_sql_truth_after_concurrent_writes() {
         for seed in 0..12u64 {
-            let (_dir, store) = store();
+            let (db, store) = store();
             let listings = Listings::load(&store).unwrap();
             // Another process: its own connections, no hook on this one's writes.
-            let other_store = Store::open(&_dir.path().join("bitfox.db"), 2).unwrap();
+            let other_store = db.store(2);
             let other = Arc::new(Listings::default());
             let cancel = CancellationToken::new();
             let follower = tokio::spawn(other.clone().follow(
@@ -521,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_change_read_late_never_replaces_a_newer_one() {
-        let (_dir, store) = store();
+        let (_db, store) = store();
         let mut conn = store.conn().unwrap();
         let new = NewGpu {
             owner_address: OWNERS[0].to_owned(),

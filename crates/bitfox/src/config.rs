@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use bitfox_api::HttpSettings;
 use bitfox_jobs::JobSettings;
 use bitfox_market::Mode;
+use bitfox_store::DatabaseUrl;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -206,9 +207,13 @@ impl Default for DevnetSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
-    /// SQLite file; defaults to `<data_dir>/bitfox.db`.
+    /// The database: `postgres://user@host:port/db` for PostgreSQL, or a SQLite file
+    /// (`sqlite://PATH` or a plain path). Defaults to the SQLite file
+    /// `<data_dir>/bitfox.db`.
+    pub url: Option<String>,
+    /// SQLite file (the older spelling of a SQLite `url`; give one or the other).
     pub path: Option<PathBuf>,
-    /// Pooled connections.
+    /// Pooled connections (on PostgreSQL, as many again for writers).
     pub max_connections: u32,
 }
 
@@ -239,7 +244,7 @@ impl Default for Settings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { path: None, max_connections: 8 }
+        Self { url: None, path: None, max_connections: 8 }
     }
 }
 
@@ -280,9 +285,20 @@ impl Settings {
         self.data_dir.join("deployments").join(format!("{network}.json"))
     }
 
-    /// The database file.
-    pub fn database_path(&self) -> PathBuf {
-        self.database.path.clone().unwrap_or_else(|| self.data_dir.join("bitfox.db"))
+    /// The database: `database.url`, else the SQLite file `database.path`, else
+    /// `<data_dir>/bitfox.db`.
+    pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
+        match (&self.database.url, &self.database.path) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "database.url and database.path are both set: give one (database.url takes \
+                 a SQLite path too)"
+            ),
+            (Some(url), None) => {
+                DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("database.url: {e}"))
+            }
+            (None, Some(path)) => Ok(DatabaseUrl::sqlite(path)),
+            (None, None) => Ok(DatabaseUrl::sqlite(&self.data_dir.join("bitfox.db"))),
+        }
     }
 }
 
@@ -304,7 +320,22 @@ mod tests {
             assert_eq!(settings.mode, Mode::Production);
             assert_eq!(settings.http.port, 9100);
             assert_eq!(settings.http.body_limit_bytes, 1024);
-            assert_eq!(settings.database_path(), PathBuf::from(".bitfox/bitfox.db"));
+            assert_eq!(
+                settings.database_url().unwrap(),
+                DatabaseUrl::Sqlite(PathBuf::from(".bitfox/bitfox.db"))
+            );
+            jail.set_env("BITFOX_DATABASE__URL", "postgres://bitfox@127.0.0.1/market");
+            assert_eq!(
+                Settings::load(Some(Path::new("custom.toml"))).unwrap().database_url().unwrap(),
+                DatabaseUrl::Postgres("postgres://bitfox@127.0.0.1/market".into())
+            );
+            jail.set_env("BITFOX_DATABASE__PATH", "other.db");
+            let both = Settings::load(Some(Path::new("custom.toml"))).unwrap();
+            assert!(both.database_url().unwrap_err().to_string().contains("both set"));
+            jail.set_env("BITFOX_DATABASE__URL", "mysql://h/db");
+            jail.set_env("BITFOX_DATABASE__PATH", "");
+            let bad = Settings::load(Some(Path::new("custom.toml"))).unwrap();
+            assert!(bad.database_url().is_err());
 
             jail.set_env("BITFOX_HTTP__PROT", "1");
             let err = Settings::load(Some(Path::new("custom.toml"))).unwrap_err();

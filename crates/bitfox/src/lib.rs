@@ -25,7 +25,7 @@ use crate::config::Settings;
 
 /// Opens the configured database.
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let path = settings.database_path();
-    Store::open(&path, settings.database.max_connections)
-        .with_context(|| format!("opening the database {}", path.display()))
+    let url = settings.database_url()?;
+    Store::connect(&url, settings.database.max_connections)
+        .with_context(|| format!("opening the {} database {}", url.backend(), url.redacted()))
 }

@@ -120,7 +120,7 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let applied = migrate::migrate(&settings)?;
             if applied.is_empty() {
-                println!("database is up to date ({})", settings.database_path().display());
+                println!("database is up to date ({})", settings.database_url()?.redacted());
             }
             for version in applied {
                 println!("applied {version}");

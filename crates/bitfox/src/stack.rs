@@ -147,12 +147,12 @@ async fn start(
         eprintln!("  BitFox API      {url}");
         eprintln!("  API docs        {url}/docs/");
         eprintln!("  OpenAPI         {url}/openapi.json");
-        eprintln!("  database        {}", settings.database_path().display());
+        eprintln!("  database        {}", store_label(settings));
         eprintln!();
         tracing::info!(%url, mode = settings.mode.as_str(), "serving");
         supervisor.spawn("API server", app.run(supervisor.shutdown()));
     } else {
-        eprintln!("  worker          database {}", settings.database_path().display());
+        eprintln!("  worker          database {}", store_label(settings));
         tracing::info!("worker running");
     }
     Ok(())
@@ -168,4 +168,9 @@ pub fn shutdown_on_signal() -> CancellationToken {
         trigger.cancel();
     });
     shutdown
+}
+
+/// The database, as the banner shows it (no password).
+fn store_label(settings: &Settings) -> String {
+    settings.database_url().map_or_else(|e| e.to_string(), |url| url.redacted())
 }

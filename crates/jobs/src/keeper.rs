@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use bitfox_domain::billing;
 use bitfox_domain::chain::ChainPort;
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::repo::{gpu, job, rental};
 use bitfox_store::{Store, now_seconds};
 use tokio::sync::Notify;
@@ -50,7 +50,7 @@ struct Limits {
 
 /// What is due at `chain_now` / `now`; with `apply`, also does it.
 fn pass(
-    c: &mut SqliteConnection,
+    c: &mut DbConnection,
     limits: Limits,
     chain_now: i64,
     now: i64,

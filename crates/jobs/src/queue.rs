@@ -6,7 +6,7 @@ use bitfox_domain::{Address, ChainId, JobId, JobKind, JobState};
 use bitfox_market::MarketError;
 use bitfox_market::failure::job_failed;
 use bitfox_market::queue::JobParams;
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::JobRow;
 use bitfox_store::now_seconds;
 use bitfox_store::repo::job;
@@ -56,12 +56,13 @@ impl JobRunner {
     /// Records what the chain answered: on success `confirmed` and the job's success in
     /// one transaction; on a refusal (or after too many transient errors) `refused` and
     /// the job's failure; otherwise the job goes back to the queue.
-    pub(crate) async fn conclude<R: Send + 'static>(
+    /// (Both run inside [`bitfox_store::Store::write`], which may run them again.)
+    pub(crate) async fn conclude<R: Clone + Send + 'static>(
         &self,
         job: &JobRow,
         result: Result<R, ChainError>,
-        confirmed: impl FnOnce(&mut SqliteConnection, R) -> Result<()> + Send + 'static,
-        refused: impl FnOnce(&mut SqliteConnection, &str) -> Result<()> + Send + 'static,
+        mut confirmed: impl FnMut(&mut DbConnection, R) -> Result<()> + Send + 'static,
+        mut refused: impl FnMut(&mut DbConnection, &str) -> Result<()> + Send + 'static,
     ) -> Result<Outcome> {
         let id = job.id;
         let reason = match result {
@@ -69,7 +70,7 @@ impl JobRunner {
                 crash_point("before-record-outcome");
                 self.store
                     .write(move |c| {
-                        confirmed(c, receipt)?;
+                        confirmed(c, receipt.clone())?;
                         set_job(c, id, JobState::Succeeded, None)
                     })
                     .await?;
@@ -195,7 +196,7 @@ impl JobRunner {
 }
 
 pub(crate) fn set_job(
-    c: &mut SqliteConnection,
+    c: &mut DbConnection,
     id: JobId,
     state: JobState,
     error: Option<&str>,

@@ -6,7 +6,7 @@ use bitfox_domain::{ChainId, JobKind, MicroAlgos, RentalStatus};
 use bitfox_market::MarketError;
 use bitfox_market::listings::find_gpu;
 use bitfox_market::rentals::{self, find_rental};
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::mirror;
 use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::now_seconds;
@@ -19,9 +19,9 @@ use crate::runner::JobRunner;
 use crate::{Outcome, Result};
 
 /// Records a chain confirmation on a rental, inside the job's transaction.
-type OnConfirmed<R> = fn(&mut SqliteConnection, &mut RentalRow, &R, i64) -> Result<()>;
+type OnConfirmed<R> = fn(&mut DbConnection, &mut RentalRow, &R, i64) -> Result<()>;
 /// Records a chain refusal (with its reason) on a rental, inside the job's transaction.
-type OnRefused = fn(&mut SqliteConnection, &mut RentalRow, &str, i64) -> Result<()>;
+type OnRefused = fn(&mut DbConnection, &mut RentalRow, &str, i64) -> Result<()>;
 
 impl JobRunner {
     pub(crate) async fn rental_job(
@@ -115,7 +115,7 @@ impl JobRunner {
             rental = self
                 .store
                 .write(move |c| {
-                    let mut rental = rental;
+                    let mut rental = rental.clone();
                     rentals::begin_settling(&mut rental, now_seconds())?;
                     bitfox_store::repo::rental::save(c, &rental)?;
                     Ok::<_, MarketError>(rental)
@@ -195,7 +195,7 @@ impl JobRunner {
     }
 
     /// [`Self::conclude`] for a rental job: `confirmed` or `refused` updates the rental.
-    async fn conclude_rental<R: Send + 'static>(
+    async fn conclude_rental<R: Clone + Send + 'static>(
         &self,
         job: &JobRow,
         rental: RentalRow,

@@ -6,7 +6,7 @@ use bitfox_domain::{
     Address, ClusterId, ClusterStatus, GpuId, GpuStatus, JobId, JobKind, JobState, MicroAlgos,
     Shares,
 };
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::{ClusterRow, GpuRow, JobRow, NewCluster as NewClusterRow};
 use bitfox_store::repo::{cluster, gpu, job};
 
@@ -17,7 +17,7 @@ use crate::listings::find_gpu;
 use crate::queue::{JobParams, cluster_job, new_job, new_job_after};
 
 /// The cluster `id`, or 404.
-pub fn find_cluster(conn: &mut SqliteConnection, id: ClusterId) -> Result<ClusterRow> {
+pub fn find_cluster(conn: &mut DbConnection, id: ClusterId) -> Result<ClusterRow> {
     cluster::find(conn, id)?
         .ok_or_else(|| MarketError::NotFound(format!("cluster {id} does not exist")))
 }
@@ -31,7 +31,7 @@ pub fn cluster_url(id: ClusterId) -> String {
 /// then goes to the cluster's holders. A listing already on chain is delisted and listed
 /// again under the cluster (two jobs); a GPU not yet listed is listed under it directly.
 pub fn attach(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     operator: &str,
     cluster_id: ClusterId,
     gpu_id: GpuId,
@@ -81,7 +81,7 @@ pub fn attach(
 /// A cluster whose creation failed: marked failed, and its GPUs leave it and are listed
 /// on their own (a registration still unfinished reads the GPU again when it runs).
 pub fn release_cluster(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     cluster_id: ClusterId,
     reason: &str,
     now: i64,
@@ -121,7 +121,7 @@ pub struct NewCluster {
 /// Records a cluster (`pending`), the job that creates it and its share token on chain,
 /// and puts its GPUs in it.
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     caller: &Caller,
     req: NewCluster,
     now: i64,
@@ -169,7 +169,7 @@ pub type PlannedJob = (JobKind, JobParams);
 /// Queues `jobs` for cluster `cluster_id`, each running only after the ones before it
 /// have succeeded (a purchase after its holder record and opt-in); returns the last.
 pub fn queue_in_order(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     cluster_id: ClusterId,
     jobs: Vec<PlannedJob>,
     now: i64,

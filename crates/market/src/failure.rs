@@ -1,7 +1,7 @@
 //! What a job's final failure means for what it served.
 
 use bitfox_domain::{JobKind, JobState, RentalStatus};
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::JobRow;
 use bitfox_store::repo::job;
 
@@ -12,7 +12,7 @@ use crate::rentals::{find_rental, rent_rejected, settle_rejected};
 /// Records that `job` failed for good with `reason`, and what that means for what it
 /// served: a rent's rental fails (its GPU is free), a settle leaves its rental live and
 /// stoppable again, a cluster creation releases its GPUs.
-pub fn job_failed(conn: &mut SqliteConnection, job: &JobRow, reason: &str, now: i64) -> Result<()> {
+pub fn job_failed(conn: &mut DbConnection, job: &JobRow, reason: &str, now: i64) -> Result<()> {
     job.state.transition(JobState::Failed).map_err(MarketError::corrupt)?;
     match (job.kind, job.rental_id, job.cluster_id) {
         (JobKind::Rent, Some(rental_id), _) => {

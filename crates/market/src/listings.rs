@@ -2,7 +2,7 @@
 
 use bitfox_domain::billing::PricePerMinute;
 use bitfox_domain::{Address, GpuId, GpuStatus, JobKind};
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::{GpuChanges, GpuRow, JobRow, NewGpu};
 use bitfox_store::repo::{gpu, job};
 
@@ -44,13 +44,13 @@ pub struct ListingChanges {
 }
 
 /// The listing `id`, or 404.
-pub fn find_gpu(conn: &mut SqliteConnection, id: GpuId) -> Result<GpuRow> {
+pub fn find_gpu(conn: &mut DbConnection, id: GpuId) -> Result<GpuRow> {
     gpu::find(conn, id)?.ok_or_else(|| MarketError::NotFound(format!("GPU {id} does not exist")))
 }
 
 /// Lists a new GPU for `req.owner_address`.
 pub fn register(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     caller: &Caller,
     req: NewListing,
     now: i64,
@@ -84,7 +84,7 @@ pub fn register(
 
 /// Changes a listing's price or specs; owner only, not while rented.
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     caller: &Caller,
     id: GpuId,
     req: ListingChanges,
@@ -126,7 +126,7 @@ pub fn update(
 }
 
 /// Delists a GPU; owner only, not while rented. Delisting twice is harmless.
-pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: GpuId, now: i64) -> Result<GpuRow> {
+pub fn delist(conn: &mut DbConnection, caller: &Caller, id: GpuId, now: i64) -> Result<GpuRow> {
     let row = find_gpu(conn, id)?;
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
     let status = row.status;
@@ -157,7 +157,7 @@ pub fn delist(conn: &mut SqliteConnection, caller: &Caller, id: GpuId, now: i64)
 /// earlier notice is still pending or in force is the chain clock's to say: the caller
 /// checks it (the contract refuses a second notice meanwhile).
 pub fn announce_retirement(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     caller: &Caller,
     id: GpuId,
     now: i64,
@@ -185,12 +185,7 @@ pub fn announce_retirement(
 }
 
 /// Records a heartbeat from the GPU's provider; an `offline` GPU is available again.
-pub fn heartbeat(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
-    id: GpuId,
-    now: i64,
-) -> Result<GpuRow> {
+pub fn heartbeat(conn: &mut DbConnection, caller: &Caller, id: GpuId, now: i64) -> Result<GpuRow> {
     let row = find_gpu(conn, id)?;
     caller.ensure_is(&row.owner_address, &format!("GPU {id}"))?;
     let status = row.status;
@@ -205,14 +200,14 @@ pub fn heartbeat(
 }
 
 /// Marks a silent GPU `offline` (it no longer shows in the default listing).
-pub fn go_offline(conn: &mut SqliteConnection, id: GpuId, now: i64) -> Result<()> {
+pub fn go_offline(conn: &mut DbConnection, id: GpuId, now: i64) -> Result<()> {
     move_gpu(conn, id, GpuStatus::Available, GpuStatus::Offline, now)
 }
 
 /// Moves GPU `id` from `from` to `to` through the state machine, with a
 /// compare-and-set on the stored status.
 pub(crate) fn move_gpu(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: GpuId,
     from: GpuStatus,
     to: GpuStatus,

@@ -2,7 +2,7 @@
 //! the work to carry it out commit together.
 
 use bitfox_domain::{ClusterId, GpuId, JobId, JobKind, JobState, RentalId};
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::{JobRow, NewJob};
 use bitfox_store::repo::job;
 
@@ -24,7 +24,7 @@ pub struct JobParams {
 
 /// Queues a cluster job.
 pub fn cluster_job(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: JobKind,
     cluster_id: ClusterId,
     payload: &JobParams,
@@ -48,7 +48,7 @@ pub fn cluster_job(
 
 /// Queues a job of `kind` for GPU `gpu_id` (and its rental, for rental jobs).
 pub fn new_job(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: JobKind,
     gpu_id: GpuId,
     rental_id: Option<RentalId>,
@@ -59,7 +59,7 @@ pub fn new_job(
 
 /// [`new_job`] that runs only once the jobs `after` have succeeded.
 pub fn new_job_after(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: JobKind,
     gpu_id: GpuId,
     rental_id: Option<RentalId>,

@@ -5,7 +5,7 @@ use bitfox_domain::chain::{RentReceipt, SettleReceipt};
 use bitfox_domain::{
     Address, ChainId, GpuId, GpuStatus, JobKind, JobState, RentalId, RentalStatus,
 };
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::{JobRow, NewRental, RentalRow};
 use bitfox_store::repo::{gpu, job, rental};
 
@@ -36,7 +36,7 @@ pub const DEFAULT_MAX_MINUTES: u64 = 60;
 pub const MAX_MAX_MINUTES: u64 = 525_600;
 
 /// The rental `id`, or 404.
-pub fn find_rental(conn: &mut SqliteConnection, id: RentalId) -> Result<RentalRow> {
+pub fn find_rental(conn: &mut DbConnection, id: RentalId) -> Result<RentalRow> {
     rental::find(conn, id)?
         .ok_or_else(|| MarketError::NotFound(format!("rental {id} does not exist")))
 }
@@ -44,7 +44,7 @@ pub fn find_rental(conn: &mut SqliteConnection, id: RentalId) -> Result<RentalRo
 /// Accepts a rent: the GPU becomes `renting`, a `pending` rental and a `rent` job are
 /// recorded. Exactly one of several racing renters wins; the others get 409.
 pub fn rent(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     caller: &Caller,
     id: GpuId,
     req: RentRequest,
@@ -115,7 +115,7 @@ pub fn rent(
 /// * Otherwise a `settle` job is recorded; an active rental becomes `settling`, and a
 ///   pending one whose group may be on chain settles as soon as it is confirmed.
 pub fn stop(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     caller: &Caller,
     id: GpuId,
     req: StopRequest,
@@ -166,7 +166,7 @@ pub fn stop(
 /// The rent job of a pending `rental` if its deposit group was certainly never sent:
 /// the job has not been claimed by a runner (queued, or awaiting a wallet's signature)
 /// and no signed group is journalled. A running job may be sending right now.
-pub fn unsent_rent(conn: &mut SqliteConnection, rental: &RentalRow) -> Result<Option<JobRow>> {
+pub fn unsent_rent(conn: &mut DbConnection, rental: &RentalRow) -> Result<Option<JobRow>> {
     let latest = job::latest_for_rental(conn, rental.id)?;
     Ok(latest.filter(|j| {
         j.kind == JobKind::Rent
@@ -178,7 +178,7 @@ pub fn unsent_rent(conn: &mut SqliteConnection, rental: &RentalRow) -> Result<Op
 /// Cancels a pending `rental` whose `rent` job never sent anything ([`unsent_rent`]):
 /// rental and job `cancelled` (the job with `reason`), the GPU available again.
 pub fn cancel(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     mut rental: RentalRow,
     rent: JobRow,
     reason: &str,
@@ -199,7 +199,7 @@ pub fn cancel(
 
 /// The keeper's stop of a rental whose deposit is used up: like a stop, without a
 /// caller. Returns the settle job.
-pub fn expire(conn: &mut SqliteConnection, rental: &mut RentalRow, now: i64) -> Result<JobRow> {
+pub fn expire(conn: &mut DbConnection, rental: &mut RentalRow, now: i64) -> Result<JobRow> {
     begin_settling(rental, now)?;
     rental.stop_requested_at = Some(now);
     rental::save(conn, rental)?;
@@ -216,7 +216,7 @@ pub fn begin_settling(rental: &mut RentalRow, now: i64) -> Result<()> {
 
 /// Records a confirmed rent: the rental becomes `active`, the GPU `rented`.
 pub fn rent_confirmed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     rental: &mut RentalRow,
     receipt: &RentReceipt,
     now: i64,
@@ -232,7 +232,7 @@ pub fn rent_confirmed(
 
 /// Records a refused rent: the rental fails with `reason`, the GPU is available again.
 pub fn rent_rejected(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     rental: &mut RentalRow,
     reason: &str,
     now: i64,
@@ -248,7 +248,7 @@ pub fn rent_rejected(
 /// Records a settlement: exact amounts, the rental `settled` — or `expired` when the
 /// whole deposit was used —, the GPU available again.
 pub fn settled(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     rental: &mut RentalRow,
     receipt: &SettleReceipt,
     now: i64,
@@ -272,7 +272,7 @@ pub fn settled(
 /// Records a refused settlement: the rental stays live on chain (`active`) and may be
 /// stopped again.
 pub fn settle_rejected(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     rental: &mut RentalRow,
     reason: &str,
     now: i64,

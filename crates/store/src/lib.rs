@@ -1,19 +1,28 @@
 //! BitFox persistence.
 //!
-//! SQLite through diesel, with the library bundled so no system SQLite is needed.
-//! Every connection runs in WAL mode with a busy timeout and foreign keys on, so the API,
-//! the job runner and the watcher can share one database file safely.
-//! Migrations are embedded in the binary ([`Store::migrate`]).
+//! One store over two databases, chosen by the URL it is opened with ([`DatabaseUrl`]):
+//! a **SQLite** file — the embedded default, with the library bundled so no system SQLite
+//! is needed — or a **PostgreSQL** server, for several API processes and workers on one
+//! database. The repositories ([`repo`], [`mirror`]) are written once in diesel's query
+//! builder over [`DbConnection`] (diesel's `MultiConnection`); [`db`] says where the two
+//! differ. Migrations are embedded in the binary, one set per backend, kept in step
+//! ([`Store::migrate`]; a test checks both end at the same schema).
 //!
-//! Writers use [`Store::write`], which runs a closure inside an `IMMEDIATE` transaction
-//! on the process's single writer connection: in-process writers queue for it in order
-//! (instead of SQLite's sleep-and-retry busy handler, which made write latency spiky),
-//! and a read-check-write inside the closure (e.g. "is this GPU still available?")
-//! cannot race another writer, in this process or another. Readers use a separate pool
-//! and, in WAL mode, never wait for the writer.
+//! Writers use [`Store::write`], which runs a closure inside a transaction that behaves
+//! as if every write ran alone, so a read-check-write inside the closure (e.g. "is this
+//! GPU still available?") cannot race another writer, in this process or another:
+//! - on SQLite, an `IMMEDIATE` transaction on the process's single writer connection: in-
+//!   process writers queue for it in order (instead of SQLite's sleep-and-retry busy
+//!   handler, which made write latency spiky). Every connection runs in WAL mode with a
+//!   busy timeout and foreign keys on; readers use a separate pool and never wait for the
+//!   writer.
+//! - on PostgreSQL, a `SERIALIZABLE` transaction on a pooled connection; writers run
+//!   concurrently and one the server aborts for a serialization failure or a deadlock is
+//!   run again from the start (so a write closure must be safe to rerun: it is, since
+//!   everything it did was rolled back).
 //!
 //! Every committed write that changed rows runs the store's commit hooks
-//! ([`Store::on_commit`]) on the writer connection before the write returns (except the
+//! ([`Store::on_commit`]) on the writing connection before the write returns (except the
 //! watcher's mirror writes, see [`Store::write_unlisted`]): the API's listing read model
 //! follows the listing change feed ([`repo::gpu::changed_since`]) there, so a write is in
 //! the model before its request is answered.
@@ -24,34 +33,43 @@
 pub use diesel;
 pub use diesel_migrations;
 
+pub mod db;
 pub mod mirror;
 pub mod models;
 pub mod repo;
 pub mod schema;
+pub mod testing;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::RwLock;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-/// The migrations compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+pub use db::Manager;
+pub use db::{DatabaseUrl, DbConnection};
 
-/// How long a connection waits for another writer before giving up.
+/// The SQLite migrations compiled into the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The PostgreSQL migrations compiled into the binary.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a PostgreSQL write aborted for a serialization failure or a deadlock is run
+/// again before its error is returned.
+const WRITE_ATTEMPTS: u32 = 20;
 
 /// A connection from the pool.
-pub type Conn = PooledConnection<ConnectionManager<SqliteConnection>>;
+pub type Conn = PooledConnection<Manager>;
 
-/// Runs after a committed write that changed rows, on the writer connection, before the
+/// Runs after a committed write that changed rows, on the writing connection, before the
 /// write returns (see [`Store::on_commit`]).
-pub type CommitHook = Arc<dyn Fn(&mut SqliteConnection) + Send + Sync>;
+pub type CommitHook = Arc<dyn Fn(&mut DbConnection) + Send + Sync>;
 
 /// A persistence failure. Callers see "the database failed"; the cause is for logs.
 #[derive(Debug, thiserror::Error)]
@@ -70,67 +88,69 @@ pub enum StoreError {
     Task(String),
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Pragmas;
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {};
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA wal_autocheckpoint = 0;",
-            BUSY_TIMEOUT.as_millis()
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
-/// Connections to one SQLite database file: a pool of readers and one writer.
+/// Connections to one database: a pool of readers and the writers' connections (one for
+/// SQLite, a pool for PostgreSQL).
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool<ConnectionManager<SqliteConnection>>,
-    writer: Pool<ConnectionManager<SqliteConnection>>,
+    url: DatabaseUrl,
+    pool: Pool<Manager>,
+    writer: Pool<Manager>,
     hooks: Arc<RwLock<Vec<CommitHook>>>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("state", &self.pool.state()).finish()
+        f.debug_struct("Store")
+            .field("database", &self.url.redacted())
+            .field("state", &self.pool.state())
+            .finish()
     }
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` with up to `max_connections`
-    /// pooled connections. Does not migrate: call [`Store::migrate`].
+    /// Opens (creating if needed) the SQLite database at `path` with up to
+    /// `max_connections` pooled readers. Does not migrate: call [`Store::migrate`].
     pub fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Self::connect(&DatabaseUrl::sqlite(path), max_connections)
+    }
+
+    /// Opens the database `url` names with up to `max_connections` pooled readers (and,
+    /// on PostgreSQL, as many writers). Does not migrate: call [`Store::migrate`].
+    pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, StoreError> {
+        if let DatabaseUrl::Sqlite(path) = url
+            && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError::Connection(format!("{}: {e}", parent.display())))?;
         }
-        let url = path.to_str().ok_or_else(|| {
-            StoreError::Connection(format!("{}: path is not UTF-8", path.display()))
-        })?;
-        // Open once up front so that a bad path fails here with a clear error.
-        SqliteConnection::establish(url)
-            .map_err(|e| StoreError::Connection(format!("{url}: {e}")))?;
+        // Open once up front so that a bad path or an unreachable server fails here with
+        // a clear error.
+        drop(url.connect().map_err(StoreError::Connection)?);
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
                 .connection_timeout(Duration::from_secs(30))
-                .connection_customizer(Box::new(Pragmas))
-                .build(ConnectionManager::new(url))
+                .build(Manager { url: url.clone() })
                 .map_err(|e| StoreError::Connection(e.to_string()))
         };
-        let writer = build(1)?;
-        let pool = build(max_connections.max(1))?;
-        Ok(Self { pool, writer, hooks: Arc::default() })
+        let readers = max_connections.max(1);
+        let writer = build(match url {
+            DatabaseUrl::Sqlite(_) => 1,
+            DatabaseUrl::Postgres(_) => readers,
+        })?;
+        let pool = build(readers)?;
+        Ok(Self { url: url.clone(), pool, writer, hooks: Arc::default() })
+    }
+
+    /// The database this store is on.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     /// Runs `hook` after every write through [`Store::write`] that changed rows, on the
-    /// writer connection, after the commit and before the write returns. Hooks run one
-    /// write at a time, in commit order; they must be quick and must not write.
+    /// writing connection, after the commit and before the write returns. On SQLite hooks
+    /// run one write at a time, in commit order; on PostgreSQL writes commit concurrently
+    /// and hooks may run concurrently too. They must be quick and must not write.
     pub fn on_commit(&self, hook: CommitHook) {
         self.hooks.write().unwrap_or_else(std::sync::PoisonError::into_inner).push(hook);
     }
@@ -141,21 +161,33 @@ impl Store {
         self.pool.get().map_err(|e| StoreError::Connection(e.to_string()))
     }
 
+    /// The migrations of this store's backend.
+    pub fn migrations(&self) -> EmbeddedMigrations {
+        match self.url {
+            DatabaseUrl::Sqlite(_) => SQLITE_MIGRATIONS,
+            DatabaseUrl::Postgres(_) => POSTGRES_MIGRATIONS,
+        }
+    }
+
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn()?;
         let applied = conn
-            .run_pending_migrations(MIGRATIONS)
+            .run_pending_migrations(self.migrations())
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 
-    /// Copies committed pages from the write-ahead log back into the database file
-    /// (a passive checkpoint: it never waits for readers or the writer). Automatic
+    /// On SQLite, copies committed pages from the write-ahead log back into the database
+    /// file (a passive checkpoint: it never waits for readers or the writer). Automatic
     /// checkpoints are off, so that no request pays for one: a long-running process calls
     /// this periodically ([`Store::checkpoint_every`]); short-lived ones rely on SQLite's
-    /// checkpoint when the last connection closes.
+    /// checkpoint when the last connection closes. PostgreSQL checkpoints by itself: this
+    /// does nothing there.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
+        if let DatabaseUrl::Postgres(_) = self.url {
+            return Ok(());
+        }
         let mut conn = self.conn()?;
         conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);").map_err(StoreError::Query)
     }
@@ -184,14 +216,15 @@ impl Store {
     /// Reverts every applied migration (used to prove that `down.sql` undoes `up.sql`).
     pub fn revert_all(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        conn.revert_all_migrations(MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
+        conn.revert_all_migrations(self.migrations())
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(())
     }
 
     /// Runs `f` on a pooled connection in a blocking thread.
     pub async fn read<F, T, E>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
@@ -204,13 +237,14 @@ impl Store {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `f` inside an `IMMEDIATE` transaction in a blocking thread: committed if `f`
-    /// returns `Ok`, rolled back otherwise. A commit that changed rows runs the commit
-    /// hooks ([`Store::on_commit`]; a write that found nothing to do, like an idle job
-    /// claim, does not).
+    /// Runs `f` inside a write transaction in a blocking thread (see the crate docs):
+    /// committed if `f` returns `Ok`, rolled back otherwise; on PostgreSQL, run again when
+    /// the server aborted it for a serialization failure or a deadlock. A commit that
+    /// changed rows runs the commit hooks ([`Store::on_commit`]; on SQLite a write that
+    /// found nothing to do, like an idle job claim, does not).
     pub async fn write<F, T, E>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
@@ -221,16 +255,16 @@ impl Store {
     /// runs no commit hooks.
     pub async fn write_unlisted<F, T, E>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
         self.write_with(f, false).await
     }
 
-    async fn write_with<F, T, E>(&self, f: F, tracked: bool) -> Result<T, E>
+    async fn write_with<F, T, E>(&self, mut f: F, tracked: bool) -> Result<T, E>
     where
-        F: FnOnce(&mut SqliteConnection) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
@@ -238,13 +272,23 @@ impl Store {
         let hooks = self.hooks.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = writer.get().map_err(|e| StoreError::Connection(e.to_string()))?;
-            let changes = |c: &mut SqliteConnection| {
-                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("total_changes()"))
-                    .get_result::<i64>(c)
+            let (result, changed) = if matches!(&*conn, DbConnection::Sqlite(_)) {
+                transaction(&mut conn, &mut f)
+            } else {
+                let mut attempt = 1;
+                loop {
+                    db::clear_retryable();
+                    let outcome = transaction(&mut conn, &mut f);
+                    if outcome.0.is_ok() || !db::take_retryable() || attempt == WRITE_ATTEMPTS {
+                        break outcome;
+                    }
+                    attempt += 1;
+                    // Back off a little, more each time, so the conflicting writers do not
+                    // collide again at once.
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt)));
+                }
             };
-            let before = changes(&mut conn)?;
-            let result = conn.immediate_transaction(f);
-            if tracked && result.is_ok() && changes(&mut conn)? != before {
+            if tracked && changed {
                 let hooks = hooks.read().unwrap_or_else(std::sync::PoisonError::into_inner);
                 for hook in hooks.iter() {
                     hook(&mut conn);
@@ -254,6 +298,70 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock
+/// first, so a read-check-write never has to upgrade), `SERIALIZABLE` on PostgreSQL.
+/// Returns the result and whether the committed transaction changed anything (SQLite:
+/// its change counter moved; PostgreSQL: the transaction was given an id, which happens
+/// at its first write).
+fn transaction<T, E>(
+    conn: &mut DbConnection,
+    f: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
+) -> (Result<T, E>, bool)
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::sql_types::{BigInt, Bool};
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    let changes = |c: &mut DbConnection| {
+        diesel::select(diesel::dsl::sql::<BigInt>("total_changes()")).get_result::<i64>(c)
+    };
+    let run = |conn: &mut DbConnection, f: &mut dyn FnMut(&mut DbConnection) -> Result<T, E>| {
+        let before = if sqlite { Some(changes(conn)?) } else { None };
+        match conn {
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            }
+            DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            ),
+        }?;
+        let done = f(conn).and_then(|value| {
+            let wrote = match before {
+                Some(_) => false,
+                None => diesel::select(diesel::dsl::sql::<Bool>(
+                    "pg_current_xact_id_if_assigned() IS NOT NULL",
+                ))
+                .get_result::<bool>(conn)?,
+            };
+            <DbConnection as diesel::Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok((value, wrote))
+        });
+        match done {
+            Ok((value, wrote)) => {
+                let changed = match before {
+                    Some(before) => changes(conn)? != before,
+                    None => wrote,
+                };
+                Ok((value, changed))
+            }
+            Err(e) => {
+                // The closure's error is the one to report; a failed rollback leaves the
+                // connection broken, and the pool discards it.
+                let _ =
+                    <DbConnection as diesel::Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
+                Err(e)
+            }
+        }
+    };
+    match run(conn, f) {
+        Ok((value, changed)) => (Ok(value), changed),
+        Err(e) => (Err(e), false),
     }
 }
 

@@ -9,9 +9,9 @@
 //! arithmetic, never in SQL. Events that do not decode, and values that break the
 //! mirror's arithmetic, are recorded as [`anomalies`](record_anomaly) and skipped.
 
+use crate::DbConnection;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sqlite::SqliteConnection;
 
 use crate::schema::{
     chain_anomalies as an, chain_clusters as cl, chain_cursors as cur, chain_events as ev,
@@ -47,38 +47,33 @@ pub struct Origin<'a> {
 }
 
 /// The mirrored round of `app_id` (0 before the first sync).
-pub fn cursor(conn: &mut SqliteConnection, app_id: u64) -> QueryResult<u64> {
+pub fn cursor(conn: &mut DbConnection, app_id: u64) -> QueryResult<u64> {
     let round: Option<i64> =
         cur::table.find(column(app_id)).select(cur::round).first(conn).optional()?;
     Ok(round.map_or(0, chain_value))
 }
 
 /// Sets the mirrored round of `app_id`.
-pub fn set_cursor(
-    conn: &mut SqliteConnection,
-    app_id: u64,
-    round: u64,
-    now: i64,
-) -> QueryResult<()> {
+pub fn set_cursor(conn: &mut DbConnection, app_id: u64, round: u64, now: i64) -> QueryResult<()> {
     let (app, round) = (column(app_id), column(round));
-    diesel::insert_into(cur::table)
+    let upsert = diesel::insert_into(cur::table)
         .values((cur::app_id.eq(app), cur::round.eq(round), cur::updated_at.eq(now)))
         .on_conflict(cur::app_id)
         .do_update()
-        .set((cur::round.eq(round), cur::updated_at.eq(now)))
-        .execute(conn)?;
+        .set((cur::round.eq(round), cur::updated_at.eq(now)));
+    crate::on_backend!(conn, |c| upsert.execute(c))?;
     Ok(())
 }
 
 /// Records an event under its origin; `false` when it was recorded before (a replayed
 /// round), in which case nothing else may be applied for it.
 pub fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     name: &str,
     body: &str,
 ) -> QueryResult<bool> {
-    let inserted = diesel::insert_into(ev::table)
+    let upsert = diesel::insert_into(ev::table)
         .values((
             ev::app_id.eq(column(origin.app_id)),
             ev::round.eq(column(origin.round)),
@@ -88,8 +83,8 @@ pub fn record_event(
             ev::name.eq(name),
             ev::body.eq(body),
         ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
+        .on_conflict_do_nothing();
+    let inserted = crate::on_backend!(conn, |c| upsert.execute(c))?;
     Ok(inserted > 0)
 }
 
@@ -104,7 +99,7 @@ pub struct ListingRegistered<'a> {
 
 /// Mirrors a registration.
 pub fn insert_listing(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     round: u64,
     listing: ListingRegistered<'_>,
@@ -125,7 +120,7 @@ pub fn insert_listing(
 
 /// Mirrors a price change.
 pub fn set_listing_price(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     round: u64,
     listing_id: u64,
@@ -139,7 +134,7 @@ pub fn set_listing_price(
 
 /// Mirrors a delisting.
 pub fn delist(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     round: u64,
     listing_id: u64,
@@ -153,7 +148,7 @@ pub fn delist(
 /// A cluster GPU's retirement was announced (contract v2): delisting it is allowed
 /// from `effective` (chain time) on.
 pub fn announce_retirement(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     round: u64,
     listing_id: u64,
@@ -185,7 +180,7 @@ pub struct RentalStarted<'a> {
 
 /// Mirrors a rent: the rental, and its listing taken.
 pub fn start_rental(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     s: RentalStarted<'_>,
 ) -> QueryResult<()> {
@@ -217,7 +212,7 @@ pub fn start_rental(
 
 /// Mirrors a top-up.
 pub fn extend_rental(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     rental_id: u64,
     deposit: u64,
@@ -245,7 +240,7 @@ pub struct RentalSettled<'a> {
 
 /// Mirrors a settlement: the rental's figures, and its listing free again.
 pub fn settle_rental(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     s: RentalSettled<'_>,
 ) -> QueryResult<()> {
@@ -282,7 +277,7 @@ pub struct ClusterCreated<'a> {
 
 /// Mirrors a cluster creation; the app account (`app_address`) holds every share.
 pub fn insert_cluster(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     app_address: &str,
     c: ClusterCreated<'_>,
@@ -303,7 +298,7 @@ pub fn insert_cluster(
 
 /// Adds a holder record with no shares (a join), if there is none.
 pub fn join_cluster(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     cluster_id: u64,
     holder: &str,
@@ -313,7 +308,7 @@ pub fn join_cluster(
 
 /// Moves `count` shares from `from` to `to` (`None`: issued or retired).
 pub fn move_shares(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     cluster_id: u64,
     from: Option<&str>,
@@ -332,7 +327,7 @@ pub fn move_shares(
 /// Sets `holder`'s shares to `change(current)` (0 for a new record); an error when the
 /// change leaves `u64`.
 fn change_shares(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     cluster_id: u64,
     holder: &str,
@@ -343,7 +338,7 @@ fn change_shares(
         h::table.find((app, cluster, holder)).select(h::shares).first(conn).optional()?;
     let shares = change(held.map_or(0, chain_value))
         .ok_or_else(|| overflow(&format!("the shares of {holder} in cluster {cluster_id}")))?;
-    diesel::insert_into(h::table)
+    let upsert = diesel::insert_into(h::table)
         .values((
             h::app_id.eq(app),
             h::cluster_id.eq(cluster),
@@ -352,14 +347,14 @@ fn change_shares(
         ))
         .on_conflict((h::app_id, h::cluster_id, h::holder))
         .do_update()
-        .set(h::shares.eq(column(shares)))
-        .execute(conn)?;
+        .set(h::shares.eq(column(shares)));
+    crate::on_backend!(conn, |c| upsert.execute(c))?;
     Ok(())
 }
 
 /// Mirrors revenue credited to a cluster (`acc` is the accumulator, a u128 as text).
 pub fn add_revenue(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     cluster_id: u64,
     amount: u64,
@@ -381,7 +376,7 @@ pub fn add_revenue(
 
 /// Mirrors a claim.
 pub fn add_claimed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     cluster_id: u64,
     holder: &str,
@@ -402,13 +397,13 @@ pub fn add_claimed(
 /// mirror's arithmetic) under its origin, with the reason and the log's bytes; `false`
 /// when it was recorded before (a replayed round).
 pub fn record_anomaly(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     reason: &str,
     log: &[u8],
     now: i64,
 ) -> QueryResult<bool> {
-    let inserted = diesel::insert_into(an::table)
+    let upsert = diesel::insert_into(an::table)
         .values((
             an::app_id.eq(column(origin.app_id)),
             an::round.eq(column(origin.round)),
@@ -418,8 +413,8 @@ pub fn record_anomaly(
             an::log.eq(log),
             an::recorded_at.eq(now),
         ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
+        .on_conflict_do_nothing();
+    let inserted = crate::on_backend!(conn, |c| upsert.execute(c))?;
     Ok(inserted > 0)
 }
 
@@ -435,7 +430,7 @@ pub struct Anomaly {
 }
 
 /// The anomalies recorded for `app_id`, oldest first.
-pub fn anomalies(conn: &mut SqliteConnection, app_id: u64) -> QueryResult<Vec<Anomaly>> {
+pub fn anomalies(conn: &mut DbConnection, app_id: u64) -> QueryResult<Vec<Anomaly>> {
     let rows: Vec<(i64, i64, String, i32, String, Vec<u8>)> = an::table
         .filter(an::app_id.eq(column(app_id)))
         .order(an::id)
@@ -455,7 +450,7 @@ pub fn anomalies(conn: &mut SqliteConnection, app_id: u64) -> QueryResult<Vec<An
 }
 
 /// How many anomalies are recorded, per app.
-pub fn anomaly_counts(conn: &mut SqliteConnection) -> QueryResult<Vec<(u64, i64)>> {
+pub fn anomaly_counts(conn: &mut DbConnection) -> QueryResult<Vec<(u64, i64)>> {
     let rows: Vec<(i64, i64)> = an::table
         .group_by(an::app_id)
         .select((an::app_id, diesel::dsl::count_star()))
@@ -496,11 +491,7 @@ fn holdings(rows: Vec<(String, i64, i64, i64, i64)>) -> Vec<Holding> {
 }
 
 /// The holders of on-chain cluster `cluster_id`, by address.
-pub fn holders(
-    conn: &mut SqliteConnection,
-    app_id: u64,
-    cluster_id: u64,
-) -> QueryResult<Vec<Holding>> {
+pub fn holders(conn: &mut DbConnection, app_id: u64, cluster_id: u64) -> QueryResult<Vec<Holding>> {
     let rows = h::table
         .filter(h::app_id.eq(column(app_id)))
         .filter(h::cluster_id.eq(column(cluster_id)))
@@ -511,7 +502,7 @@ pub fn holders(
 }
 
 /// What `holder` holds, by cluster.
-pub fn holdings_of(conn: &mut SqliteConnection, holder: &str) -> QueryResult<Vec<Holding>> {
+pub fn holdings_of(conn: &mut DbConnection, holder: &str) -> QueryResult<Vec<Holding>> {
     let rows = h::table
         .filter(h::holder.eq(holder))
         .order((h::app_id, h::cluster_id))
@@ -536,7 +527,7 @@ pub struct Settlement {
 /// The settlement the chain recorded for rental `rental_id` of app `app_id`, if it was
 /// settled.
 pub fn settlement_of(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     app_id: u64,
     rental_id: u64,
 ) -> QueryResult<Option<Settlement>> {

@@ -1,8 +1,9 @@
 //! Repositories: table-level queries over a borrowed connection, so callers can compose
 //! several of them inside one transaction ([`crate::Store::write`]).
 
+use crate::DbConnection;
+use crate::db::MultiBackend;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use bitfox_domain::{
     ChainId, ClusterId, ClusterStatus, GpuId, GpuStatus, JobId, JobKind, JobState, RentalId,
@@ -13,6 +14,13 @@ use crate::models::*;
 use crate::schema::{api_keys, gpus, idempotency_keys, jobs, rentals};
 
 type QueryResult<T> = Result<T, diesel::result::Error>;
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`. ASCII-only on both databases, as the API's read model compares:
+    /// SQLite's `lower` folds ASCII only, and on PostgreSQL the columns it is used on are
+    /// `COLLATE "C"`, under which it does the same.
+    fn lower<ST: diesel::sql_types::SingleValue>(text: ST) -> ST;
+}
 
 /// GPU listings.
 pub mod gpu {
@@ -69,34 +77,30 @@ pub mod gpu {
     }
 
     /// Inserts a listing and returns it.
-    pub fn insert(conn: &mut SqliteConnection, new: &NewGpu) -> QueryResult<GpuRow> {
+    pub fn insert(conn: &mut DbConnection, new: &NewGpu) -> QueryResult<GpuRow> {
         diesel::insert_into(gpus::table)
             .values(new)
-            .returning(GpuRow::as_returning())
+            .returning(<GpuRow as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
     }
 
     /// The listing `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: GpuId) -> QueryResult<Option<GpuRow>> {
+    pub fn find(conn: &mut DbConnection, id: GpuId) -> QueryResult<Option<GpuRow>> {
         gpus::table.find(id).select(GpuRow::as_select()).first(conn).optional()
     }
 
     /// Applies `changes` to listing `id`.
-    pub fn update(
-        conn: &mut SqliteConnection,
-        id: GpuId,
-        changes: &GpuChanges,
-    ) -> QueryResult<GpuRow> {
+    pub fn update(conn: &mut DbConnection, id: GpuId, changes: &GpuChanges) -> QueryResult<GpuRow> {
         diesel::update(gpus::table.find(id))
             .set(changes)
-            .returning(GpuRow::as_returning())
+            .returning(<GpuRow as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
     }
 
     /// Moves listing `id` from status `from` to `to` if it is still in `from`;
     /// returns whether it moved (compare-and-set).
     pub fn set_status(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: GpuId,
         from: GpuStatus,
         to: GpuStatus,
@@ -109,7 +113,7 @@ pub mod gpu {
     }
 
     /// Forgets GPU `id`'s on-chain listing (delisted on chain).
-    pub fn clear_listing(conn: &mut SqliteConnection, id: GpuId, now: i64) -> QueryResult<()> {
+    pub fn clear_listing(conn: &mut DbConnection, id: GpuId, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((
                 gpus::listing_id.eq(None::<ChainId>),
@@ -123,7 +127,7 @@ pub mod gpu {
     }
 
     /// Takes GPU `id` out of its cluster.
-    pub fn clear_cluster(conn: &mut SqliteConnection, id: GpuId, now: i64) -> QueryResult<()> {
+    pub fn clear_cluster(conn: &mut DbConnection, id: GpuId, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((gpus::cluster_id.eq(None::<ClusterId>), gpus::updated_at.eq(now)))
             .execute(conn)?;
@@ -132,7 +136,7 @@ pub mod gpu {
 
     /// Puts GPU `id` in cluster `cluster_id`.
     pub fn set_cluster(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: GpuId,
         cluster_id: ClusterId,
         now: i64,
@@ -144,15 +148,12 @@ pub mod gpu {
     }
 
     /// Ids of the GPUs in any cluster.
-    pub fn clustered(conn: &mut SqliteConnection) -> QueryResult<Vec<GpuId>> {
+    pub fn clustered(conn: &mut DbConnection) -> QueryResult<Vec<GpuId>> {
         gpus::table.filter(gpus::cluster_id.is_not_null()).select(gpus::id).load(conn)
     }
 
     /// Ids of the GPUs in cluster `cluster_id`.
-    pub fn in_cluster(
-        conn: &mut SqliteConnection,
-        cluster_id: ClusterId,
-    ) -> QueryResult<Vec<GpuId>> {
+    pub fn in_cluster(conn: &mut DbConnection, cluster_id: ClusterId) -> QueryResult<Vec<GpuId>> {
         gpus::table
             .filter(gpus::cluster_id.eq(cluster_id))
             .order(gpus::id)
@@ -161,7 +162,7 @@ pub mod gpu {
     }
 
     /// Records a heartbeat of GPU `id`.
-    pub fn heartbeat(conn: &mut SqliteConnection, id: GpuId, now: i64) -> QueryResult<()> {
+    pub fn heartbeat(conn: &mut DbConnection, id: GpuId, now: i64) -> QueryResult<()> {
         diesel::update(gpus::table.find(id))
             .set((gpus::last_heartbeat_at.eq(now), gpus::updated_at.eq(now)))
             .execute(conn)?;
@@ -169,7 +170,7 @@ pub mod gpu {
     }
 
     /// Ids of available GPUs whose last heartbeat is older than `before`.
-    pub fn silent_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<GpuId>> {
+    pub fn silent_since(conn: &mut DbConnection, before: i64) -> QueryResult<Vec<GpuId>> {
         gpus::table
             .filter(gpus::status.eq(GpuStatus::Available))
             .filter(gpus::last_heartbeat_at.lt(before))
@@ -179,7 +180,7 @@ pub mod gpu {
 
     /// Records the on-chain listing id of GPU `id` and the transaction that created it.
     pub fn set_listing(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: GpuId,
         app: ChainId,
         listing_id: ChainId,
@@ -201,14 +202,14 @@ pub mod gpu {
 
     /// Records the app GPU `id`'s listing is registered on (before its group is built, so
     /// that a retry or a restart goes to the same app).
-    pub fn set_app(conn: &mut SqliteConnection, id: GpuId, app: ChainId) -> QueryResult<()> {
+    pub fn set_app(conn: &mut DbConnection, id: GpuId, app: ChainId) -> QueryResult<()> {
         diesel::update(gpus::table.find(id)).set(gpus::app_id.eq(app)).execute(conn)?;
         Ok(())
     }
 
     /// Records a cluster GPU's announced retirement (the chain time it takes effect).
     pub fn set_retirement(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: GpuId,
         effective: i64,
         now: i64,
@@ -220,11 +221,7 @@ pub mod gpu {
     }
 
     /// Counts one finished rental in the listing's reliability figures.
-    pub fn record_outcome(
-        conn: &mut SqliteConnection,
-        id: GpuId,
-        completed: bool,
-    ) -> QueryResult<()> {
+    pub fn record_outcome(conn: &mut DbConnection, id: GpuId, completed: bool) -> QueryResult<()> {
         let target = gpus::table.find(id);
         if completed {
             diesel::update(target)
@@ -252,10 +249,13 @@ pub mod gpu {
     }
 
     /// One page of listings matching `query`.
-    pub fn list(conn: &mut SqliteConnection, query: &Query) -> QueryResult<Vec<GpuRow>> {
+    pub fn list(conn: &mut DbConnection, query: &Query) -> QueryResult<Vec<GpuRow>> {
         let mut q = gpus::table.select(GpuRow::as_select()).into_boxed();
+        // ASCII-case-insensitive matching, the same on both databases: both sides
+        // lower-cased (see `lower`).
         if let Some(model) = &query.model_contains {
-            q = q.filter(gpus::gpu_model.like(like_pattern(model)).escape('\\'));
+            let pattern = like_pattern(&model.to_ascii_lowercase());
+            q = q.filter(lower(gpus::gpu_model).like(pattern).escape('\\'));
         }
         if let Some(min) = query.min_vram {
             q = q.filter(gpus::vram_gb.ge(min));
@@ -264,9 +264,7 @@ pub mod gpu {
             q = q.filter(gpus::price_per_minute.le(max));
         }
         if let Some(region) = &query.region {
-            // LIKE without wildcards: an ASCII case-insensitive equality.
-            let escaped = like_pattern(region);
-            q = q.filter(gpus::region.like(escaped[1..escaped.len() - 1].to_owned()).escape('\\'));
+            q = q.filter(lower(gpus::region).eq(region.to_ascii_lowercase()));
         }
         if let Some(status) = &query.status {
             q = q.filter(gpus::status.eq(*status));
@@ -306,8 +304,8 @@ pub mod gpu {
                     }
                     _ => {}
                 }
-                // SQLite sorts NULL lowest, so DESC puts unknown VRAM last.
-                q.order((gpus::vram_gb.desc(), gpus::id.asc()))
+                // Unknown VRAM last (the databases disagree on where NULL sorts).
+                q.order((gpus::vram_gb.is_null().asc(), gpus::vram_gb.desc(), gpus::id.asc()))
             }
             (Sort::Newest, after) => {
                 if let Some(After::Newest(id)) = after {
@@ -323,7 +321,7 @@ pub mod gpu {
     /// oldest change first (every listing when `seq` is 0). See the migration
     /// `listing_feed`: stamps follow commit order, so one call sees every change
     /// committed before it.
-    pub fn changed_since(conn: &mut SqliteConnection, seq: i64) -> QueryResult<Vec<(i64, GpuRow)>> {
+    pub fn changed_since(conn: &mut DbConnection, seq: i64) -> QueryResult<Vec<(i64, GpuRow)>> {
         gpus::table
             .filter(gpus::change_seq.gt(seq))
             .order(gpus::change_seq.asc())
@@ -332,7 +330,7 @@ pub mod gpu {
     }
 
     /// Number of listings per status.
-    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(GpuStatus, i64)>> {
+    pub fn count_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(GpuStatus, i64)>> {
         gpus::table
             .group_by(gpus::status)
             .select((gpus::status, diesel::dsl::count_star()))
@@ -360,15 +358,15 @@ pub mod rental {
     }
 
     /// Inserts a rental and returns it.
-    pub fn insert(conn: &mut SqliteConnection, new: &NewRental) -> QueryResult<RentalRow> {
+    pub fn insert(conn: &mut DbConnection, new: &NewRental) -> QueryResult<RentalRow> {
         diesel::insert_into(rentals::table)
             .values(new)
-            .returning(RentalRow::as_returning())
+            .returning(<RentalRow as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
     }
 
     /// The rental `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: RentalId) -> QueryResult<Option<RentalRow>> {
+    pub fn find(conn: &mut DbConnection, id: RentalId) -> QueryResult<Option<RentalRow>> {
         rentals::table.find(id).select(RentalRow::as_select()).first(conn).optional()
     }
 
@@ -378,10 +376,7 @@ pub mod rental {
     }
 
     /// The GPU's live (pending, active or settling) rental, if any.
-    pub fn live_for_gpu(
-        conn: &mut SqliteConnection,
-        gpu_id: GpuId,
-    ) -> QueryResult<Option<RentalRow>> {
+    pub fn live_for_gpu(conn: &mut DbConnection, gpu_id: GpuId) -> QueryResult<Option<RentalRow>> {
         rentals::table
             .filter(rentals::gpu_id.eq(gpu_id))
             .filter(rentals::status.eq_any(live_statuses()))
@@ -391,7 +386,7 @@ pub mod rental {
     }
 
     /// Active rentals with no stop requested (the keeper checks their deposits).
-    pub fn running(conn: &mut SqliteConnection) -> QueryResult<Vec<RentalRow>> {
+    pub fn running(conn: &mut DbConnection) -> QueryResult<Vec<RentalRow>> {
         rentals::table
             .filter(rentals::status.eq(RentalStatus::Active))
             .filter(rentals::stop_requested_at.is_null())
@@ -401,7 +396,7 @@ pub mod rental {
 
     /// Pending rentals with no stop requested, created before `before` (the keeper
     /// bounds how long a rent that sent nothing may hold its GPU).
-    pub fn pending_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<RentalRow>> {
+    pub fn pending_since(conn: &mut DbConnection, before: i64) -> QueryResult<Vec<RentalRow>> {
         rentals::table
             .filter(rentals::status.eq(RentalStatus::Pending))
             .filter(rentals::stop_requested_at.is_null())
@@ -411,13 +406,13 @@ pub mod rental {
     }
 
     /// Records the app rental `id` lives on (before its deposit group is built).
-    pub fn set_app(conn: &mut SqliteConnection, id: RentalId, app: ChainId) -> QueryResult<()> {
+    pub fn set_app(conn: &mut DbConnection, id: RentalId, app: ChainId) -> QueryResult<()> {
         diesel::update(rentals::table.find(id)).set(rentals::app_id.eq(app)).execute(conn)?;
         Ok(())
     }
 
     /// Saves every field of `row` (by id).
-    pub fn save(conn: &mut SqliteConnection, row: &RentalRow) -> QueryResult<()> {
+    pub fn save(conn: &mut DbConnection, row: &RentalRow) -> QueryResult<()> {
         diesel::update(rentals::table.find(row.id))
             .set((
                 rentals::status.eq(row.status),
@@ -439,7 +434,7 @@ pub mod rental {
     }
 
     /// One page of rentals matching `query`, newest first.
-    pub fn list(conn: &mut SqliteConnection, query: &Query) -> QueryResult<Vec<RentalRow>> {
+    pub fn list(conn: &mut DbConnection, query: &Query) -> QueryResult<Vec<RentalRow>> {
         let mut q = rentals::table.select(RentalRow::as_select()).into_boxed();
         if let Some(renter) = &query.renter {
             q = q.filter(rentals::renter_address.eq(renter.clone()));
@@ -457,7 +452,7 @@ pub mod rental {
     }
 
     /// Number of rentals per status.
-    pub fn count_by_status(conn: &mut SqliteConnection) -> QueryResult<Vec<(RentalStatus, i64)>> {
+    pub fn count_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(RentalStatus, i64)>> {
         rentals::table
             .group_by(rentals::status)
             .select((rentals::status, diesel::dsl::count_star()))
@@ -470,21 +465,21 @@ pub mod job {
     use super::*;
 
     /// Inserts a job and returns it.
-    pub fn insert(conn: &mut SqliteConnection, new: &NewJob) -> QueryResult<JobRow> {
+    pub fn insert(conn: &mut DbConnection, new: &NewJob) -> QueryResult<JobRow> {
         diesel::insert_into(jobs::table)
             .values(new)
-            .returning(JobRow::as_returning())
+            .returning(<JobRow as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
     }
 
     /// The job `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: JobId) -> QueryResult<Option<JobRow>> {
+    pub fn find(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<JobRow>> {
         jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()
     }
 
     /// The most recent job for a rental, if any.
     pub fn latest_for_rental(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         rental_id: RentalId,
     ) -> QueryResult<Option<JobRow>> {
         jobs::table
@@ -551,11 +546,7 @@ pub mod job {
     /// is skipped while an earlier one on the same GPU or cluster is running or still
     /// queued (due or not); registrations and cluster creations run one at a time (see
     /// `Held::counter`).
-    pub fn claim_due(
-        conn: &mut SqliteConnection,
-        now: i64,
-        max: usize,
-    ) -> QueryResult<Vec<JobRow>> {
+    pub fn claim_due(conn: &mut DbConnection, now: i64, max: usize) -> QueryResult<Vec<JobRow>> {
         if max == 0 {
             return Ok(Vec::new());
         }
@@ -594,20 +585,20 @@ pub mod job {
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::updated_at.eq(now),
             ))
-            .returning(JobRow::as_returning())
+            .returning(<JobRow as Selectable<MultiBackend>>::construct_selection())
             .get_results(conn)?;
         claimed.sort_by_key(|j| j.id);
         Ok(claimed)
     }
 
     /// [`claim_due`] for one job.
-    pub fn claim_next(conn: &mut SqliteConnection, now: i64) -> QueryResult<Option<JobRow>> {
+    pub fn claim_next(conn: &mut DbConnection, now: i64) -> QueryResult<Option<JobRow>> {
         Ok(claim_due(conn, now, 1)?.pop())
     }
 
     /// Sets a job's state and error; `run_after` reschedules it.
     pub fn set_state(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: JobId,
         state: JobState,
         last_error: Option<&str>,
@@ -625,7 +616,7 @@ pub mod job {
 
     /// Stores (or, with `None`, clears) the signed group job `id` sends.
     pub fn set_journal(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: JobId,
         signed: Option<(&[u8], &str)>,
         now: i64,
@@ -642,7 +633,7 @@ pub mod job {
 
     /// Parks running job `id` until a wallet signs `unsigned` (JSON).
     pub fn await_signature(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: JobId,
         unsigned: &str,
         reason: &str,
@@ -662,7 +653,7 @@ pub mod job {
     /// Journals the signed group of job `id` (which must await it) and queues the job;
     /// returns whether it was awaiting.
     pub fn accept_signature(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: JobId,
         signed: &[u8],
         txid: &str,
@@ -683,7 +674,7 @@ pub mod job {
     }
 
     /// Jobs awaiting a signature since before `before`.
-    pub fn awaiting_since(conn: &mut SqliteConnection, before: i64) -> QueryResult<Vec<JobRow>> {
+    pub fn awaiting_since(conn: &mut DbConnection, before: i64) -> QueryResult<Vec<JobRow>> {
         jobs::table
             .filter(jobs::state.eq(JobState::AwaitingSignature))
             .filter(jobs::updated_at.lt(before))
@@ -694,7 +685,7 @@ pub mod job {
     /// Jobs of `kind` for GPU `gpu_id` not finished yet (queued, running or awaiting a
     /// signature), oldest first.
     pub fn unfinished_for_gpu(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         gpu_id: GpuId,
         kind: JobKind,
     ) -> QueryResult<Vec<JobRow>> {
@@ -710,7 +701,7 @@ pub mod job {
 
     /// The most recent job of `kind` for GPU `gpu_id`, if any.
     pub fn latest_for_gpu(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         gpu_id: GpuId,
         kind: JobKind,
     ) -> QueryResult<Option<JobRow>> {
@@ -725,7 +716,7 @@ pub mod job {
 
     /// Gives an attempt back: a job claimed but not finished (the process stopped
     /// mid-way) returns to the queue without counting that attempt.
-    pub fn unclaim(conn: &mut SqliteConnection, id: JobId, now: i64) -> QueryResult<()> {
+    pub fn unclaim(conn: &mut DbConnection, id: JobId, now: i64) -> QueryResult<()> {
         diesel::update(jobs::table.find(id).filter(jobs::state.eq(JobState::Running)))
             .set((
                 jobs::state.eq(JobState::Queued),
@@ -738,7 +729,7 @@ pub mod job {
 
     /// Returns every `running` job to the queue; called at start-up, when no job can
     /// really be running. Returns how many were requeued.
-    pub fn requeue_interrupted(conn: &mut SqliteConnection, now: i64) -> QueryResult<usize> {
+    pub fn requeue_interrupted(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
         diesel::update(jobs::table.filter(jobs::state.eq(JobState::Running)))
             .set((
                 jobs::state.eq(JobState::Queued),
@@ -749,7 +740,7 @@ pub mod job {
     }
 
     /// Number of jobs per state.
-    pub fn count_by_state(conn: &mut SqliteConnection) -> QueryResult<Vec<(JobState, i64)>> {
+    pub fn count_by_state(conn: &mut DbConnection) -> QueryResult<Vec<(JobState, i64)>> {
         jobs::table
             .group_by(jobs::state)
             .select((jobs::state, diesel::dsl::count_star()))
@@ -762,18 +753,15 @@ pub mod api_key {
     use super::*;
 
     /// Stores a key's hash.
-    pub fn insert(conn: &mut SqliteConnection, new: &NewApiKey) -> QueryResult<ApiKeyRow> {
+    pub fn insert(conn: &mut DbConnection, new: &NewApiKey) -> QueryResult<ApiKeyRow> {
         diesel::insert_into(api_keys::table)
             .values(new)
-            .returning(ApiKeyRow::as_returning())
+            .returning(<ApiKeyRow as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
     }
 
     /// The unrevoked key with this hash, if any.
-    pub fn find_active(
-        conn: &mut SqliteConnection,
-        key_hash: &str,
-    ) -> QueryResult<Option<ApiKeyRow>> {
+    pub fn find_active(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<ApiKeyRow>> {
         api_keys::table
             .filter(api_keys::key_hash.eq(key_hash))
             .filter(api_keys::revoked_at.is_null())
@@ -783,7 +771,7 @@ pub mod api_key {
     }
 
     /// Revokes key `id`; returns whether a live key was revoked.
-    pub fn revoke(conn: &mut SqliteConnection, id: i64, now: i64) -> QueryResult<bool> {
+    pub fn revoke(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<bool> {
         let n = diesel::update(api_keys::table.find(id).filter(api_keys::revoked_at.is_null()))
             .set(api_keys::revoked_at.eq(now))
             .execute(conn)?;
@@ -791,7 +779,7 @@ pub mod api_key {
     }
 
     /// Every key (hashes only), oldest first.
-    pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<ApiKeyRow>> {
+    pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ApiKeyRow>> {
         api_keys::table.order(api_keys::id.asc()).select(ApiKeyRow::as_select()).load(conn)
     }
 }
@@ -802,7 +790,7 @@ pub mod idempotency {
 
     /// The saved response for `(principal, key)`, if any.
     pub fn find(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         principal: &str,
         key: &str,
     ) -> QueryResult<Option<IdempotencyRow>> {
@@ -814,7 +802,7 @@ pub mod idempotency {
     }
 
     /// Saves a response.
-    pub fn insert(conn: &mut SqliteConnection, row: &IdempotencyRow) -> QueryResult<()> {
+    pub fn insert(conn: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<()> {
         diesel::insert_into(idempotency_keys::table).values(row).execute(conn)?;
         Ok(())
     }
@@ -827,32 +815,32 @@ pub mod cluster {
     use crate::schema::clusters;
 
     /// Inserts a cluster and returns it.
-    pub fn insert(conn: &mut SqliteConnection, new: &NewCluster) -> QueryResult<ClusterRow> {
+    pub fn insert(conn: &mut DbConnection, new: &NewCluster) -> QueryResult<ClusterRow> {
         diesel::insert_into(clusters::table)
             .values(new)
-            .returning(ClusterRow::as_returning())
+            .returning(<ClusterRow as Selectable<MultiBackend>>::construct_selection())
             .get_result(conn)
     }
 
     /// The cluster `id`, if it exists.
-    pub fn find(conn: &mut SqliteConnection, id: ClusterId) -> QueryResult<Option<ClusterRow>> {
+    pub fn find(conn: &mut DbConnection, id: ClusterId) -> QueryResult<Option<ClusterRow>> {
         clusters::table.find(id).select(ClusterRow::as_select()).first(conn).optional()
     }
 
     /// All clusters, oldest first.
-    pub fn list(conn: &mut SqliteConnection) -> QueryResult<Vec<ClusterRow>> {
+    pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ClusterRow>> {
         clusters::table.order(clusters::id).select(ClusterRow::as_select()).load(conn)
     }
 
     /// Records the app cluster `id` is created on (before its group is built).
-    pub fn set_app(conn: &mut SqliteConnection, id: ClusterId, app: ChainId) -> QueryResult<()> {
+    pub fn set_app(conn: &mut DbConnection, id: ClusterId, app: ChainId) -> QueryResult<()> {
         diesel::update(clusters::table.find(id)).set(clusters::app_id.eq(app)).execute(conn)?;
         Ok(())
     }
 
     /// The cluster whose on-chain id is `chain_cluster_id` on app `app`.
     pub fn by_chain_id(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         app: ChainId,
         chain_cluster_id: ChainId,
     ) -> QueryResult<Option<ClusterId>> {
@@ -866,7 +854,7 @@ pub mod cluster {
 
     /// Records the cluster's creation on chain.
     pub fn activate(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ClusterId,
         chain_cluster_id: ChainId,
         asset_id: ChainId,
@@ -886,12 +874,7 @@ pub mod cluster {
     }
 
     /// Records the chain's refusal of the cluster.
-    pub fn fail(
-        conn: &mut SqliteConnection,
-        id: ClusterId,
-        reason: &str,
-        now: i64,
-    ) -> QueryResult<()> {
+    pub fn fail(conn: &mut DbConnection, id: ClusterId, reason: &str, now: i64) -> QueryResult<()> {
         diesel::update(clusters::table.find(id))
             .set((
                 clusters::status.eq(ClusterStatus::Failed),
@@ -906,7 +889,7 @@ pub mod cluster {
 /// Rows written before contract versions existed name no app: every one that reached
 /// the chain (or journalled a group for it) lives on the deployment's first app. Run
 /// at start-up with the manifest's oldest version; returns how many rows were adopted.
-pub fn adopt_unversioned(conn: &mut SqliteConnection, first_app: ChainId) -> QueryResult<usize> {
+pub fn adopt_unversioned(conn: &mut DbConnection, first_app: ChainId) -> QueryResult<usize> {
     use crate::schema::clusters;
     let journalled_gpus = jobs::table
         .filter(jobs::signed_group.is_not_null())

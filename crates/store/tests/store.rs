@@ -1,4 +1,6 @@
-//! Store tests on a fresh temporary database file each.
+//! Store tests on a fresh database each: a temporary SQLite file, or a new PostgreSQL
+//! database when `BITFOX_TEST_POSTGRES` names a server (`scripts/test` runs this suite
+//! both ways; see `bitfox_store::testing`).
 
 use bitfox_domain::billing::{MaxMinutes, PricePerMinute};
 use bitfox_domain::{GpuId, GpuStatus, JobKind, JobState, MicroAlgos, RentalStatus};
@@ -7,16 +9,16 @@ use bitfox_store::diesel::sql_query;
 use bitfox_store::diesel::sql_types::{BigInt, Text};
 use bitfox_store::models::{NewGpu, NewJob, NewRental};
 use bitfox_store::repo::{gpu, job, rental};
-use bitfox_store::{Store, StoreError};
+use bitfox_store::testing::TestDatabase;
+use bitfox_store::{DbConnection, Store, StoreError};
 
 const A: &str = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A";
 const B: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY5HFKQ";
 
-fn fresh() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db/test.db"), 4).unwrap();
-    store.migrate().unwrap();
-    (dir, store)
+fn fresh() -> (TestDatabase, Store) {
+    let db = TestDatabase::new();
+    let store = db.migrated(4);
+    (db, store)
 }
 
 #[derive(QueryableByName, Debug)]
@@ -37,17 +39,69 @@ struct Number {
     n: i64,
 }
 
+/// The schema objects the migrations made (tables, indexes, triggers, sequences,
+/// functions), by name.
 fn objects(store: &Store) -> Vec<String> {
     let mut conn = store.conn().unwrap();
-    sql_query(
-        "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '__diesel%' ORDER BY name",
-    )
-    .load::<Name>(&mut conn)
-    .unwrap()
-    .into_iter()
-    .map(|n| n.name)
-    .collect()
+    let query = match &*conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE '__diesel%' ORDER BY name"
+        }
+        DbConnection::Pg(_) => {
+            "SELECT name FROM ( \
+                 SELECT c.relname::text AS name FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'S') \
+                 UNION ALL SELECT tgname::text FROM pg_trigger WHERE NOT tgisinternal \
+                 UNION ALL SELECT p.proname::text FROM pg_proc p \
+                 JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' \
+             ) o WHERE name NOT LIKE '__diesel%' ORDER BY name COLLATE \"C\""
+        }
+    };
+    sql_query(query).load::<Name>(&mut conn).unwrap().into_iter().map(|n| n.name).collect()
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    column_type: String,
+    #[diesel(sql_type = BigInt)]
+    not_null: i64,
+}
+
+/// Every column of every table, with its type (normalised across the two databases) and
+/// whether it may be NULL.
+fn columns(store: &Store) -> Vec<Column> {
+    let mut conn = store.conn().unwrap();
+    let query = match &*conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name, \
+                 CASE upper(p.type) WHEN 'INTEGER' THEN CASE WHEN p.pk > 0 AND m.name NOT IN \
+                 ('listing_clock') THEN 'BIGINT' ELSE 'INTEGER' END \
+                 WHEN 'BLOB' THEN 'BINARY' ELSE upper(p.type) END AS column_type, \
+                 (p.\"notnull\" OR p.pk > 0) AS not_null \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name NOT LIKE '__diesel%'"
+        }
+        DbConnection::Pg(_) => {
+            "SELECT table_name::text, column_name::text, \
+                 CASE data_type WHEN 'bigint' THEN 'BIGINT' WHEN 'integer' THEN 'INTEGER' \
+                 WHEN 'text' THEN 'TEXT' WHEN 'bytea' THEN 'BINARY' \
+                 WHEN 'boolean' THEN 'BOOLEAN' ELSE data_type END AS column_type, \
+                 CASE is_nullable WHEN 'NO' THEN 1 ELSE 0 END::bigint AS not_null \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND table_name NOT LIKE '__diesel%'"
+        }
+    };
+    let mut out = sql_query(query).load::<Column>(&mut conn).unwrap();
+    out.sort();
+    out
 }
 
 fn new_gpu(owner: &str, price: u64) -> NewGpu {
@@ -80,8 +134,13 @@ fn new_rental(gpu_id: GpuId) -> NewRental {
 
 #[test]
 fn connections_use_wal_busy_timeout_and_foreign_keys() {
-    let (_dir, store) = fresh();
+    let (db, store) = fresh();
     let mut conn = store.conn().unwrap();
+    if db.is_postgres() {
+        // PostgreSQL always checks foreign keys.
+        assert!(rental::insert(&mut conn, &new_rental(GpuId(999))).is_err());
+        return;
+    }
     let mode: Vec<Value> =
         sql_query("SELECT journal_mode AS value FROM pragma_journal_mode").load(&mut conn).unwrap();
     assert_eq!(mode[0].value, "wal");
@@ -97,30 +156,44 @@ fn connections_use_wal_busy_timeout_and_foreign_keys() {
 
 #[test]
 fn down_migrations_undo_up_migrations() {
-    let (_dir, store) = fresh();
+    let (db, store) = fresh();
     let tables = objects(&store);
-    for expected in [
-        "api_keys",
-        "gpus",
-        "idempotency_keys",
-        "jobs",
-        "rentals",
-        "rentals_one_live_per_gpu",
-        "listing_clock",
-        "gpus_feed_update",
-    ] {
-        assert!(tables.contains(&expected.to_owned()), "{tables:?}");
+    let (feed, migrations): (&[&str], usize) = if db.is_postgres() {
+        (&["listing_seq", "gpus_feed", "gpus_feed_stamp"], 1)
+    } else {
+        (&["listing_clock", "gpus_feed_update"], 8)
+    };
+    for expected in
+        ["api_keys", "gpus", "idempotency_keys", "jobs", "rentals", "rentals_one_live_per_gpu"]
+            .iter()
+            .chain(feed)
+    {
+        assert!(tables.contains(&(*expected).to_owned()), "{expected}: {tables:?}");
     }
     store.revert_all().unwrap();
     assert_eq!(objects(&store), Vec::<String>::new());
     // And up again from scratch.
-    assert_eq!(store.migrate().unwrap().len(), 8);
+    assert_eq!(store.migrate().unwrap().len(), migrations);
     assert_eq!(objects(&store), tables);
 }
 
 #[test]
+fn both_databases_migrate_to_the_same_tables_and_columns() {
+    let (db, store) = fresh();
+    if !db.is_postgres() {
+        // Compared in the PostgreSQL run, against a SQLite file made here.
+        return;
+    }
+    let sqlite = TestDatabase::sqlite();
+    let mut sqlite_columns = columns(&sqlite.migrated(1));
+    // SQLite's feed keeps its counter in a table; PostgreSQL's in a sequence.
+    sqlite_columns.retain(|c| c.table_name != "listing_clock");
+    assert_eq!(columns(&store), sqlite_columns);
+}
+
+#[test]
 fn the_database_allows_one_live_rental_per_gpu() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let mut conn = store.conn().unwrap();
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
     let first = rental::insert(&mut conn, &new_rental(g.id)).unwrap();
@@ -133,7 +206,7 @@ fn the_database_allows_one_live_rental_per_gpu() {
 
 #[test]
 fn status_compare_and_set_moves_only_from_the_expected_status() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let mut conn = store.conn().unwrap();
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
     let (available, renting) = (GpuStatus::Available, GpuStatus::Renting);
@@ -144,7 +217,7 @@ fn status_compare_and_set_moves_only_from_the_expected_status() {
 
 #[test]
 fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let mut conn = store.conn().unwrap();
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
     let r = rental::insert(&mut conn, &new_rental(g.id)).unwrap();
@@ -175,11 +248,11 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
 
 #[test]
 fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let mut conn = store.conn().unwrap();
     let g1 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
     let g2 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
-    let queue = |conn: &mut SqliteConnection, gpu_id, cluster_id, run_after| {
+    let queue = |conn: &mut DbConnection, gpu_id, cluster_id, run_after| {
         let new = NewJob {
             kind: JobKind::UpdatePrice,
             rental_id: None,
@@ -215,7 +288,7 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
 
     // Registrations predict their listing id from the app's counter: one at a time, even
     // on different GPUs.
-    let register = |conn: &mut SqliteConnection, gpu_id| {
+    let register = |conn: &mut DbConnection, gpu_id| {
         let new = NewJob {
             kind: JobKind::Register,
             rental_id: None,
@@ -241,7 +314,7 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
 
 #[tokio::test]
 async fn write_rolls_back_on_error() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     #[derive(Debug)]
     enum E {
         Store,
@@ -303,7 +376,7 @@ async fn checkpoints_move_the_log_into_the_database_file() {
 
 #[tokio::test]
 async fn only_writes_that_change_rows_run_the_commit_hooks() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     store.on_commit(std::sync::Arc::new(move |c| {
@@ -327,7 +400,7 @@ async fn only_writes_that_change_rows_run_the_commit_hooks() {
 
 #[test]
 fn every_listing_change_is_stamped_in_commit_order() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let mut conn = store.conn().unwrap();
     let a = gpu::insert(&mut conn, &new_gpu(A, 10)).unwrap();
     let b = gpu::insert(&mut conn, &new_gpu(A, 20)).unwrap();
@@ -352,7 +425,7 @@ fn every_listing_change_is_stamped_in_commit_order() {
 
 #[test]
 fn amounts_that_do_not_fit_are_errors_never_zero() {
-    let (_dir, store) = fresh();
+    let (_db, store) = fresh();
     let mut conn = store.conn().unwrap();
     let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
     // A deposit beyond the signed 64-bit column is refused when written.

@@ -23,8 +23,9 @@ pub mod mirror;
 use std::time::Duration;
 
 use bitfox_contract as abi;
+use bitfox_store::DbConnection;
+use bitfox_store::diesel::Connection;
 use bitfox_store::diesel::result::Error as DieselError;
-use bitfox_store::diesel::{Connection, SqliteConnection};
 use bitfox_store::{Store, StoreError, now_seconds};
 use tokio_util::sync::CancellationToken;
 
@@ -245,7 +246,7 @@ enum Applied {
 /// recorded as an anomaly instead; an error that may pass (a busy database) is returned
 /// so the page is tried again.
 fn apply_one(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     app_address: &str,
     log: &[u8],
@@ -272,7 +273,7 @@ fn apply_one(
 }
 
 fn anomaly(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     reason: &str,
     log: &[u8],

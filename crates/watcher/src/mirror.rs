@@ -3,7 +3,7 @@
 //! skipped whole, which is what makes replaying a round harmless.
 
 use bitfox_contract::Event;
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::diesel::result::{Error as DieselError, QueryResult};
 use bitfox_store::mirror::{self, ClusterCreated, ListingRegistered, RentalSettled, RentalStarted};
 
@@ -12,7 +12,7 @@ pub use bitfox_store::mirror::{Origin, cursor, record_anomaly, set_cursor};
 /// Records `event` and applies it; `false` when it was already recorded (nothing done).
 /// `app_address` is the app account, whose holding stands for the unsold shares.
 pub fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     origin: Origin<'_>,
     app_address: &str,
     event: &Event,

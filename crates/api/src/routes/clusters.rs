@@ -289,7 +289,7 @@ async fn queue(
     id: ClusterId,
 ) -> Result<HttpResponse, ApiError> {
     idempotency::write_once(state, key, move |c, now| {
-        let job = Job::from(clusters::queue_in_order(c, id, jobs, now)?);
+        let job = Job::from(clusters::queue_in_order(c, id, jobs.clone(), now)?);
         let location = job.links.this.clone();
         Ok(Saved::new(StatusCode::ACCEPTED, to_json(&job)?, Some(location)))
     })
@@ -322,9 +322,9 @@ pub async fn create_cluster(
     let req = body.value;
     let gpus: Vec<GpuId> = req.gpus.iter().copied().map(GpuId).collect();
     idempotency::write_once(&state, key, move |c, now| {
-        let row = clusters::create(c, &caller, req.into(), now)?;
+        let row = clusters::create(c, &caller, req.clone().into(), now)?;
         let location = format!("/clusters/{}", row.id);
-        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&view(row, gpus))?, Some(location)))
+        Ok(Saved::new(StatusCode::ACCEPTED, to_json(&view(row, gpus.clone()))?, Some(location)))
     })
     .await
 }

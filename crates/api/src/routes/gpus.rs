@@ -6,7 +6,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use bitfox_domain::GpuStatus;
 use bitfox_domain::retirement::Notice;
-use bitfox_store::diesel::SqliteConnection;
+use bitfox_store::DbConnection;
 use bitfox_store::models::{JobRow, RentalRow};
 use bitfox_store::now_seconds;
 use bitfox_store::repo::gpu::{After, Query, Sort};
@@ -48,7 +48,7 @@ pub async fn create_gpu(
     let claim = Claim::from_request(&req, &body.raw, caller.principal())?;
     let value = body.value;
     idempotency::write_once(&state, claim, move |c, now| {
-        let gpu = Gpu::from(listings::register(c, &caller, value.into(), now)?);
+        let gpu = Gpu::from(listings::register(c, &caller, value.clone().into(), now)?);
         let location = gpu.links.this.clone();
         Ok(Saved::new(StatusCode::CREATED, to_json(&gpu)?, Some(location)))
     })
@@ -211,7 +211,13 @@ pub async fn update_gpu(
     let row = state
         .store
         .write(move |c| {
-            Ok::<_, ApiError>(listings::update(c, &caller, id, value.into(), now_seconds())?)
+            Ok::<_, ApiError>(listings::update(
+                c,
+                &caller,
+                id,
+                value.clone().into(),
+                now_seconds(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Gpu::from(row)))
@@ -437,7 +443,7 @@ pub async fn rent_gpu(
     let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let value = body.value;
     accept(&state, &req, caller, &body.raw, move |c, caller, now| {
-        Ok(rentals::rent(c, caller, id, value.into(), now)?)
+        Ok(rentals::rent(c, caller, id, value.clone().into(), now)?)
     })
     .await
 }
@@ -449,10 +455,10 @@ async fn accept<F>(
     req: &HttpRequest,
     caller: Caller,
     raw: &[u8],
-    op: F,
+    mut op: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut SqliteConnection, &Caller, i64) -> Result<(RentalRow, JobRow), ApiError>
+    F: FnMut(&mut DbConnection, &Caller, i64) -> Result<(RentalRow, JobRow), ApiError>
         + Send
         + 'static,
 {
@@ -497,7 +503,7 @@ pub async fn stop_gpu(
     let id = parse_id::<bitfox_domain::GpuId>("GPU", &id)?;
     let stop = body.value.unwrap_or_default();
     accept(&state, &req, caller, &body.raw, move |c, caller, now| {
-        Ok(rentals::stop(c, caller, id, stop.into(), now)?)
+        Ok(rentals::stop(c, caller, id, stop.clone().into(), now)?)
     })
     .await
 }

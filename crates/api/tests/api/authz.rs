@@ -34,7 +34,7 @@ async fn key_for(app: &TestApp, address: &str) -> (i64, String) {
 /// Every row that a request could add or change, summed up.
 async fn fingerprint(app: &TestApp) -> String {
     let tables = ["gpus", "rentals", "jobs", "clusters"]
-        .map(|t| format!("(SELECT count(*) || ':' || total(updated_at) FROM {t})"))
+        .map(|t| format!("(SELECT count(*) || ':' || coalesce(sum(updated_at), 0) FROM {t})"))
         .join(" || '|' || ");
     let query = format!(
         "{tables} || '|' || (SELECT count(*) FROM idempotency_keys) || '|' || \

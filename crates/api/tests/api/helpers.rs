@@ -11,9 +11,9 @@ use bitfox_domain::chain::{
 use bitfox_jobs::{JobRunner, JobSettings, Keeper, Outcome};
 use bitfox_market::Mode;
 use bitfox_store::Store;
+use bitfox_store::testing::TestDatabase;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -182,7 +182,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub settings: Settings,
-    pub dir: Arc<TempDir>,
+    /// The database (SQLite, or PostgreSQL when `BITFOX_TEST_POSTGRES` is set).
+    pub db: Arc<TestDatabase>,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -192,7 +193,8 @@ pub struct Options {
     /// Run the background job runner (tests that drive jobs step by step turn it off).
     pub runner: bool,
     pub chain: Arc<dyn ChainPort>,
-    pub dir: Option<Arc<TempDir>>,
+    /// Reuse this database (a restart).
+    pub db: Option<Arc<TestDatabase>>,
     pub body_limit: Option<usize>,
 }
 
@@ -202,7 +204,7 @@ impl Default for Options {
             mode: Mode::Dev,
             runner: false,
             chain: Arc::new(Unconfigured),
-            dir: None,
+            db: None,
             body_limit: None,
         }
     }
@@ -213,7 +215,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
-    let dir = options.dir.unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
+    let db = options.db.unwrap_or_else(|| Arc::new(TestDatabase::new()));
     let mut settings = Settings {
         mode: options.mode,
         http: HttpSettings::default(),
@@ -227,8 +229,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     if let Some(limit) = options.body_limit {
         settings.http.body_limit_bytes = limit;
     }
-    let store = Store::open(&dir.path().join("bitfox.db"), 4).unwrap();
-    store.migrate().unwrap();
+    let store = db.migrated(4);
     let wake = Arc::new(Notify::new());
     let app = Application::build(
         settings.mode,
@@ -262,7 +263,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         client: reqwest::Client::new(),
         store,
         settings,
-        dir,
+        db,
         shutdown,
         handle: Some(handle),
     }
@@ -340,13 +341,13 @@ impl TestApp {
         Keeper::new(self.store.clone(), chain, self.settings.jobs.clone(), Arc::new(Notify::new()))
     }
 
-    /// Stops the server and the runner; returns the database directory for a restart.
-    pub async fn stop(mut self) -> Arc<TempDir> {
+    /// Stops the server and the runner; returns the database for a restart.
+    pub async fn stop(mut self) -> Arc<TestDatabase> {
         self.shutdown.cancel();
         if let Some(handle) = self.handle.take() {
             handle.await.unwrap().unwrap();
         }
-        self.dir.clone()
+        self.db.clone()
     }
 }
 

@@ -297,9 +297,9 @@ async fn data_and_queued_jobs_survive_a_restart() {
     let (_, rental) =
         app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
     let job = rental["links"]["job"].as_str().unwrap().to_owned();
-    let dir = app.stop().await;
+    let db = app.stop().await;
 
-    let app = spawn_with(Options { dir: Some(dir), ..Options::default() }).await;
+    let app = spawn_with(Options { db: Some(db), ..Options::default() }).await;
     let (status, gpu) = app.get(&format!("/gpus/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(gpu["status"], "renting");

@@ -1,6 +1,6 @@
 //! `bitfox migrate`: applies pending database migrations.
 
-use bitfox_store::{MIGRATIONS, Store};
+use bitfox_store::Store;
 
 use crate::config::Settings;
 use crate::open_store;
@@ -16,7 +16,7 @@ pub fn pending_migrations(store: &Store) -> anyhow::Result<usize> {
     use bitfox_store::diesel_migrations::MigrationHarness;
     let mut conn = store.conn()?;
     let pending = conn
-        .pending_migrations(MIGRATIONS)
+        .pending_migrations(store.migrations())
         .map_err(|e| anyhow::anyhow!("reading migrations: {e}"))?;
     Ok(pending.len())
 }

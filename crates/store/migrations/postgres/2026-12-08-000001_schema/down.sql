@@ -1,0 +1,16 @@
+DROP TRIGGER gpus_feed ON gpus;
+DROP FUNCTION gpus_feed_stamp();
+DROP SEQUENCE listing_seq;
+DROP TABLE chain_anomalies;
+DROP TABLE chain_holdings;
+DROP TABLE chain_clusters;
+DROP TABLE chain_rentals;
+DROP TABLE chain_listings;
+DROP TABLE chain_events;
+DROP TABLE chain_cursors;
+DROP TABLE idempotency_keys;
+DROP TABLE api_keys;
+DROP TABLE jobs;
+DROP TABLE rentals;
+DROP TABLE gpus;
+DROP TABLE clusters;
