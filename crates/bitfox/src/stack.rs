@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Supervisor, led};
 use crate::{chain, devnet};
 
 /// How often the database's write-ahead log is checkpointed (off the request path).
@@ -124,16 +124,24 @@ async fn start(
             JobRunner::new(store.clone(), connected.port.clone(), jobs.clone(), wake.clone());
         supervisor.spawn("job runner", runner.run(supervisor.shutdown()));
         let keeper = Keeper::new(store.clone(), connected.port.clone(), jobs, wake.clone());
-        supervisor.spawn("keeper", keeper.run(supervisor.shutdown()));
+        supervisor.spawn(
+            "keeper",
+            led(store.clone(), "keeper".to_owned(), supervisor.shutdown(), move |stop| {
+                keeper.clone().run(stop)
+            }),
+        );
         if settings.chain.watch {
             // One watcher per contract version: each app has its own cursor.
             for &app_id in &connected.apps {
                 let watcher =
                     chain::watcher_for(settings, store.clone(), app_id, devnet_url.as_deref())?;
                 let interval = Duration::from_millis(settings.chain.watch_interval_ms.max(10));
-                let stop = supervisor.shutdown();
-                let name = format!("watcher of app {app_id}");
-                supervisor.spawn(name, async move { Ok(watcher.run(interval, stop).await?) });
+                let role = format!("watcher/{app_id}");
+                let task = led(store.clone(), role, supervisor.shutdown(), move |stop| {
+                    let watcher = watcher.clone();
+                    async move { Ok(watcher.run(interval, stop).await?) }
+                });
+                supervisor.spawn(format!("watcher of app {app_id}"), task);
             }
         }
     } else {

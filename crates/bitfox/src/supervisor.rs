@@ -5,12 +5,14 @@
 //! returns an error, panics, or returns at all before shutdown was asked for — cancels
 //! the shared token, so every other task stops, and [`Supervisor::wait`] returns that
 //! task's error, naming it. A process is never left half-alive with a dead runner
-//! behind a live API.
+//! behind a live API. Tasks only one process on a database may run (the keeper, the
+//! watchers) run under [`led`].
 
 use std::collections::HashMap;
 use std::future::Future;
 
 use anyhow::anyhow;
+use bitfox_store::Store;
 use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -70,6 +72,75 @@ impl Supervisor {
             }
         }
         first.map_or(Ok(()), Err)
+    }
+}
+
+/// How often a role's lead is checked, and how often a process without it asks again.
+const LEAD_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs the task `make` builds only while this process leads `role` on `store`'s
+/// database ([`Store::lead`]): waits for the lead, runs the task, and if the lead is
+/// lost stops the task and waits to win it again. So among several workers on one
+/// PostgreSQL database exactly one runs the keeper (and each watcher), and another takes
+/// over within a few seconds when that worker dies. On SQLite the lead is always
+/// granted and the task simply runs. Returns when the task does (its result), or `Ok`
+/// once `shutdown` fires.
+pub async fn led<F, Fut>(
+    store: Store,
+    role: String,
+    shutdown: CancellationToken,
+    mut make: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(CancellationToken) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    loop {
+        if shutdown.is_cancelled() {
+            return Ok(());
+        }
+        let (asking, name) = (store.clone(), role.clone());
+        let won = tokio::task::spawn_blocking(move || asking.lead(&name)).await?;
+        let mut leader = match won {
+            Ok(Some(leader)) => leader,
+            Ok(None) => {
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(LEAD_CHECK) => continue,
+                }
+            }
+            Err(e) => {
+                tracing::error!(role, error = %e, "cannot ask for the lead; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(LEAD_CHECK) => continue,
+                }
+            }
+        };
+        if store.shared() {
+            tracing::info!(role, "this process leads");
+        }
+        let token = shutdown.child_token();
+        let mut task = tokio::spawn(make(token.clone()));
+        loop {
+            tokio::select! {
+                done = &mut task => return done?,
+                () = tokio::time::sleep(LEAD_CHECK) => {
+                    let (holds, back) = tokio::task::spawn_blocking(move || {
+                        let holds = leader.holds();
+                        (holds, leader)
+                    })
+                    .await?;
+                    leader = back;
+                    if !holds {
+                        tracing::warn!(role, "lost the lead (its database connection failed): stopping until it is won again");
+                        token.cancel();
+                        let _ = task.await;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -23,7 +23,7 @@ async fn api_and_worker_refuse_an_unmigrated_database_then_run_until_shutdown() 
     let err = serve::api(settings.clone(), None, never).await.unwrap_err();
     assert!(err.to_string().contains("bitfox migrate"), "{err}");
 
-    assert_eq!(migrate::migrate(&settings).unwrap().len(), 8);
+    assert_eq!(migrate::migrate(&settings).unwrap().len(), 9);
     assert!(migrate::migrate(&settings).unwrap().is_empty(), "nothing left to apply");
 
     // A worker runs until it is told to stop, then stops cleanly.

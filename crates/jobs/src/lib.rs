@@ -52,6 +52,11 @@ pub struct JobSettings {
     /// Jobs the runner carries out at once (jobs on one GPU or one cluster always run
     /// one at a time, in the order they were queued).
     pub concurrency: usize,
+    /// How long a claimed job stays this worker's without a renewal, in seconds. The
+    /// runner renews its leases every third of this; a worker that dies (or loses the
+    /// database) for longer loses its jobs to another worker, which resumes them from
+    /// their journal.
+    pub lease_secs: u64,
     /// Attempts before a transiently failing job is failed for good.
     pub max_attempts: u32,
     /// First retry delay after a transient failure, in seconds (doubles each time).
@@ -81,6 +86,7 @@ impl Default for JobSettings {
             enabled: true,
             poll_interval_ms: 500,
             concurrency: 64,
+            lease_secs: 30,
             max_attempts: 8,
             retry_base_secs: 2,
             unavailable_retry_secs: 30,

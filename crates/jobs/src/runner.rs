@@ -9,8 +9,12 @@
 //! * [`ChainError::Rejected`]: the rental fails (or stays live, for a settle) with the
 //!   chain's reason, and the job fails.
 //!
-//! Jobs left `running` by a crash are requeued at start-up
-//! ([`bitfox_store::repo::job::requeue_interrupted`]).
+//! Every claim is a lease held by this runner's identity ([`JobRunner::holder`]) and
+//! renewed while the runner lives. Jobs left `running` by a crash: on SQLite (one worker
+//! per database) they are requeued at start-up
+//! ([`bitfox_store::repo::job::requeue_interrupted`]); on PostgreSQL, where several
+//! workers share the queue, a restart must not take a live worker's jobs, so they are
+//! claimed again once their lease has expired ([`bitfox_store::repo::job::claim_due`]).
 //!
 //! This module holds the runner and its dispatch; [`crate::queue`] the queue mechanics
 //! (prerequisites, backoff, requeue, conclusions); one module per job family
@@ -38,6 +42,7 @@ pub struct JobRunner {
     pub(crate) chain: ChainHandle,
     pub(crate) settings: JobSettings,
     wake: Arc<Notify>,
+    holder: Arc<str>,
 }
 
 impl JobRunner {
@@ -49,7 +54,18 @@ impl JobRunner {
         settings: JobSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { store, chain: ChainHandle(chain), settings, wake }
+        Self { store, chain: ChainHandle(chain), settings, wake, holder: worker_identity().into() }
+    }
+
+    /// This runner's identity in the leases it takes: host, process id and a random
+    /// part (a restarted process is a new holder).
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    fn lease(&self, now: i64) -> (Arc<str>, i64) {
+        let secs = i64::try_from(self.settings.lease_secs.max(1)).unwrap_or(i64::MAX);
+        (self.holder.clone(), now.saturating_add(secs))
     }
 
     /// Runs until `cancel` fires: requeues jobs interrupted by a previous crash, then
@@ -57,15 +73,23 @@ impl JobRunner {
     /// per GPU and per cluster, in queue order: [`job::claim_due`]), sleeping when none
     /// is due. On shutdown it waits for the jobs in flight to stop.
     pub async fn run(self, cancel: CancellationToken) -> anyhow::Result<()> {
-        let requeued = self
-            .store
-            .write(|c| job::requeue_interrupted(c, now_seconds()).map_err(MarketError::from))
-            .await?;
-        if requeued > 0 {
-            tracing::warn!(requeued, "requeued jobs interrupted by the previous shutdown");
+        if !self.store.shared() {
+            let requeued = self
+                .store
+                .write(|c| job::requeue_interrupted(c, now_seconds()).map_err(MarketError::from))
+                .await?;
+            if requeued > 0 {
+                tracing::warn!(requeued, "requeued jobs interrupted by the previous shutdown");
+            }
         }
         let limit = self.settings.concurrency.max(1);
-        tracing::info!(chain = self.chain.name(), concurrency = limit, "job runner started");
+        tracing::info!(
+            chain = self.chain.name(),
+            concurrency = limit,
+            holder = %self.holder,
+            "job runner started"
+        );
+        let renewals = tokio::spawn(self.clone().renew_leases(cancel.child_token()));
         let idle = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         let mut running = JoinSet::new();
         loop {
@@ -76,9 +100,14 @@ impl JobRunner {
             let claimed = if free == 0 {
                 Ok(Vec::new())
             } else {
+                let holder = self.holder.clone();
+                let lease_secs = self.settings.lease_secs;
                 self.store
                     .write(move |c| {
-                        job::claim_due(c, now_seconds(), free).map_err(MarketError::from)
+                        let now = now_seconds();
+                        let expires_at = now.saturating_add_unsigned(lease_secs.max(1));
+                        let lease = job::Lease { holder: &holder, expires_at };
+                        job::claim_due(c, now, free, lease).map_err(MarketError::from)
                     })
                     .await
             };
@@ -115,8 +144,30 @@ impl JobRunner {
         while let Some(done) = running.join_next().await {
             log_run(done);
         }
+        renewals.abort();
         tracing::info!("job runner stopped");
         Ok(())
+    }
+
+    /// Renews this runner's leases every third of `jobs.lease_secs` until `cancel`.
+    async fn renew_leases(self, cancel: CancellationToken) {
+        let period = Duration::from_millis(self.settings.lease_secs.max(1) * 1000 / 3);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(period) => {}
+            }
+            let (holder, expires_at) = self.lease(now_seconds());
+            let renewed = self
+                .store
+                .write_unlisted(move |c| {
+                    job::renew_leases(c, &holder, expires_at).map_err(MarketError::from)
+                })
+                .await;
+            if let Err(e) = renewed {
+                tracing::error!(error = %e, "renewing job leases failed");
+            }
+        }
     }
 
     /// Claims the next due job and runs it; `None` when no job is due.
@@ -124,9 +175,16 @@ impl JobRunner {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Option<(JobId, Outcome)>, MarketError> {
+        let holder = self.holder.clone();
+        let lease_secs = self.settings.lease_secs;
         let claimed = self
             .store
-            .write(|c| job::claim_next(c, now_seconds()).map_err(MarketError::from))
+            .write(move |c| {
+                let now = now_seconds();
+                let expires_at = now.saturating_add_unsigned(lease_secs.max(1));
+                job::claim_next(c, now, job::Lease { holder: &holder, expires_at })
+                    .map_err(MarketError::from)
+            })
             .await?;
         let Some(job) = claimed else { return Ok(None) };
         self.run_claimed(job, cancel).await.map(Some)
@@ -183,4 +241,17 @@ fn log_run(done: std::result::Result<Result<(JobId, Outcome), MarketError>, Join
         Ok(Err(e)) => tracing::error!(error = %e, "job runner step failed"),
         Err(e) => tracing::error!(error = %e, "job task failed"),
     }
+}
+
+/// `host:pid:random`, unique per process start.
+fn worker_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{host}:{}:{nanos:08x}", std::process::id())
 }

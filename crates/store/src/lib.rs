@@ -147,6 +147,31 @@ impl Store {
         &self.url
     }
 
+    /// Whether several processes may run workers on this database (PostgreSQL). On
+    /// SQLite a database has one worker.
+    pub fn shared(&self) -> bool {
+        matches!(self.url, DatabaseUrl::Postgres(_))
+    }
+
+    /// Tries to become the one process that runs `role` (the keeper, a watcher) on this
+    /// database. On PostgreSQL that is a session-level advisory lock taken on a
+    /// connection of its own: held while the returned [`Leader`] lives and its connection
+    /// is up, released by the server when the process dies or its connection drops, so
+    /// another worker takes over. `None`: another process leads. On SQLite (one worker per
+    /// database) the role is always granted.
+    pub fn lead(&self, role: &str) -> Result<Option<Leader>, StoreError> {
+        let DatabaseUrl::Postgres(url) = &self.url else { return Ok(Some(Leader(None))) };
+        use diesel::Connection;
+        let mut conn = diesel::pg::PgConnection::establish(url)
+            .map_err(|e| StoreError::Connection(format!("{}: {e}", self.url.redacted())))?;
+        let key = role_key(role);
+        let won = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "pg_try_advisory_lock({key})"
+        )))
+        .get_result::<bool>(&mut conn)?;
+        Ok(won.then(|| Leader(Some(conn))))
+    }
+
     /// Runs `hook` after every write through [`Store::write`] that changed rows, on the
     /// writing connection, after the commit and before the write returns. On SQLite hooks
     /// run one write at a time, in commit order; on PostgreSQL writes commit concurrently
@@ -299,6 +324,35 @@ impl Store {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
+}
+
+/// Proof that this process leads a role ([`Store::lead`]).
+pub struct Leader(Option<diesel::pg::PgConnection>);
+
+impl std::fmt::Debug for Leader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Leader(advisory lock)" } else { "Leader(local)" })
+    }
+}
+
+impl Leader {
+    /// Whether the lead still holds: on PostgreSQL, whether the lock's connection still
+    /// answers (if it does not, the server has released the lock, or soon will).
+    pub fn holds(&mut self) -> bool {
+        match &mut self.0 {
+            None => true,
+            Some(conn) => conn.batch_execute("SELECT 1").is_ok(),
+        }
+    }
+}
+
+/// The advisory-lock key of `role`: FNV-1a of `bitfox/<role>`.
+fn role_key(role: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in b"bitfox/".iter().chain(role.as_bytes()) {
+        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock

@@ -540,16 +540,51 @@ pub mod job {
         }
     }
 
+    /// Who claims jobs, and until when the claim holds unless it is renewed
+    /// ([`renew_leases`]).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Lease<'a> {
+        /// The claiming worker's identity (host, process, a random part).
+        pub holder: &'a str,
+        /// Unix seconds: after this a running job is claimable again.
+        pub expires_at: i64,
+    }
+
     /// Claims up to `max` due jobs (`run_after <= now`), oldest first, marking them
-    /// running and counting the attempt; call inside a write transaction. Jobs on one
-    /// GPU (or one cluster) run one at a time and in the order they were queued: a job
-    /// is skipped while an earlier one on the same GPU or cluster is running or still
-    /// queued (due or not); registrations and cluster creations run one at a time (see
-    /// `Held::counter`).
-    pub fn claim_due(conn: &mut DbConnection, now: i64, max: usize) -> QueryResult<Vec<JobRow>> {
+    /// running under `lease` and counting the attempt; call inside a write transaction.
+    /// Jobs on one GPU (or one cluster) run one at a time and in the order they were
+    /// queued: a job is skipped while an earlier one on the same GPU or cluster is running
+    /// or still queued (due or not); registrations and cluster creations run one at a
+    /// time (see `Held::counter`). A running job whose lease has expired — its worker
+    /// died or lost the database — goes back to the queue first, and is claimed again
+    /// in its turn (its journal makes the resumed run resend the same signed group).
+    ///
+    /// Several workers may claim at once on PostgreSQL: the store's serializable
+    /// transactions make one of two overlapping claims fail and rerun, so no job is
+    /// claimed twice and the per-GPU order holds across workers. (`FOR UPDATE SKIP
+    /// LOCKED` would not keep that order: a worker skipping the queued job another is
+    /// claiming could start a later job on the same GPU.)
+    pub fn claim_due(
+        conn: &mut DbConnection,
+        now: i64,
+        max: usize,
+        lease: Lease<'_>,
+    ) -> QueryResult<Vec<JobRow>> {
         if max == 0 {
             return Ok(Vec::new());
         }
+        diesel::update(
+            jobs::table
+                .filter(jobs::state.eq(JobState::Running))
+                .filter(jobs::lease_expires_at.lt(now)),
+        )
+        .set((
+            jobs::state.eq(JobState::Queued),
+            jobs::claimed_by.eq(None::<String>),
+            jobs::lease_expires_at.eq(None::<i64>),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         let mut held = Held::default();
         let running: Vec<(JobKind, Option<GpuId>, Option<ClusterId>)> = jobs::table
             .filter(jobs::state.eq(JobState::Running))
@@ -583,6 +618,8 @@ pub mod job {
             .set((
                 jobs::state.eq(JobState::Running),
                 jobs::attempts.eq(jobs::attempts + 1),
+                jobs::claimed_by.eq(lease.holder),
+                jobs::lease_expires_at.eq(lease.expires_at),
                 jobs::updated_at.eq(now),
             ))
             .returning(<JobRow as Selectable<MultiBackend>>::construct_selection())
@@ -592,8 +629,40 @@ pub mod job {
     }
 
     /// [`claim_due`] for one job.
-    pub fn claim_next(conn: &mut DbConnection, now: i64) -> QueryResult<Option<JobRow>> {
-        Ok(claim_due(conn, now, 1)?.pop())
+    pub fn claim_next(
+        conn: &mut DbConnection,
+        now: i64,
+        lease: Lease<'_>,
+    ) -> QueryResult<Option<JobRow>> {
+        Ok(claim_due(conn, now, 1, lease)?.pop())
+    }
+
+    /// Extends the lease of every job `holder` is running to `expires_at`; returns how
+    /// many it holds. A job whose lease already ran out and was claimed again is no
+    /// longer `holder`'s and is left alone.
+    pub fn renew_leases(
+        conn: &mut DbConnection,
+        holder: &str,
+        expires_at: i64,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            jobs::table
+                .filter(jobs::state.eq(JobState::Running))
+                .filter(jobs::claimed_by.eq(holder)),
+        )
+        .set(jobs::lease_expires_at.eq(expires_at))
+        .execute(conn)
+    }
+
+    /// Who holds running job `id`'s lease, and until when (`None`: not running).
+    pub fn lease_of(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<(String, i64)>> {
+        let row: Option<(Option<String>, Option<i64>)> = jobs::table
+            .find(id)
+            .filter(jobs::state.eq(JobState::Running))
+            .select((jobs::claimed_by, jobs::lease_expires_at))
+            .first(conn)
+            .optional()?;
+        Ok(row.and_then(|(holder, until)| Some((holder?, until?))))
     }
 
     /// Sets a job's state and error; `run_after` reschedules it.

@@ -96,6 +96,8 @@ diesel::table! {
         signed_txid -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        claimed_by -> Nullable<Text>,
+        lease_expires_at -> Nullable<BigInt>,
     }
 }
 

@@ -13,6 +13,8 @@ use bitfox_store::testing::TestDatabase;
 use bitfox_store::{DbConnection, Store, StoreError};
 
 const A: &str = "GD64YIY3TWGDMCNPP553DZPPR6LDUSFQOIJVFDPPXWEG3FVOJCCDBBHU5A";
+/// A lease that outlives every test's clock.
+const LEASE: job::Lease<'static> = job::Lease { holder: "test", expires_at: i64::MAX };
 const B: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY5HFKQ";
 
 fn fresh() -> (TestDatabase, Store) {
@@ -159,9 +161,9 @@ fn down_migrations_undo_up_migrations() {
     let (db, store) = fresh();
     let tables = objects(&store);
     let (feed, migrations): (&[&str], usize) = if db.is_postgres() {
-        (&["listing_seq", "gpus_feed", "gpus_feed_stamp"], 1)
+        (&["listing_seq", "gpus_feed", "gpus_feed_stamp", "jobs_lease"], 2)
     } else {
-        (&["listing_clock", "gpus_feed_update"], 8)
+        (&["listing_clock", "gpus_feed_update"], 9)
     };
     for expected in
         ["api_keys", "gpus", "idempotency_keys", "jobs", "rentals", "rentals_one_live_per_gpu"]
@@ -234,16 +236,16 @@ fn jobs_are_claimed_once_in_order_and_requeued_after_a_crash() {
     };
     let first = job::insert(&mut conn, &job_at(10)).unwrap();
     let later = job::insert(&mut conn, &job_at(100)).unwrap();
-    assert_eq!(job::claim_next(&mut conn, 5).unwrap(), None, "nothing due yet");
-    let claimed = job::claim_next(&mut conn, 50).unwrap().unwrap();
+    assert_eq!(job::claim_next(&mut conn, 5, LEASE).unwrap(), None, "nothing due yet");
+    let claimed = job::claim_next(&mut conn, 50, LEASE).unwrap().unwrap();
     assert_eq!((claimed.id, claimed.state, claimed.attempts), (first.id, JobState::Running, 1));
-    assert_eq!(job::claim_next(&mut conn, 50).unwrap(), None, "the later job is not due");
+    assert_eq!(job::claim_next(&mut conn, 50, LEASE).unwrap(), None, "the later job is not due");
     // The process dies; at the next start the running job goes back to the queue.
     assert_eq!(job::requeue_interrupted(&mut conn, 60).unwrap(), 1);
-    assert_eq!(job::claim_next(&mut conn, 60).unwrap().unwrap().id, first.id);
-    assert_eq!(job::claim_next(&mut conn, 100).unwrap(), None, "one job at a time per GPU");
+    assert_eq!(job::claim_next(&mut conn, 60, LEASE).unwrap().unwrap().id, first.id);
+    assert_eq!(job::claim_next(&mut conn, 100, LEASE).unwrap(), None, "one job at a time per GPU");
     job::set_state(&mut conn, first.id, JobState::Succeeded, None, None, 100).unwrap();
-    assert_eq!(job::claim_next(&mut conn, 100).unwrap().unwrap().id, later.id);
+    assert_eq!(job::claim_next(&mut conn, 100, LEASE).unwrap().unwrap().id, later.id);
 }
 
 #[test]
@@ -276,15 +278,15 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
     };
     // Only g2's first: g1's next waits behind its GPU's earlier job, g2's second behind
     // g2's first.
-    assert_eq!(ids(job::claim_due(&mut conn, 10, 8).unwrap()), vec![g2_first]);
-    assert!(job::claim_due(&mut conn, 10, 8).unwrap().is_empty(), "g2 is busy, g1 waits");
-    assert_eq!(ids(job::claim_due(&mut conn, 50, 8).unwrap()), vec![g1_backing_off]);
+    assert_eq!(ids(job::claim_due(&mut conn, 10, 8, LEASE).unwrap()), vec![g2_first]);
+    assert!(job::claim_due(&mut conn, 10, 8, LEASE).unwrap().is_empty(), "g2 is busy, g1 waits");
+    assert_eq!(ids(job::claim_due(&mut conn, 50, 8, LEASE).unwrap()), vec![g1_backing_off]);
     job::set_state(&mut conn, g2_first, JobState::Succeeded, None, None, 50).unwrap();
     job::set_state(&mut conn, g1_backing_off, JobState::Failed, None, None, 50).unwrap();
     // Both GPUs free again: one job each, in a single claim; `max` bounds it.
-    assert_eq!(ids(job::claim_due(&mut conn, 50, 1).unwrap()), vec![g1_next]);
-    assert_eq!(ids(job::claim_due(&mut conn, 50, 8).unwrap()), vec![g2_second]);
-    assert!(job::claim_due(&mut conn, 50, 8).unwrap().is_empty());
+    assert_eq!(ids(job::claim_due(&mut conn, 50, 1, LEASE).unwrap()), vec![g1_next]);
+    assert_eq!(ids(job::claim_due(&mut conn, 50, 8, LEASE).unwrap()), vec![g2_second]);
+    assert!(job::claim_due(&mut conn, 50, 8, LEASE).unwrap().is_empty());
 
     // Registrations predict their listing id from the app's counter: one at a time, even
     // on different GPUs.
@@ -305,11 +307,142 @@ fn jobs_on_different_gpus_and_clusters_run_together_and_in_order_on_each() {
     let g3 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
     let g4 = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap().id;
     let (first, second) = (register(&mut conn, g3), register(&mut conn, g4));
-    assert_eq!(ids(job::claim_due(&mut conn, 60, 8).unwrap()), vec![first]);
-    assert!(job::claim_due(&mut conn, 60, 8).unwrap().is_empty(), "the counter is taken");
+    assert_eq!(ids(job::claim_due(&mut conn, 60, 8, LEASE).unwrap()), vec![first]);
+    assert!(job::claim_due(&mut conn, 60, 8, LEASE).unwrap().is_empty(), "the counter is taken");
     // The first backs off (queued, not due): it no longer holds the counter.
     job::set_state(&mut conn, first, JobState::Queued, None, Some(500), 60).unwrap();
-    assert_eq!(ids(job::claim_due(&mut conn, 60, 8).unwrap()), vec![second]);
+    assert_eq!(ids(job::claim_due(&mut conn, 60, 8, LEASE).unwrap()), vec![second]);
+}
+
+fn update_job(gpu_id: GpuId) -> NewJob {
+    NewJob {
+        kind: JobKind::UpdatePrice,
+        rental_id: None,
+        gpu_id: Some(gpu_id),
+        cluster_id: None,
+        payload: None,
+        state: JobState::Queued,
+        run_after: 0,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+#[test]
+fn a_job_whose_worker_died_is_claimed_again_by_another_once_its_lease_expires() {
+    let (_db, store) = fresh();
+    let mut conn = store.conn().unwrap();
+    let g = gpu::insert(&mut conn, &new_gpu(A, 1000)).unwrap();
+    let queued = job::insert(&mut conn, &update_job(g.id)).unwrap();
+    let lease = |holder, expires_at| job::Lease { holder, expires_at };
+    let claimed = job::claim_next(&mut conn, 100, lease("a", 130)).unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.attempts), (queued.id, 1));
+    assert_eq!(job::lease_of(&mut conn, queued.id).unwrap(), Some(("a".to_owned(), 130)));
+    // B finds nothing while A's lease holds, and A keeps renewing it.
+    assert_eq!(job::claim_next(&mut conn, 120, lease("b", 150)).unwrap(), None);
+    assert_eq!(job::renew_leases(&mut conn, "a", 160).unwrap(), 1);
+    assert_eq!(job::claim_next(&mut conn, 140, lease("b", 170)).unwrap(), None);
+    // A dies: after its lease, B claims the same job (its journal resumes it).
+    let resumed = job::claim_next(&mut conn, 161, lease("b", 191)).unwrap().unwrap();
+    assert_eq!((resumed.id, resumed.attempts), (queued.id, 2));
+    assert_eq!(job::lease_of(&mut conn, queued.id).unwrap(), Some(("b".to_owned(), 191)));
+    // A, back from the dead, renews nothing: the job is B's now.
+    assert_eq!(job::renew_leases(&mut conn, "a", 200).unwrap(), 0);
+    assert_eq!(job::lease_of(&mut conn, queued.id).unwrap(), Some(("b".to_owned(), 191)));
+}
+
+/// Two processes (each its own store and connections) claim from one queue at once:
+/// every job is claimed exactly once, and jobs on one GPU never run together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_in_two_processes_claim_every_job_exactly_once() {
+    let (db, store) = fresh();
+    let mut jobs = Vec::new();
+    {
+        let mut conn = store.conn().unwrap();
+        for i in 0..12 {
+            let g = gpu::insert(&mut conn, &new_gpu(A, 100 + i)).unwrap();
+            for _ in 0..4 {
+                jobs.push(job::insert(&mut conn, &update_job(g.id)).unwrap().id);
+            }
+        }
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let store = if w % 2 == 0 { store.clone() } else { db.store(2) };
+            tokio::spawn(async move {
+                let holder = format!("worker-{w}");
+                let mut mine = Vec::new();
+                let mut idle = 0;
+                while idle < 50 {
+                    let holder = holder.clone();
+                    let claimed = store
+                        .write(move |c| {
+                            let lease = job::Lease { holder: &holder, expires_at: i64::MAX };
+                            let claimed = job::claim_due(c, 10, 3, lease)?;
+                            // No other job of these GPUs may be running now.
+                            for j in &claimed {
+                                let running: i64 = bitfox_store::schema::jobs::table
+                                    .filter(bitfox_store::schema::jobs::gpu_id.eq(j.gpu_id))
+                                    .filter(bitfox_store::schema::jobs::state.eq(JobState::Running))
+                                    .count()
+                                    .get_result(c)?;
+                                assert_eq!(running, 1, "two jobs of one GPU run together");
+                            }
+                            Ok::<_, StoreError>(claimed)
+                        })
+                        .await
+                        .unwrap();
+                    if claimed.is_empty() {
+                        idle += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                        continue;
+                    }
+                    idle = 0;
+                    for j in claimed {
+                        mine.push(j.id);
+                        store
+                            .write(move |c| {
+                                job::set_state(c, j.id, JobState::Succeeded, None, None, 10)
+                                    .map_err(StoreError::from)
+                            })
+                            .await
+                            .unwrap();
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for w in workers {
+        claimed.extend(w.await.unwrap());
+    }
+    claimed.sort();
+    jobs.sort();
+    assert_eq!(claimed, jobs, "every job exactly once");
+}
+
+#[test]
+fn one_process_leads_a_role_and_another_takes_over_when_it_goes() {
+    let (db, store) = fresh();
+    let other = db.store(1);
+    let mut first = store.lead("keeper").unwrap().expect("the first asker leads");
+    assert!(first.holds());
+    let second = other.lead("keeper").unwrap();
+    if !db.is_postgres() {
+        // SQLite: one worker per database, the role is always granted.
+        assert!(second.is_some());
+        return;
+    }
+    assert!(second.is_none(), "a second process may not lead the keeper too");
+    // Another role is independent.
+    assert!(other.lead("watcher/1001").unwrap().is_some());
+    // The leader goes (its connection closes, as when its process dies): the other
+    // process takes over.
+    drop(first);
+    let mut taken = other.lead("keeper").unwrap().expect("the lead is free again");
+    assert!(taken.holds());
+    assert!(store.lead("keeper").unwrap().is_none());
 }
 
 #[tokio::test]
@@ -384,7 +517,7 @@ async fn only_writes_that_change_rows_run_the_commit_hooks() {
         log.lock().unwrap().push(last);
     }));
     let idle: Option<_> =
-        store.write(|c| job::claim_next(c, 0).map_err(StoreError::from)).await.unwrap();
+        store.write(|c| job::claim_next(c, 0, LEASE).map_err(StoreError::from)).await.unwrap();
     assert!(idle.is_none());
     assert!(seen.lock().unwrap().is_empty(), "an idle claim changes nothing");
     store

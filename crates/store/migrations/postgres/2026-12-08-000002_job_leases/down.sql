@@ -1,0 +1,3 @@
+DROP INDEX jobs_lease;
+ALTER TABLE jobs DROP COLUMN lease_expires_at;
+ALTER TABLE jobs DROP COLUMN claimed_by;
