@@ -126,9 +126,16 @@ impl Store {
         // Open once up front so that a bad path or an unreachable server fails here with
         // a clear error.
         drop(url.connect().map_err(StoreError::Connection)?);
+        // PostgreSQL connections are a server-wide budget (100 by default) shared by every
+        // process: open them as they are needed, not all at start.
+        let min_idle = match url {
+            DatabaseUrl::Sqlite(_) => None,
+            DatabaseUrl::Postgres(_) => Some(1),
+        };
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size)
+                .min_idle(min_idle)
                 .connection_timeout(Duration::from_secs(30))
                 .build(Manager { url: url.clone() })
                 .map_err(|e| StoreError::Connection(e.to_string()))
