@@ -84,7 +84,10 @@ const LEAD_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 /// PostgreSQL database exactly one runs the keeper (and each watcher), and another takes
 /// over within a few seconds when that worker dies. On SQLite the lead is always
 /// granted and the task simply runs. Returns when the task does (its result), or `Ok`
-/// once `shutdown` fires.
+/// once `shutdown` fires. A leader cut off from the database notices within
+/// [`LEAD_CHECK`], so for at most that long a new leader and the old one may both run;
+/// the keeper's and the watchers' writes are idempotent (jobs are queued once per
+/// rental, events recorded once), so the overlap changes nothing.
 pub async fn led<F, Fut>(
     store: Store,
     role: String,

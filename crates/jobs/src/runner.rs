@@ -63,9 +63,16 @@ impl JobRunner {
         &self.holder
     }
 
-    fn lease(&self, now: i64) -> (Arc<str>, i64) {
-        let secs = i64::try_from(self.settings.lease_secs.max(1)).unwrap_or(i64::MAX);
-        (self.holder.clone(), now.saturating_add(secs))
+    /// Claims up to `max` due jobs under a lease of this runner's ([`job::claim_due`]).
+    async fn claim(&self, max: usize) -> Result<Vec<JobRow>, MarketError> {
+        let (holder, lease_secs) = (self.holder.clone(), self.settings.lease_secs);
+        self.store
+            .write(move |c| {
+                let now = now_seconds();
+                let lease = job::Lease { holder: &holder, expires_at: lease_end(now, lease_secs) };
+                job::claim_due(c, now, max, lease).map_err(MarketError::from)
+            })
+            .await
     }
 
     /// Runs until `cancel` fires: requeues jobs interrupted by a previous crash, then
@@ -97,20 +104,7 @@ impl JobRunner {
                 break;
             }
             let free = limit.saturating_sub(running.len());
-            let claimed = if free == 0 {
-                Ok(Vec::new())
-            } else {
-                let holder = self.holder.clone();
-                let lease_secs = self.settings.lease_secs;
-                self.store
-                    .write(move |c| {
-                        let now = now_seconds();
-                        let expires_at = now.saturating_add_unsigned(lease_secs.max(1));
-                        let lease = job::Lease { holder: &holder, expires_at };
-                        job::claim_due(c, now, free, lease).map_err(MarketError::from)
-                    })
-                    .await
-            };
+            let claimed = if free == 0 { Ok(Vec::new()) } else { self.claim(free).await };
             match claimed {
                 Ok(jobs) if !jobs.is_empty() => {
                     for job in jobs {
@@ -157,7 +151,8 @@ impl JobRunner {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(period) => {}
             }
-            let (holder, expires_at) = self.lease(now_seconds());
+            let holder = self.holder.clone();
+            let expires_at = lease_end(now_seconds(), self.settings.lease_secs);
             let renewed = self
                 .store
                 .write_unlisted(move |c| {
@@ -175,18 +170,7 @@ impl JobRunner {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Option<(JobId, Outcome)>, MarketError> {
-        let holder = self.holder.clone();
-        let lease_secs = self.settings.lease_secs;
-        let claimed = self
-            .store
-            .write(move |c| {
-                let now = now_seconds();
-                let expires_at = now.saturating_add_unsigned(lease_secs.max(1));
-                job::claim_next(c, now, job::Lease { holder: &holder, expires_at })
-                    .map_err(MarketError::from)
-            })
-            .await?;
-        let Some(job) = claimed else { return Ok(None) };
+        let Some(job) = self.claim(1).await?.pop() else { return Ok(None) };
         self.run_claimed(job, cancel).await.map(Some)
     }
 
@@ -241,6 +225,11 @@ fn log_run(done: std::result::Result<Result<(JobId, Outcome), MarketError>, Join
         Ok(Err(e)) => tracing::error!(error = %e, "job runner step failed"),
         Err(e) => tracing::error!(error = %e, "job task failed"),
     }
+}
+
+/// When a lease taken or renewed at `now` ends.
+fn lease_end(now: i64, lease_secs: u64) -> i64 {
+    now.saturating_add_unsigned(lease_secs.max(1))
 }
 
 /// `host:pid:random`, unique per process start.

@@ -198,7 +198,7 @@ impl diesel::connection::Instrumentation for RetryWatch {
 }
 
 /// Whether `error` is PostgreSQL asking for the transaction to be run again.
-pub fn is_retryable(error: &Error) -> bool {
+fn is_retryable(error: &Error) -> bool {
     match error {
         Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
         Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),

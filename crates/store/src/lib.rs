@@ -375,54 +375,57 @@ where
     E: From<diesel::result::Error>,
 {
     use diesel::sql_types::{BigInt, Bool};
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let changes = |c: &mut DbConnection| {
+    let total_changes = |c: &mut DbConnection| {
         diesel::select(diesel::dsl::sql::<BigInt>("total_changes()")).get_result::<i64>(c)
     };
-    let run = |conn: &mut DbConnection, f: &mut dyn FnMut(&mut DbConnection) -> Result<T, E>| {
-        let before = if sqlite { Some(changes(conn)?) } else { None };
-        match conn {
-            DbConnection::Sqlite(c) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-            }
-            DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
-                c,
-                "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-            ),
-        }?;
-        let done = f(conn).and_then(|value| {
-            let wrote = match before {
-                Some(_) => false,
-                None => diesel::select(diesel::dsl::sql::<Bool>(
-                    "pg_current_xact_id_if_assigned() IS NOT NULL",
-                ))
-                .get_result::<bool>(conn)?,
-            };
-            <DbConnection as diesel::Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok((value, wrote))
-        });
-        match done {
-            Ok((value, wrote)) => {
-                let changed = match before {
-                    Some(before) => changes(conn)? != before,
-                    None => wrote,
-                };
-                Ok((value, changed))
-            }
-            Err(e) => {
-                // The closure's error is the one to report; a failed rollback leaves the
-                // connection broken, and the pool discards it.
-                let _ =
-                    <DbConnection as diesel::Connection>::TransactionManager::rollback_transaction(
-                        conn,
-                    );
-                Err(e)
-            }
-        }
+    // SQLite counts changes per connection; PostgreSQL's check is below.
+    let before = match conn {
+        DbConnection::Sqlite(_) => match total_changes(conn) {
+            Ok(n) => Some(n),
+            Err(e) => return (Err(e.into()), false),
+        },
+        DbConnection::Pg(_) => None,
     };
-    match run(conn, f) {
-        Ok((value, changed)) => (Ok(value), changed),
-        Err(e) => (Err(e), false),
+    let begun = match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        ),
+    };
+    if let Err(e) = begun {
+        return (Err(e.into()), false);
+    }
+    let done = f(conn).and_then(|value| {
+        // PostgreSQL gives a transaction an id at its first write.
+        let wrote = before.is_none()
+            && diesel::select(diesel::dsl::sql::<Bool>(
+                "pg_current_xact_id_if_assigned() IS NOT NULL",
+            ))
+            .get_result::<bool>(conn)?;
+        <DbConnection as diesel::Connection>::TransactionManager::commit_transaction(conn)?;
+        Ok((value, wrote))
+    });
+    match done {
+        Ok((value, wrote)) => {
+            // Committed: a counter that cannot be read counts as a change (the hooks run
+            // once too often), never as a failure of the committed write.
+            let changed = match before {
+                Some(before) => !total_changes(conn).is_ok_and(|after| after == before),
+                None => wrote,
+            };
+            (Ok(value), changed)
+        }
+        Err(e) => {
+            // The closure's error is the one to report; a failed rollback leaves the
+            // connection broken, and the pool discards it.
+            let _ = <DbConnection as diesel::Connection>::TransactionManager::rollback_transaction(
+                conn,
+            );
+            (Err(e), false)
+        }
     }
 }
 
