@@ -31,6 +31,10 @@ const ENV_NOT_CONFIG: &[&str] = &[
     "import_mnemonic",
     "keystore_key",
     "crash_at",
+    "api_key",
+    "bin",
+    "test_postgres",
+    "require_postgres",
 ];
 
 /// Log output format.
@@ -315,7 +319,9 @@ mod tests {
                 "mode = \"production\"\n[http]\nport = 9000\nbody_limit_bytes = 1024\n",
             )?;
             jail.set_env("BITFOX_HTTP__PORT", "9100");
-            jail.set_env("BITFOX_VENV", "/not/config");
+            for name in ENV_NOT_CONFIG {
+                jail.set_env(format!("BITFOX_{}", name.to_uppercase()), "not config");
+            }
             let settings = Settings::load(Some(Path::new("custom.toml"))).unwrap();
             assert_eq!(settings.mode, Mode::Production);
             assert_eq!(settings.http.port, 9100);
