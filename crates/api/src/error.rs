@@ -208,7 +208,9 @@ impl From<MarketError> for ApiError {
             MarketError::Unauthenticated(m) => Self::Unauthorized(m),
             MarketError::Forbidden(m) => Self::Forbidden(m),
             MarketError::Store(e) => Self::Internal(e.into()),
-            MarketError::Corrupt(m) => Self::Internal(anyhow::anyhow!(m)),
+            MarketError::Corrupt(m) | MarketError::LeaseLost(m) => {
+                Self::Internal(anyhow::anyhow!(m))
+            }
         }
     }
 }

@@ -57,7 +57,7 @@ impl JobRunner {
                 .count
                 .ok_or_else(|| MarketError::corrupt(format!("job {} has no count", job.id)))
         };
-        let journal = StoreJournal::new(self.store.clone(), &job);
+        let journal = StoreJournal::new(self, &job);
         let (app_id, call) = if job.kind == JobKind::CreateCluster {
             let row = self.store.read(move |c| find_cluster(c, cluster)).await?;
             // A new cluster goes to the newest app, recorded before its group is built.
@@ -65,11 +65,10 @@ impl JobRunner {
                 Some(app) => app.get(),
                 None => match self.chain.newest_app() {
                     Some(app) => {
-                        self.store
-                            .write(move |c| {
-                                Ok::<_, MarketError>(cluster::set_app(c, cluster, ChainId(app))?)
-                            })
-                            .await?;
+                        self.write_held(job.id, move |c| {
+                            Ok(cluster::set_app(c, cluster, ChainId(app))?)
+                        })
+                        .await?;
                         app
                     }
                     None => return self.wait_for_chain(&job).await,

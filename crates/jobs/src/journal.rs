@@ -5,8 +5,10 @@ use bitfox_domain::JobId;
 use bitfox_domain::chain::{ChainError, Journal, PortFuture, SignedGroup};
 use bitfox_market::MarketError;
 use bitfox_store::models::JobRow;
+use bitfox_store::now_seconds;
 use bitfox_store::repo::job;
-use bitfox_store::{Store, now_seconds};
+
+use crate::runner::JobRunner;
 
 /// Fault injection for the crash-safety tests: when `BITFOX_CRASH_AT` names this
 /// point, the process aborts here (as a power cut would), with no clean-up at all.
@@ -24,29 +26,30 @@ pub(crate) fn crash_point(point: &str) {
 pub(crate) fn crash_point(_point: &str) {}
 
 /// The jobs table as the chain port's [`Journal`]: the signed group is committed to
-/// the job's row before it is sent.
-pub(crate) struct StoreJournal {
-    store: Store,
+/// the job's row before it is sent — only while the runner still holds the job's lease,
+/// so a runner whose job another worker took over can neither record nor send a group.
+pub(crate) struct StoreJournal<'a> {
+    runner: &'a JobRunner,
     job_id: JobId,
     recorded: Option<SignedGroup>,
 }
 
-impl StoreJournal {
-    pub(crate) fn new(store: Store, job: &JobRow) -> Self {
+impl<'a> StoreJournal<'a> {
+    pub(crate) fn new(runner: &'a JobRunner, job: &JobRow) -> Self {
         let recorded = match (&job.signed_group, &job.signed_txid) {
             (Some(bytes), Some(txid)) => {
                 Some(SignedGroup { bytes: bytes.clone(), txid: txid.clone() })
             }
             _ => None,
         };
-        Self { store, job_id: job.id, recorded }
+        Self { runner, job_id: job.id, recorded }
     }
 
     fn write(&self, group: Option<SignedGroup>) -> PortFuture<'_, ()> {
         let id = self.job_id;
         Box::pin(async move {
-            self.store
-                .write(move |c| {
+            self.runner
+                .write_held(id, move |c| {
                     let signed = group.as_ref().map(|g| (g.bytes.as_slice(), g.txid.as_str()));
                     job::set_journal(c, id, signed, now_seconds()).map_err(MarketError::from)
                 })
@@ -56,7 +59,7 @@ impl StoreJournal {
     }
 }
 
-impl Journal for StoreJournal {
+impl Journal for StoreJournal<'_> {
     fn recorded(&self) -> Option<SignedGroup> {
         self.recorded.clone()
     }

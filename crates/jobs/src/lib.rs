@@ -39,6 +39,9 @@ pub enum Outcome {
     Requeued(String),
     /// The job waits for a wallet to sign its group.
     AwaitingSignature,
+    /// The job's lease ran out mid-run and another worker took it over; this run
+    /// stopped without writing.
+    LeaseLost,
 }
 
 /// Job runner and keeper settings (the `[jobs]` configuration section).

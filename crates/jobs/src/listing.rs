@@ -59,7 +59,7 @@ impl JobRunner {
         job: JobRow,
         cancel: &CancellationToken,
     ) -> Result<Outcome> {
-        let journal = StoreJournal::new(self.store.clone(), &job);
+        let journal = StoreJournal::new(self, &job);
         let gpu_id =
             job.gpu_id.ok_or_else(|| MarketError::Corrupt(format!("job {} has no GPU", job.id)))?;
         if job.kind == JobKind::Register {
@@ -88,8 +88,7 @@ impl JobRunner {
                 },
             };
             if gpu.app_id.is_none() {
-                self.store
-                    .write(move |c| Ok::<_, MarketError>(gpu::set_app(c, gpu_id, ChainId(app_id))?))
+                self.write_held(job.id, move |c| Ok(gpu::set_app(c, gpu_id, ChainId(app_id))?))
                     .await?;
             }
             let order = RegisterOrder {

@@ -68,12 +68,11 @@ impl JobRunner {
         let reason = match result {
             Ok(receipt) => {
                 crash_point("before-record-outcome");
-                self.store
-                    .write(move |c| {
-                        confirmed(c, receipt.clone())?;
-                        set_job(c, id, JobState::Succeeded, None)
-                    })
-                    .await?;
+                self.write_held(id, move |c| {
+                    confirmed(c, receipt.clone())?;
+                    set_job(c, id, JobState::Succeeded, None)
+                })
+                .await?;
                 return Ok(Outcome::Succeeded);
             }
             Err(ChainError::Rejected(reason)) => reason,
@@ -87,15 +86,14 @@ impl JobRunner {
                     group.signers().join(", ")
                 );
                 let unsigned = serde_json::to_string(&group).map_err(MarketError::corrupt)?;
-                self.store
-                    .write(move |c| {
-                        JobState::Running
-                            .transition(JobState::AwaitingSignature)
-                            .map_err(MarketError::corrupt)?;
-                        job::await_signature(c, id, &unsigned, &reason, now_seconds())
-                            .map_err(MarketError::from)
-                    })
-                    .await?;
+                self.write_held(id, move |c| {
+                    JobState::Running
+                        .transition(JobState::AwaitingSignature)
+                        .map_err(MarketError::corrupt)?;
+                    job::await_signature(c, id, &unsigned, &reason, now_seconds())
+                        .map_err(MarketError::from)
+                })
+                .await?;
                 return Ok(Outcome::AwaitingSignature);
             }
             Err(ChainError::Transient(reason)) => {
@@ -111,12 +109,11 @@ impl JobRunner {
             }
         };
         let message = reason.clone();
-        self.store
-            .write(move |c| {
-                refused(c, &message)?;
-                set_job(c, id, JobState::Failed, Some(&message))
-            })
-            .await?;
+        self.write_held(id, move |c| {
+            refused(c, &message)?;
+            set_job(c, id, JobState::Failed, Some(&message))
+        })
+        .await?;
         Ok(Outcome::Failed(reason))
     }
 
@@ -156,25 +153,23 @@ impl JobRunner {
     ) -> Result<Outcome> {
         let id = job.id;
         let message = reason.to_owned();
-        self.store
-            .write(move |c| {
-                let now = now_seconds();
-                if !count_attempt {
-                    job::unclaim(c, id, now)?;
-                }
-                let at = now.saturating_add(i64::try_from(after_secs).unwrap_or(i64::MAX));
-                job::set_state(c, id, JobState::Queued, Some(&message), Some(at), now)
-                    .map_err(MarketError::from)
-            })
-            .await?;
+        self.write_held(id, move |c| {
+            let now = now_seconds();
+            if !count_attempt {
+                job::unclaim(c, id, now)?;
+            }
+            let at = now.saturating_add(i64::try_from(after_secs).unwrap_or(i64::MAX));
+            job::set_state(c, id, JobState::Queued, Some(&message), Some(at), now)
+                .map_err(MarketError::from)
+        })
+        .await?;
         Ok(Outcome::Requeued(reason.to_owned()))
     }
 
     /// Shutting down mid-call: give the job back to the queue for the next start.
     pub(crate) async fn abandon(&self, job: &JobRow) -> Result<Outcome> {
         let id = job.id;
-        self.store
-            .write(move |c| job::unclaim(c, id, now_seconds()).map_err(MarketError::from))
+        self.write_held(id, move |c| job::unclaim(c, id, now_seconds()).map_err(MarketError::from))
             .await?;
         Ok(Outcome::Requeued("interrupted by shutdown".to_owned()))
     }
@@ -182,12 +177,11 @@ impl JobRunner {
     pub(crate) async fn finish(&self, job: &JobRow, result: Result<(), String>) -> Result<Outcome> {
         let id = job.id;
         let (row, outcome) = (job.clone(), result.clone());
-        self.store
-            .write(move |c| match &outcome {
-                Ok(()) => set_job(c, id, JobState::Succeeded, None),
-                Err(reason) => job_failed(c, &row, reason, now_seconds()),
-            })
-            .await?;
+        self.write_held(id, move |c| match &outcome {
+            Ok(()) => set_job(c, id, JobState::Succeeded, None),
+            Err(reason) => job_failed(c, &row, reason, now_seconds()),
+        })
+        .await?;
         Ok(match result {
             Ok(()) => Outcome::Succeeded,
             Err(reason) => Outcome::Failed(reason),

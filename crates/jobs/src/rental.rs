@@ -87,14 +87,11 @@ impl JobRunner {
         // The rental lives on its listing's app; recorded before the group is built.
         if rental.app_id != Some(ChainId(app_id)) {
             let id = rental.id;
-            self.store
-                .write(move |c| {
-                    Ok::<_, MarketError>(repo::rental::set_app(c, id, ChainId(app_id))?)
-                })
+            self.write_held(job.id, move |c| Ok(repo::rental::set_app(c, id, ChainId(app_id))?))
                 .await?;
         }
         let order = rent_order(&rental, app_id, listing_id)?;
-        let journal = StoreJournal::new(self.store.clone(), &job);
+        let journal = StoreJournal::new(self, &job);
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.rent(&order, &journal) => result,
@@ -167,7 +164,7 @@ impl JobRunner {
                 )
                 .await;
         }
-        let journal = StoreJournal::new(self.store.clone(), &job);
+        let journal = StoreJournal::new(self, &job);
         let result = tokio::select! {
             () = cancel.cancelled() => return self.abandon(&job).await,
             result = self.chain.settle(&order, &journal) => result,

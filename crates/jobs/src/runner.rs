@@ -28,7 +28,7 @@ use bitfox_domain::chain::{ChainHandle, ChainPort};
 use bitfox_market::MarketError;
 use bitfox_store::models::JobRow;
 use bitfox_store::repo::job;
-use bitfox_store::{Store, now_seconds};
+use bitfox_store::{DbConnection, Store, now_seconds};
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -61,6 +61,24 @@ impl JobRunner {
     /// part (a restarted process is a new holder).
     pub fn holder(&self) -> &str {
         &self.holder
+    }
+
+    /// Runs `f` in a write transaction for claimed job `id`, only while this runner still
+    /// holds the job's lease ([`fence`]): a runner whose lease ran out (a stall longer
+    /// than `jobs.lease_secs`, after which another worker took the job over) writes
+    /// nothing more for it and gets [`MarketError::LeaseLost`].
+    pub(crate) async fn write_held<F, T>(&self, id: JobId, mut f: F) -> Result<T, MarketError>
+    where
+        F: FnMut(&mut DbConnection) -> Result<T, MarketError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let holder = self.holder.clone();
+        self.store
+            .write(move |c| {
+                fence(c, id, &holder)?;
+                f(c)
+            })
+            .await
     }
 
     /// Claims up to `max` due jobs under a lease of this runner's ([`job::claim_due`]).
@@ -184,6 +202,10 @@ impl JobRunner {
         let id = job.id;
         let outcome = match self.execute(job.clone(), cancel).await {
             Ok(outcome) => outcome,
+            Err(MarketError::LeaseLost(reason)) => {
+                tracing::warn!(job = id.get(), %reason, "job run stopped");
+                Outcome::LeaseLost
+            }
             Err(e) => {
                 tracing::error!(job = id.get(), error = %e, "job step failed");
                 let reason = match &e {
@@ -224,6 +246,18 @@ fn log_run(done: std::result::Result<Result<(JobId, Outcome), MarketError>, Join
         Ok(Ok((id, outcome))) => tracing::info!(job = id.get(), ?outcome, "job ran"),
         Ok(Err(e)) => tracing::error!(error = %e, "job runner step failed"),
         Err(e) => tracing::error!(error = %e, "job task failed"),
+    }
+}
+
+/// Refuses, inside a write transaction, a write for job `id` that `holder` no longer
+/// holds ([`job::holds`]).
+fn fence(c: &mut DbConnection, id: JobId, holder: &str) -> Result<(), MarketError> {
+    if job::holds(c, id, holder)? {
+        Ok(())
+    } else {
+        Err(MarketError::LeaseLost(format!(
+            "job {id}'s lease passed to another worker: this run writes nothing more"
+        )))
     }
 }
 

@@ -41,6 +41,10 @@ pub enum MarketError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A job's lease passed to another worker while this one ran it (its run must stop
+    /// and write nothing more).
+    #[error("{0}")]
+    LeaseLost(String),
     /// A stored value breaks an invariant (a bug or a corrupt row), with what it was.
     #[error("{0}")]
     Corrupt(String),

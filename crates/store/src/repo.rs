@@ -654,6 +654,19 @@ pub mod job {
         .execute(conn)
     }
 
+    /// Whether `holder` still holds job `id`: the job is running under `holder`'s lease.
+    /// A worker checks it inside every write it makes for a claimed job, so a worker
+    /// whose lease ran out (and whose job another worker took over) changes nothing.
+    pub fn holds(conn: &mut DbConnection, id: JobId, holder: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            jobs::table
+                .find(id)
+                .filter(jobs::state.eq(JobState::Running))
+                .filter(jobs::claimed_by.eq(holder)),
+        ))
+        .get_result(conn)
+    }
+
     /// Who holds running job `id`'s lease, and until when (`None`: not running).
     pub fn lease_of(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<(String, i64)>> {
         let row: Option<(Option<String>, Option<i64>)> = jobs::table

@@ -49,7 +49,14 @@ pub struct ScriptedChain {
     /// On-chain cluster records by cluster id, and holder records by (cluster, holder).
     pub cluster_states: Mutex<HashMap<u64, ClusterState>>,
     pub holder_states: Mutex<HashMap<(u64, bitfox_domain::Address), HolderState>>,
+    /// Run inside the next rent: the first before, the second after it records the
+    /// signed group `RENTGROUP` in its journal, as the real port does before sending
+    /// (without hooks a rent records nothing).
+    pub rent_hooks: Mutex<Option<(Hook, Hook)>>,
 }
+
+/// Something a test does in the middle of a chain call.
+pub type Hook = Box<dyn FnOnce() + Send>;
 
 fn scripted<T: Send + 'static>(next: Option<Result<T, ChainError>>) -> PortFuture<'static, T> {
     Box::pin(async move {
@@ -153,10 +160,20 @@ impl ChainPort for ScriptedChain {
     fn rent<'a>(
         &'a self,
         order: &'a RentOrder,
-        _journal: &'a dyn Journal,
+        journal: &'a dyn Journal,
     ) -> PortFuture<'a, RentReceipt> {
         self.rent_orders.lock().unwrap().push(order.clone());
-        scripted(self.rents.lock().unwrap().pop_front())
+        let next = self.rents.lock().unwrap().pop_front();
+        let Some((before, after)) = self.rent_hooks.lock().unwrap().take() else {
+            return scripted(next);
+        };
+        Box::pin(async move {
+            before();
+            let group = SignedGroup { bytes: b"RENTGROUP".to_vec(), txid: "RENTGROUPTXID".into() };
+            journal.record(group).await?;
+            after();
+            scripted(next).await
+        })
     }
 
     fn settle<'a>(

@@ -498,3 +498,72 @@ async fn when_a_cluster_cannot_be_created_its_gpus_are_listed_again_on_their_own
     let (status, _) = app.post("/clusters/1/gpus", json!({"gpu_id": id})).await;
     assert_eq!(status, StatusCode::CONFLICT, "no attaching to a failed cluster");
 }
+
+/// A hook that takes every job `holder` runs away from it, as a worker whose lease ran
+/// out loses them: the leases expire and worker `thief` claims the job; the claimed rows
+/// go to `taken`.
+fn take_over(
+    store: &bitfox_store::Store,
+    holder: &str,
+    thief: &'static str,
+    taken: &Arc<std::sync::Mutex<Vec<bitfox_store::models::JobRow>>>,
+) -> Hook {
+    let (store, holder, taken) = (store.clone(), holder.to_owned(), taken.clone());
+    Box::new(move || {
+        use bitfox_store::repo::job;
+        let mut conn = store.conn().unwrap();
+        assert_eq!(job::renew_leases(&mut conn, &holder, 0).unwrap(), 1);
+        let now = bitfox_store::now_seconds();
+        let lease = job::Lease { holder: thief, expires_at: now + 30 };
+        taken.lock().unwrap().extend(job::claim_due(&mut conn, now, 1, lease).unwrap());
+    })
+}
+
+#[tokio::test]
+async fn a_runner_whose_lease_passed_to_another_worker_records_and_concludes_nothing() {
+    use bitfox_store::repo::job;
+    let app = spawn_app().await;
+    let chain = Arc::new(ScriptedChain::default());
+    let runner = app.runner(chain.clone());
+    let id = app.list_on_chain(&runner, PROVIDER, "A10", 300).await;
+    let (_, rental) =
+        app.post(&format!("/gpus/{id}/rent"), json!({"renter_address": RENTER})).await;
+    let rental_path = rental["links"]["self"].as_str().unwrap().to_owned();
+    let taken = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let noop: Hook = Box::new(|| {});
+
+    // Taken over before it records its group: nothing recorded, nothing concluded.
+    let stolen = take_over(&app.store, runner.holder(), "worker-b", &taken);
+    *chain.rent_hooks.lock().unwrap() = Some((stolen, noop));
+    chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
+    let (job_id, outcome) = step(&runner).await.unwrap();
+    assert_eq!(outcome, Outcome::LeaseLost);
+    let row = taken.lock().unwrap().pop().unwrap();
+    assert_eq!((row.id.get(), row.signed_group), (job_id, None));
+    let mut conn = app.store.conn().unwrap();
+    let lease = job::lease_of(&mut conn, row.id).unwrap().unwrap();
+    assert_eq!(lease.0, "worker-b", "the job stays with the worker that took it over");
+    assert_eq!(job::find(&mut conn, row.id).unwrap().unwrap().signed_group, None);
+    assert_eq!(app.get(&rental_path).await.1["status"], "pending");
+
+    // Worker b's lease runs out in turn; this runner claims the job again, records its
+    // group, then loses the job before concluding: the chain's receipt is not recorded,
+    // and the next holder resumes from the recorded group.
+    job::renew_leases(&mut conn, "worker-b", 0).unwrap();
+    let stolen = take_over(&app.store, runner.holder(), "worker-c", &taken);
+    *chain.rent_hooks.lock().unwrap() = Some((Box::new(|| {}), stolen));
+    chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
+    assert_eq!(step(&runner).await.unwrap(), (job_id, Outcome::LeaseLost));
+    let row = taken.lock().unwrap().pop().unwrap();
+    assert_eq!(row.signed_group.as_deref(), Some(&b"RENTGROUP"[..]));
+    assert_eq!(row.signed_txid.as_deref(), Some("RENTGROUPTXID"));
+    assert_eq!(job::lease_of(&mut conn, row.id).unwrap().unwrap().0, "worker-c");
+    assert_eq!(app.get(&rental_path).await.1["status"], "pending");
+    assert_eq!(app.get(&format!("/jobs/{job_id}")).await.1["state"], "running");
+
+    // Once worker c's lease has run out too, this runner resumes and concludes.
+    job::renew_leases(&mut conn, "worker-c", 0).unwrap();
+    chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
+    assert_eq!(step(&runner).await.unwrap(), (job_id, Outcome::Succeeded));
+    assert_eq!(app.get(&rental_path).await.1["status"], "active");
+}
