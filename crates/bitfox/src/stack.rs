@@ -17,7 +17,7 @@ use bitfox_api::Application;
 use bitfox_domain::ChainId;
 use bitfox_jobs::{JobRunner, Keeper};
 use bitfox_market::Mode;
-use bitfox_store::Store;
+use bitfox_store::{JOBS_CHANNEL, Store};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -123,6 +123,14 @@ async fn start(
         let runner =
             JobRunner::new(store.clone(), connected.port.clone(), jobs.clone(), wake.clone());
         supervisor.spawn("job runner", runner.run(supervisor.shutdown()));
+        if store.shared() {
+            // Jobs queued (or ended) by other processes wake this runner at once.
+            let (listener, wake, stop) = (store.clone(), wake.clone(), supervisor.shutdown());
+            supervisor.spawn("job wake-ups", async move {
+                listener.notify_on(JOBS_CHANNEL, wake, stop.cancelled_owned()).await;
+                Ok(())
+            });
+        }
         let keeper = Keeper::new(store.clone(), connected.port.clone(), jobs, wake.clone());
         supervisor.spawn(
             "keeper",

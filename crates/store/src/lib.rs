@@ -27,6 +27,9 @@
 //! follows the listing change feed ([`repo::gpu::changed_since`]) there, so a write is in
 //! the model before its request is answered.
 //!
+//! On PostgreSQL, processes wake each other through `LISTEN`/`NOTIFY`
+//! ([`Store::notify_on`], [`JOBS_CHANNEL`]).
+//!
 //! Row types ([`models`]) are this crate's own; the API maps them to its wire types.
 //! The watcher's mirror of the chain is written and read through [`mirror`] only.
 
@@ -36,6 +39,7 @@ pub use diesel_migrations;
 pub mod db;
 pub mod mirror;
 pub mod models;
+mod notify;
 pub mod repo;
 pub mod schema;
 pub mod testing;
@@ -52,6 +56,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use db::Manager;
 pub use db::{DatabaseUrl, DbConnection};
+pub use notify::JOBS_CHANNEL;
 
 /// The SQLite migrations compiled into the binary.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -61,8 +66,8 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// How long a SQLite connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a PostgreSQL write aborted for a serialization failure or a deadlock is run
-/// again before its error is returned.
-const WRITE_ATTEMPTS: u32 = 20;
+/// before its error is returned (with [`retry_pause`] between runs: about 2 s in all).
+const WRITE_ATTEMPTS: u32 = 50;
 
 /// A connection from the pool.
 pub type Conn = PooledConnection<Manager>;
@@ -311,13 +316,22 @@ impl Store {
                 loop {
                     db::clear_retryable();
                     let outcome = transaction(&mut conn, &mut f);
-                    if outcome.0.is_ok() || !db::take_retryable() || attempt == WRITE_ATTEMPTS {
+                    let retryable = outcome.0.is_err() && db::take_retryable();
+                    if !retryable {
                         break outcome;
                     }
+                    if attempt == WRITE_ATTEMPTS {
+                        tracing::warn!(
+                            attempts = attempt,
+                            "a write conflicted every time; giving up"
+                        );
+                        break outcome;
+                    }
+                    if attempt == 5 {
+                        tracing::debug!("a write keeps conflicting; still retrying");
+                    }
+                    std::thread::sleep(retry_pause(attempt));
                     attempt += 1;
-                    // Back off a little, more each time, so the conflicting writers do not
-                    // collide again at once.
-                    std::thread::sleep(Duration::from_millis(u64::from(attempt)));
                 }
             };
             if tracked && changed {
@@ -331,6 +345,18 @@ impl Store {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
+}
+
+/// The pause before run `attempt + 1` of a write that conflicted: growing with the
+/// attempt up to 50 ms, with random jitter, so that writers that conflicted do not run
+/// again in lockstep and conflict again.
+fn retry_pause(attempt: u32) -> Duration {
+    let ceiling = 2u64.saturating_pow(attempt).min(50);
+    // Jitter from the clock's nanoseconds: no generator needed for this.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    Duration::from_micros(ceiling * 1_000 / 2 + nanos % (ceiling * 1_000))
 }
 
 /// Proof that this process leads a role ([`Store::lead`]).

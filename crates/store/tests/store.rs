@@ -572,3 +572,72 @@ fn amounts_that_do_not_fit_are_errors_never_zero() {
     let err = rental::find(&mut conn, r.id).unwrap_err();
     assert!(format!("{err:?}").contains("stored amount -5 is negative"), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_job_queued_or_ended_in_one_process_wakes_the_listeners_of_another() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::sync::Notify;
+    use tokio::time::timeout;
+
+    let (db, store) = fresh();
+    let other = db.store(1);
+    let wake = Arc::new(Notify::new());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listening = tokio::spawn({
+        let (store, wake) = (store.clone(), wake.clone());
+        async move {
+            store
+                .notify_on(bitfox_store::JOBS_CHANNEL, wake, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        }
+    });
+    if !db.is_postgres() {
+        // SQLite: every writer is in this process; there is nothing to listen to.
+        timeout(Duration::from_secs(5), listening).await.expect("returns at once").unwrap();
+        drop(stop);
+        return;
+    }
+    let woken = |what: &'static str| {
+        let wake = wake.clone();
+        async move {
+            timeout(Duration::from_secs(10), wake.notified())
+                .await
+                .unwrap_or_else(|_| panic!("no wake-up for {what}"));
+        }
+    };
+    let quiet = || {
+        let wake = wake.clone();
+        async move { timeout(Duration::from_millis(300), wake.notified()).await.is_err() }
+    };
+    woken("connecting (whatever was queued before)").await;
+    assert!(quiet().await, "nothing happened");
+
+    let g = other.write(|c| gpu::insert(c, &new_gpu(A, 100)).map_err(StoreError::from)).await;
+    let g = g.unwrap();
+    assert!(quiet().await, "a listing is no job");
+    let queued = other
+        .write(move |c| job::insert(c, &update_job(g.id)).map_err(StoreError::from))
+        .await
+        .unwrap();
+    woken("a job queued by another process").await;
+
+    let claimed =
+        other.write(|c| job::claim_due(c, 10, 1, LEASE).map_err(StoreError::from)).await.unwrap();
+    assert_eq!(claimed[0].id, queued.id);
+    assert!(quiet().await, "a claim frees nothing");
+
+    other
+        .write(move |c| {
+            job::set_state(c, queued.id, JobState::Succeeded, None, None, 11)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    woken("a job ended (the next of its GPU may run)").await;
+
+    stop.send(()).unwrap();
+    timeout(Duration::from_secs(10), listening).await.expect("stops when told").unwrap();
+}

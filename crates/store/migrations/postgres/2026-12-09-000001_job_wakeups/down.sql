@@ -1,0 +1,2 @@
+DROP TRIGGER jobs_wake ON jobs;
+DROP FUNCTION jobs_wake();
