@@ -15,6 +15,8 @@
 //! ([`bitfox_store::repo::job::requeue_interrupted`]); on PostgreSQL, where several
 //! workers share the queue, a restart must not take a live worker's jobs, so they are
 //! claimed again once their lease has expired ([`bitfox_store::repo::job::claim_due`]).
+//! A runner writes for a claimed job only while it still holds the lease
+//! ([`JobRunner::write_held`]): one that stalled past its lease writes nothing more.
 //!
 //! This module holds the runner and its dispatch; [`crate::queue`] the queue mechanics
 //! (prerequisites, backoff, requeue, conclusions); one module per job family
