@@ -23,7 +23,7 @@
 //!
 //!     scripts/scale-out [--lifecycles N] [--races R] [--apis A] [--workers W]
 //!                       [--no-kill] [--seed S] [--database postgres|sqlite]
-//!                       [--postgres SERVER_URL]
+//!                       [--postgres SERVER_URL] [--stagger-ms MS (default 10)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,6 +54,8 @@ struct Args {
     seed: u64,
     sqlite: bool,
     postgres: String,
+    /// Between the starts of two lifecycles.
+    stagger_ms: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -65,6 +67,7 @@ fn args() -> anyhow::Result<Args> {
         kill: true,
         seed: 0,
         sqlite: false,
+        stagger_ms: 10,
         postgres: std::env::var(bitfox_store::testing::POSTGRES_ENV)
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
     };
@@ -81,6 +84,7 @@ fn args() -> anyhow::Result<Args> {
             "--apis" => out.apis = value.parse()?,
             "--workers" => out.workers = value.parse()?,
             "--seed" => out.seed = value.parse()?,
+            "--stagger-ms" => out.stagger_ms = value.parse()?,
             "--postgres" => out.postgres = value,
             "--database" => match value.as_str() {
                 "postgres" => out.sqlite = false,
@@ -333,7 +337,7 @@ async fn main() -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for i in 0..args.lifecycles {
         let (client, done) = (client.via(i), done.clone());
-        let delay = Duration::from_millis((i * 10) as u64);
+        let delay = Duration::from_millis(i as u64 * args.stagger_ms);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let result = lifecycle(client, i).await;
@@ -343,7 +347,9 @@ async fn main() -> anyhow::Result<()> {
     }
     for r in 0..args.races {
         let (client, done) = (client.clone(), done.clone());
-        let delay = Duration::from_millis((r * args.lifecycles * 10 / args.races.max(1)) as u64);
+        let delay = Duration::from_millis(
+            (r * args.lifecycles / args.races.max(1)) as u64 * args.stagger_ms,
+        );
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let result = race(client, r).await;

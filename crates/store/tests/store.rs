@@ -161,7 +161,7 @@ fn down_migrations_undo_up_migrations() {
     let (db, store) = fresh();
     let tables = objects(&store);
     let (feed, migrations): (&[&str], usize) = if db.is_postgres() {
-        (&["listing_seq", "gpus_feed", "gpus_feed_stamp", "jobs_lease"], 2)
+        (&["listing_seq", "gpus_feed", "gpus_feed_stamp", "jobs_lease", "jobs_wake"], 3)
     } else {
         (&["listing_clock", "gpus_feed_update"], 9)
     };
