@@ -19,7 +19,9 @@
 //! With `--database sqlite` the same workload runs through one `bitfox up` process
 //! (API and jobs) on a SQLite file and the same standalone devnet: the embedded default,
 //! for comparison. Exits non-zero if any check fails. Not a test; `scripts/scale-out` runs
-//! it, and `scripts/test` runs it once on the machine's PostgreSQL.
+//! it, and `scripts/test` runs it once on the machine's PostgreSQL. The run's database
+//! and processes' logs are removed afterwards, unless a check failed or `SCALE_OUT_KEEP`
+//! is set.
 //!
 //!     scripts/scale-out [--lifecycles N] [--races R] [--apis A] [--workers W]
 //!                       [--no-kill] [--seed S] [--database postgres|sqlite]
@@ -438,14 +440,15 @@ async fn main() -> anyhow::Result<()> {
         process.kill()?;
     }
     devnet.kill()?;
-    if bad {
+    if bad || std::env::var_os("SCALE_OUT_KEEP").is_some() {
         let kept = dir.keep();
         if let Some(db) = database {
             println!("database kept: {}", db.url().redacted());
             std::mem::forget(db);
         }
-        bail!("scale-out found a problem; logs and data kept in {}", kept.display());
+        println!("logs and data kept in {}", kept.display());
     }
+    ensure!(!bad, "scale-out found a problem");
     println!("scale-out: all checks exact");
     Ok(())
 }

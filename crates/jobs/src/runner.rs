@@ -37,6 +37,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{JobSettings, Outcome, Result};
 
+/// The lock claims take ([`Store::write_exclusive`]): one claim at a time, across
+/// processes.
+pub const CLAIM_LOCK: &str = "jobs/claim";
+
 /// Claims and runs jobs.
 #[derive(Clone, Debug)]
 pub struct JobRunner {
@@ -87,7 +91,7 @@ impl JobRunner {
     async fn claim(&self, max: usize) -> Result<Vec<JobRow>, MarketError> {
         let (holder, lease_secs) = (self.holder.clone(), self.settings.lease_secs);
         self.store
-            .write(move |c| {
+            .write_exclusive(CLAIM_LOCK, move |c| {
                 let now = now_seconds();
                 let lease = job::Lease { holder: &holder, expires_at: lease_end(now, lease_secs) };
                 job::claim_due(c, now, max, lease).map_err(MarketError::from)
@@ -252,9 +256,9 @@ fn log_run(done: std::result::Result<Result<(JobId, Outcome), MarketError>, Join
 }
 
 /// Refuses, inside a write transaction, a write for job `id` that `holder` no longer
-/// holds ([`job::holds`]).
+/// holds ([`job::hold`]).
 fn fence(c: &mut DbConnection, id: JobId, holder: &str) -> Result<(), MarketError> {
-    if job::holds(c, id, holder)? {
+    if job::hold(c, id, holder)? {
         Ok(())
     } else {
         Err(MarketError::LeaseLost(format!(

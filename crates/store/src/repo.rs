@@ -559,11 +559,13 @@ pub mod job {
     /// died or lost the database — goes back to the queue first, and is claimed again
     /// in its turn (its journal makes the resumed run resend the same signed group).
     ///
-    /// Several workers may claim at once on PostgreSQL: the store's serializable
-    /// transactions make one of two overlapping claims fail and rerun, so no job is
-    /// claimed twice and the per-GPU order holds across workers. (`FOR UPDATE SKIP
-    /// LOCKED` would not keep that order: a worker skipping the queued job another is
-    /// claiming could start a later job on the same GPU.)
+    /// Several workers share the queue on PostgreSQL: run this in
+    /// `Store::write_exclusive` (the runner does), so claims run one at a time across
+    /// processes — no job is claimed twice and the per-GPU order holds across workers —
+    /// and the claim's scan of the queue aborts no other writer. Each update is guarded by
+    /// the state it read. (`FOR UPDATE SKIP LOCKED` would not keep the order: a worker
+    /// skipping the queued job another is claiming could start a later job on the same
+    /// GPU.)
     pub fn claim_due(
         conn: &mut DbConnection,
         now: i64,
@@ -614,16 +616,20 @@ pub mod job {
         if picked.is_empty() {
             return Ok(Vec::new());
         }
-        let mut claimed: Vec<JobRow> = diesel::update(jobs::table.filter(jobs::id.eq_any(&picked)))
-            .set((
-                jobs::state.eq(JobState::Running),
-                jobs::attempts.eq(jobs::attempts + 1),
-                jobs::claimed_by.eq(lease.holder),
-                jobs::lease_expires_at.eq(lease.expires_at),
-                jobs::updated_at.eq(now),
-            ))
-            .returning(<JobRow as Selectable<MultiBackend>>::construct_selection())
-            .get_results(conn)?;
+        // Guarded by the state read: run under `Store::write_exclusive` on PostgreSQL, a
+        // picked job may have been cancelled meanwhile.
+        let mut claimed: Vec<JobRow> = diesel::update(
+            jobs::table.filter(jobs::id.eq_any(&picked)).filter(jobs::state.eq(JobState::Queued)),
+        )
+        .set((
+            jobs::state.eq(JobState::Running),
+            jobs::attempts.eq(jobs::attempts + 1),
+            jobs::claimed_by.eq(lease.holder),
+            jobs::lease_expires_at.eq(lease.expires_at),
+            jobs::updated_at.eq(now),
+        ))
+        .returning(<JobRow as Selectable<MultiBackend>>::construct_selection())
+        .get_results(conn)?;
         claimed.sort_by_key(|j| j.id);
         Ok(claimed)
     }
@@ -654,17 +660,23 @@ pub mod job {
         .execute(conn)
     }
 
-    /// Whether `holder` still holds job `id`: the job is running under `holder`'s lease.
-    /// A worker checks it inside every write it makes for a claimed job, so a worker
-    /// whose lease ran out (and whose job another worker took over) changes nothing.
-    pub fn holds(conn: &mut DbConnection, id: JobId, holder: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(
+    /// Whether `holder` still holds job `id` (it is running under `holder`'s lease),
+    /// checked by writing the row unchanged: the row stays locked until the transaction
+    /// ends, so no claim can take the job over before this transaction's other writes
+    /// commit, and on PostgreSQL a takeover committed since the transaction began aborts
+    /// it (a serialization failure, and the rerun sees the new holder). A worker checks
+    /// it inside every write it makes for a claimed job, so a worker whose lease ran out
+    /// (and whose job another worker took over) changes nothing.
+    pub fn hold(conn: &mut DbConnection, id: JobId, holder: &str) -> QueryResult<bool> {
+        let held = diesel::update(
             jobs::table
                 .find(id)
                 .filter(jobs::state.eq(JobState::Running))
                 .filter(jobs::claimed_by.eq(holder)),
-        ))
-        .get_result(conn)
+        )
+        .set(jobs::updated_at.eq(jobs::updated_at))
+        .execute(conn)?;
+        Ok(held == 1)
     }
 
     /// Who holds running job `id`'s lease, and until when (`None`: not running).

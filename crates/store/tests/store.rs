@@ -376,7 +376,7 @@ async fn workers_in_two_processes_claim_every_job_exactly_once() {
                 while idle < 50 {
                     let holder = holder.clone();
                     let claimed = store
-                        .write(move |c| {
+                        .write_exclusive("jobs/claim", move |c| {
                             let lease = job::Lease { holder: &holder, expires_at: i64::MAX };
                             let claimed = job::claim_due(c, 10, 3, lease)?;
                             // No other job of these GPUs may be running now.
