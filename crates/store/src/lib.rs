@@ -472,15 +472,21 @@ where
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
         }
-        DbConnection::Pg(c) => match isolation {
-            Isolation::Serializable => AnsiTransactionManager::begin_transaction_sql(
-                c,
-                "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-            )
-            .and_then(|()| c.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))),
-            Isolation::Exclusive(key) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
-                .and_then(|()| c.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))),
-        },
+        DbConnection::Pg(c) => {
+            let (begin, lock) = match isolation {
+                Isolation::Serializable => {
+                    ("BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE", WRITE_LOCK)
+                }
+                Isolation::Exclusive(key) => ("BEGIN", key),
+            };
+            AnsiTransactionManager::begin_transaction_sql(c, begin).and_then(|()| {
+                let locked = c.batch_execute(&format!("SELECT pg_advisory_xact_lock({lock})"));
+                if locked.is_err() {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                }
+                locked
+            })
+        }
     };
     if let Err(e) = begun {
         return (Err(e.into()), false);
