@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -52,11 +51,7 @@ fn args() -> anyhow::Result<Args> {
             other => bail!("unknown argument {other}"),
         }
     }
-    if out.seed == 0 {
-        out.seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos()
-            as u64
-            | 1;
-    }
+    out.seed = seed_or_clock(out.seed);
     Ok(out)
 }
 
@@ -66,49 +61,37 @@ struct Server {
     dir: PathBuf,
     api: u16,
     algod: u16,
-    child: Option<Child>,
+    process: Option<Process>,
     starts: usize,
 }
 
 impl Server {
     fn start(&mut self) -> anyhow::Result<()> {
         self.starts += 1;
-        let log = std::fs::File::create(self.dir.join(format!("bitfox-{}.log", self.starts)))?;
-        let child = Command::new(&self.bin)
-            .current_dir(&self.dir)
-            .env_remove("BITFOX_CONFIG")
-            .env_remove("BITFOX_BIN")
-            .env("BITFOX_DATA_DIR", self.dir.join("data"))
-            .env("BITFOX_DEVNET__PORT", self.algod.to_string())
-            .env("BITFOX_LOG", "warn")
-            .args(["up", "--port", &self.api.to_string()])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()?;
-        self.child = Some(child);
+        let (data, api, algod) =
+            (self.dir.join("data"), self.api.to_string(), self.algod.to_string());
+        let env = [
+            ("BITFOX_DATA_DIR", data.to_str().context("data dir")?),
+            ("BITFOX_DEVNET__PORT", &algod),
+        ];
+        let name = format!("bitfox-{}", self.starts);
+        self.process =
+            Some(Process::spawn(&self.bin, &self.dir, &name, &["up", "--port", &api], &env)?);
         Ok(())
     }
 
     /// SIGKILL: no shutdown hook runs.
     fn kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
+        self.process.take().map_or(Ok(()), |mut p| p.kill())
+    }
+
+    /// Fails, with the log's tail, if `bitfox up` has exited.
+    fn ensure_running(&mut self) -> anyhow::Result<()> {
+        self.process.as_mut().map_or(Ok(()), Process::ensure_running)
     }
 
     fn log_tail(&self) -> String {
-        let path = self.dir.join(format!("bitfox-{}.log", self.starts));
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        text.lines()
-            .rev()
-            .take(20)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.process.as_ref().map(Process::log_tail).unwrap_or_default()
     }
 }
 
@@ -163,15 +146,14 @@ async fn claims(client: &Client, prefix: &str) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    let bin = std::env::var("BITFOX_BIN").unwrap_or_else(|_| "target/release/bitfox".into());
-    let bin = std::fs::canonicalize(&bin).map_err(|e| anyhow::anyhow!("{bin}: {e}"))?;
+    let bin = bitfox_bin()?;
     let dir = tempfile::tempdir()?;
     let mut server = Server {
         bin,
         dir: dir.path().to_owned(),
         api: free_port()?,
         algod: free_port()?,
-        child: None,
+        process: None,
         starts: 0,
     };
     println!(
@@ -189,9 +171,7 @@ async fn main() -> anyhow::Result<()> {
     // The first start deploys the contract: wait for it, or say why it died.
     let deadline = Instant::now() + Duration::from_secs(120);
     while !client.healthy().await {
-        if let Some(status) = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-            bail!("bitfox up exited with {status}:\n{}", server.log_tail());
-        }
+        server.ensure_running()?;
         ensure!(Instant::now() < deadline, "bitfox up never answered:\n{}", server.log_tail());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

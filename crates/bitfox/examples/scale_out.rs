@@ -27,8 +27,7 @@
 //!                       [--no-kill] [--seed S] [--database postgres|sqlite]
 //!                       [--postgres SERVER_URL] [--stagger-ms MS (default 10)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -103,87 +102,8 @@ fn args() -> anyhow::Result<Args> {
     ensure!(out.apis >= 1, "--apis must be at least 1");
     ensure!(out.sqlite || out.workers >= 1, "--workers must be at least 1");
     ensure!(!out.kill || (out.apis >= 2 && out.workers >= 2), "killing needs 2 APIs and 2 workers");
-    if out.seed == 0 {
-        out.seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos()
-            as u64
-            | 1;
-    }
+    out.seed = seed_or_clock(out.seed);
     Ok(out)
-}
-
-/// A `bitfox` process, its stderr in a log file.
-struct Process {
-    name: String,
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Process {
-    fn spawn(
-        bin: &Path,
-        dir: &Path,
-        name: &str,
-        args: &[&str],
-        env: &[(&str, &str)],
-    ) -> anyhow::Result<Self> {
-        let log = dir.join(format!("{name}.log"));
-        let mut command = Command::new(bin);
-        command
-            .current_dir(dir)
-            .env_remove("BITFOX_CONFIG")
-            .env_remove("BITFOX_BIN")
-            .env("BITFOX_LOG", "warn")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let child = command.spawn().with_context(|| format!("starting {name}"))?;
-        Ok(Self { name: name.to_owned(), child: Some(child), log })
-    }
-
-    /// SIGKILL: no shutdown hook runs.
-    fn kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// Fails, with the log's tail, if the process has exited.
-    fn ensure_running(&mut self) -> anyhow::Result<()> {
-        if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-            bail!("{} exited with {status}:\n{}", self.name, self.log_tail());
-        }
-        Ok(())
-    }
-
-    /// Waits until the log has a line containing `text`.
-    async fn wait_for_line(&mut self, text: &str) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if std::fs::read_to_string(&self.log).unwrap_or_default().contains(text) {
-                return Ok(());
-            }
-            self.ensure_running()?;
-            ensure!(Instant::now() < deadline, "{} never said {text:?}", self.name);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.kill();
-    }
 }
 
 /// How a race went: the winner's rental settled; `winners` renters were told 202.
@@ -237,8 +157,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    let bin = std::env::var("BITFOX_BIN").unwrap_or_else(|_| "target/release/bitfox".into());
-    let bin = std::fs::canonicalize(&bin).map_err(|e| anyhow::anyhow!("{bin}: {e}"))?;
+    let bin = bitfox_bin()?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let database = if args.sqlite { None } else { Some(TestDatabase::postgres(&args.postgres)) };

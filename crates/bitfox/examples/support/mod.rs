@@ -6,11 +6,13 @@
 #![allow(dead_code)] // each example uses part of it
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bitfox_devnet::node::DevAccount;
@@ -71,6 +73,97 @@ pub async fn wait_for_mirror(
         }
         ensure!(Instant::now() < deadline, "the watcher never caught up");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The `bitfox` binary under test: `BITFOX_BIN`, else the release build.
+pub fn bitfox_bin() -> anyhow::Result<PathBuf> {
+    let bin = std::env::var("BITFOX_BIN").unwrap_or_else(|_| "target/release/bitfox".into());
+    std::fs::canonicalize(&bin).map_err(|e| anyhow::anyhow!("{bin}: {e}"))
+}
+
+/// `seed`, or one from the clock when it is 0 (never 0: xorshift would stay at 0).
+pub fn seed_or_clock(seed: u64) -> u64 {
+    if seed != 0 {
+        return seed;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64 | 1)
+}
+
+/// A `bitfox` process, its stderr in a log file.
+pub struct Process {
+    pub name: String,
+    pub child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Process {
+    pub fn spawn(
+        bin: &Path,
+        dir: &Path,
+        name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let log = dir.join(format!("{name}.log"));
+        let mut command = Command::new(bin);
+        command
+            .current_dir(dir)
+            .env_remove("BITFOX_CONFIG")
+            .env_remove("BITFOX_BIN")
+            .env("BITFOX_LOG", "warn")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().with_context(|| format!("starting {name}"))?;
+        Ok(Self { name: name.to_owned(), child: Some(child), log })
+    }
+
+    /// SIGKILL: no shutdown hook runs.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// Fails, with the log's tail, if the process has exited.
+    pub fn ensure_running(&mut self) -> anyhow::Result<()> {
+        if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            bail!("{} exited with {status}:\n{}", self.name, self.log_tail());
+        }
+        Ok(())
+    }
+
+    /// Waits until the log has a line containing `text`.
+    pub async fn wait_for_line(&mut self, text: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if std::fs::read_to_string(&self.log).unwrap_or_default().contains(text) {
+                return Ok(());
+            }
+            self.ensure_running()?;
+            ensure!(Instant::now() < deadline, "{} never said {text:?}", self.name);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.kill();
     }
 }
 
