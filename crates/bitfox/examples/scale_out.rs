@@ -44,7 +44,7 @@ use support::*;
 /// Renters racing for each race's GPU.
 const RACERS: usize = 3;
 /// The workers' lease: short, so that the killed worker's jobs pass over quickly.
-const LEASE_SECS: &str = "5";
+const LEASE_SECS: &str = "10";
 
 struct Args {
     lifecycles: usize,
@@ -308,29 +308,37 @@ async fn main() -> anyhow::Result<()> {
         next = pending.next();
     }
     let wall = started.elapsed();
-    for process in workers.iter_mut().chain(apis.iter_mut()).filter(|p| p.child.is_some()) {
-        process.ensure_running()?;
-    }
 
-    // The records and the chain.
-    let store = bitfox_store::Store::connect(&url, 2)?;
-    wait_for_mirror(&client, &store, app_id).await?;
-    let mut report = verify(&client, &store, app_id, &app_address, &before, app_before).await?;
-    let raced: Vec<(i64, i64)> = {
-        use bitfox_store::schema::{gpus, rentals};
-        rentals::table
-            .inner_join(gpus::table)
-            .filter(gpus::gpu_model.eq("A100"))
-            .group_by(rentals::gpu_id)
-            .select((rentals::gpu_id, bitfox_store::diesel::dsl::count_star()))
-            .load(&mut store.conn()?)?
-    };
-    let doubled = raced.iter().filter(|(_, n)| *n != 1).count();
-    report.push((
-        "races with exactly one rental recorded".to_owned(),
-        format!("{} of {}", raced.len() - doubled, args.races),
-        doubled == 0 && raced.len() == args.races,
-    ));
+    // The records and the chain (a failure here keeps the logs and data too).
+    let checked = async {
+        for process in workers.iter_mut().chain(apis.iter_mut()).filter(|p| p.child.is_some()) {
+            process.ensure_running()?;
+        }
+        let store = bitfox_store::Store::connect(&url, 2)?;
+        wait_for_mirror(&client, &store, app_id).await?;
+        let mut report = verify(&client, &store, app_id, &app_address, &before, app_before).await?;
+        let raced: Vec<(i64, i64)> = {
+            use bitfox_store::schema::{gpus, rentals};
+            rentals::table
+                .inner_join(gpus::table)
+                .filter(gpus::gpu_model.eq("A100"))
+                .group_by(rentals::gpu_id)
+                .select((rentals::gpu_id, bitfox_store::diesel::dsl::count_star()))
+                .load(&mut store.conn()?)?
+        };
+        let doubled = raced.iter().filter(|(_, n)| *n != 1).count();
+        report.push((
+            "races with exactly one rental recorded".to_owned(),
+            format!("{} of {}", raced.len() - doubled, args.races),
+            doubled == 0 && raced.len() == args.races,
+        ));
+        anyhow::Ok(report)
+    }
+    .await;
+    let report = checked.unwrap_or_else(|e| {
+        failures.push(format!("checks: {e:#}"));
+        Vec::new()
+    });
 
     latencies.sort();
     println!("kills: {}", if kills.is_empty() { "none".to_owned() } else { kills.join(", ") });
@@ -354,7 +362,6 @@ async fn main() -> anyhow::Result<()> {
         println!("{figure}: {value}{}", if *ok { "" } else { "   <-- WRONG" });
         bad |= !ok;
     }
-    drop(store);
     for process in workers.iter_mut().chain(apis.iter_mut()) {
         process.kill()?;
     }

@@ -65,7 +65,7 @@ impl JobRunner {
                 Some(app) => app.get(),
                 None => match self.chain.newest_app() {
                     Some(app) => {
-                        self.write_held(job.id, move |c| {
+                        self.write_held(&job, move |c| {
                             Ok(cluster::set_app(c, cluster, ChainId(app))?)
                         })
                         .await?;

@@ -26,11 +26,15 @@ pub(crate) fn crash_point(point: &str) {
 pub(crate) fn crash_point(_point: &str) {}
 
 /// The jobs table as the chain port's [`Journal`]: the signed group is committed to
-/// the job's row before it is sent — only while the runner still holds the job's lease,
-/// so a runner whose job another worker took over can neither record nor send a group.
+/// the job's row before it is sent — only while the job's claim still holds its lease,
+/// so a run whose job another claim took over cannot record a new group, and so cannot
+/// send one (it may still resend the group already recorded: the same bytes, which the
+/// chain accepts once).
 pub(crate) struct StoreJournal<'a> {
     runner: &'a JobRunner,
     job_id: JobId,
+    /// The lease token the job was claimed under.
+    claim: Option<String>,
     recorded: Option<SignedGroup>,
 }
 
@@ -42,14 +46,14 @@ impl<'a> StoreJournal<'a> {
             }
             _ => None,
         };
-        Self { runner, job_id: job.id, recorded }
+        Self { runner, job_id: job.id, claim: job.claimed_by.clone(), recorded }
     }
 
     fn write(&self, group: Option<SignedGroup>) -> PortFuture<'_, ()> {
         let id = self.job_id;
         Box::pin(async move {
             self.runner
-                .write_held(id, move |c| {
+                .write_fenced(id, self.claim.clone(), move |c| {
                     let signed = group.as_ref().map(|g| (g.bytes.as_slice(), g.txid.as_str()));
                     job::set_journal(c, id, signed, now_seconds()).map_err(MarketError::from)
                 })

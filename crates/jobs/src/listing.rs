@@ -88,7 +88,7 @@ impl JobRunner {
                 },
             };
             if gpu.app_id.is_none() {
-                self.write_held(job.id, move |c| Ok(gpu::set_app(c, gpu_id, ChainId(app_id))?))
+                self.write_held(&job, move |c| Ok(gpu::set_app(c, gpu_id, ChainId(app_id))?))
                     .await?;
             }
             let order = RegisterOrder {

@@ -68,7 +68,7 @@ impl JobRunner {
         let reason = match result {
             Ok(receipt) => {
                 crash_point("before-record-outcome");
-                self.write_held(id, move |c| {
+                self.write_held(job, move |c| {
                     confirmed(c, receipt.clone())?;
                     set_job(c, id, JobState::Succeeded, None)
                 })
@@ -86,7 +86,7 @@ impl JobRunner {
                     group.signers().join(", ")
                 );
                 let unsigned = serde_json::to_string(&group).map_err(MarketError::corrupt)?;
-                self.write_held(id, move |c| {
+                self.write_held(job, move |c| {
                     JobState::Running
                         .transition(JobState::AwaitingSignature)
                         .map_err(MarketError::corrupt)?;
@@ -109,7 +109,7 @@ impl JobRunner {
             }
         };
         let message = reason.clone();
-        self.write_held(id, move |c| {
+        self.write_held(job, move |c| {
             refused(c, &message)?;
             set_job(c, id, JobState::Failed, Some(&message))
         })
@@ -153,7 +153,7 @@ impl JobRunner {
     ) -> Result<Outcome> {
         let id = job.id;
         let message = reason.to_owned();
-        self.write_held(id, move |c| {
+        self.write_held(job, move |c| {
             let now = now_seconds();
             if !count_attempt {
                 job::unclaim(c, id, now)?;
@@ -169,15 +169,17 @@ impl JobRunner {
     /// Shutting down mid-call: give the job back to the queue for the next start.
     pub(crate) async fn abandon(&self, job: &JobRow) -> Result<Outcome> {
         let id = job.id;
-        self.write_held(id, move |c| job::unclaim(c, id, now_seconds()).map_err(MarketError::from))
-            .await?;
+        self.write_held(job, move |c| {
+            job::unclaim(c, id, now_seconds()).map_err(MarketError::from)
+        })
+        .await?;
         Ok(Outcome::Requeued("interrupted by shutdown".to_owned()))
     }
 
     pub(crate) async fn finish(&self, job: &JobRow, result: Result<(), String>) -> Result<Outcome> {
         let id = job.id;
         let (row, outcome) = (job.clone(), result.clone());
-        self.write_held(id, move |c| match &outcome {
+        self.write_held(job, move |c| match &outcome {
             Ok(()) => set_job(c, id, JobState::Succeeded, None),
             Err(reason) => job_failed(c, &row, reason, now_seconds()),
         })

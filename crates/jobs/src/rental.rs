@@ -87,7 +87,7 @@ impl JobRunner {
         // The rental lives on its listing's app; recorded before the group is built.
         if rental.app_id != Some(ChainId(app_id)) {
             let id = rental.id;
-            self.write_held(job.id, move |c| Ok(repo::rental::set_app(c, id, ChainId(app_id))?))
+            self.write_held(&job, move |c| Ok(repo::rental::set_app(c, id, ChainId(app_id))?))
                 .await?;
         }
         let order = rent_order(&rental, app_id, listing_id)?;
@@ -109,13 +109,16 @@ impl JobRunner {
         let mut rental = rental;
         if rental.status == RentalStatus::Active {
             // Stop requested while pending: now that the rental is live, mark it settling.
+            let id = rental.id;
             rental = self
-                .store
-                .write(move |c| {
-                    let mut rental = rental.clone();
-                    rentals::begin_settling(&mut rental, now_seconds())?;
-                    bitfox_store::repo::rental::save(c, &rental)?;
-                    Ok::<_, MarketError>(rental)
+                .write_held(&job, move |c| {
+                    // Read again under the fence: the row read before may be stale.
+                    let mut rental = find_rental(c, id)?;
+                    if rental.status == RentalStatus::Active {
+                        rentals::begin_settling(&mut rental, now_seconds())?;
+                        bitfox_store::repo::rental::save(c, &rental)?;
+                    }
+                    Ok(rental)
                 })
                 .await?;
         }

@@ -22,7 +22,9 @@
 //! (prerequisites, backoff, requeue, conclusions); one module per job family
 //! ([`crate::listing`], [`crate::rental`], [`crate::cluster`]) the jobs themselves.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bitfox_domain::JobId;
@@ -49,6 +51,11 @@ pub struct JobRunner {
     pub(crate) settings: JobSettings,
     wake: Arc<Notify>,
     holder: Arc<str>,
+    /// Claims made so far: each claim's lease token is `holder#n`.
+    claims: Arc<AtomicU64>,
+    /// The jobs this runner is running, with the token each was claimed under (what
+    /// the renewals extend).
+    running: Arc<Mutex<HashMap<JobId, String>>>,
 }
 
 impl JobRunner {
@@ -60,28 +67,53 @@ impl JobRunner {
         settings: JobSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { store, chain: ChainHandle(chain), settings, wake, holder: worker_identity().into() }
+        Self {
+            store,
+            chain: ChainHandle(chain),
+            settings,
+            wake,
+            holder: worker_identity().into(),
+            claims: Arc::default(),
+            running: Arc::default(),
+        }
     }
 
     /// This runner's identity in the leases it takes: host, process id and a random
-    /// part (a restarted process is a new holder).
+    /// part (a restarted process is a new holder). Each claim's lease token is this
+    /// followed by `#` and the claim's number, so that two runs of one job in one process
+    /// (the first stalled past its lease, the second claimed it again) are told apart.
     pub fn holder(&self) -> &str {
         &self.holder
     }
 
-    /// Runs `f` in a write transaction for claimed job `id`, only while this runner still
-    /// holds the job's lease ([`fence`]): a runner whose lease ran out (a stall longer
-    /// than `jobs.lease_secs`, after which another worker took the job over) writes
-    /// nothing more for it and gets [`MarketError::LeaseLost`].
-    pub(crate) async fn write_held<F, T>(&self, id: JobId, mut f: F) -> Result<T, MarketError>
+    /// Runs `f` in a write transaction for claimed job `job`, only while the claim `job`
+    /// came from still holds the job's lease ([`fence`]): a run whose lease ran out (a
+    /// stall longer than `jobs.lease_secs`, after which another claim — in another worker
+    /// or this one — took the job over) writes nothing more for it and gets
+    /// [`MarketError::LeaseLost`].
+    pub(crate) async fn write_held<F, T>(&self, job: &JobRow, f: F) -> Result<T, MarketError>
     where
         F: FnMut(&mut DbConnection) -> Result<T, MarketError> + Send + 'static,
         T: Send + 'static,
     {
-        let holder = self.holder.clone();
+        self.write_fenced(job.id, job.claimed_by.clone(), f).await
+    }
+
+    /// [`JobRunner::write_held`] for job `id` claimed under lease token `token`.
+    pub(crate) async fn write_fenced<F, T>(
+        &self,
+        id: JobId,
+        token: Option<String>,
+        mut f: F,
+    ) -> Result<T, MarketError>
+    where
+        F: FnMut(&mut DbConnection) -> Result<T, MarketError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let token = token.ok_or_else(|| MarketError::corrupt(format!("job {id} has no claim")))?;
         self.store
             .write(move |c| {
-                fence(c, id, &holder)?;
+                fence(c, id, &token)?;
                 f(c)
             })
             .await
@@ -89,14 +121,21 @@ impl JobRunner {
 
     /// Claims up to `max` due jobs under a lease of this runner's ([`job::claim_due`]).
     async fn claim(&self, max: usize) -> Result<Vec<JobRow>, MarketError> {
-        let (holder, lease_secs) = (self.holder.clone(), self.settings.lease_secs);
-        self.store
+        let token = format!("{}#{}", self.holder, self.claims.fetch_add(1, Ordering::Relaxed));
+        let (holder, lease_secs) = (token.clone(), self.settings.lease_secs);
+        let claimed = self
+            .store
             .write_exclusive(CLAIM_LOCK, move |c| {
                 let now = now_seconds();
                 let lease = job::Lease { holder: &holder, expires_at: lease_end(now, lease_secs) };
                 job::claim_due(c, now, max, lease).map_err(MarketError::from)
             })
-            .await
+            .await?;
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        for job in &claimed {
+            running.insert(job.id, token.clone());
+        }
+        Ok(claimed)
     }
 
     /// Runs until `cancel` fires: requeues jobs interrupted by a previous crash, then
@@ -175,12 +214,17 @@ impl JobRunner {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(period) => {}
             }
-            let holder = self.holder.clone();
+            let mut tokens: Vec<String> = {
+                let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+                running.values().cloned().collect()
+            };
+            tokens.sort_unstable();
+            tokens.dedup();
             let expires_at = lease_end(now_seconds(), self.settings.lease_secs);
             let renewed = self
                 .store
                 .write_unlisted(move |c| {
-                    job::renew_leases(c, &holder, expires_at).map_err(MarketError::from)
+                    job::renew_leases(c, &tokens, expires_at).map_err(MarketError::from)
                 })
                 .await;
             if let Err(e) = renewed {
@@ -201,6 +245,17 @@ impl JobRunner {
     /// Runs a claimed job to an outcome; a step that fails is retried later, then failed
     /// for good — a claimed job is never left `running`.
     async fn run_claimed(
+        &self,
+        job: JobRow,
+        cancel: &CancellationToken,
+    ) -> Result<(JobId, Outcome), MarketError> {
+        let id = job.id;
+        let ran = self.run_to_outcome(job, cancel).await;
+        self.running.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        ran
+    }
+
+    async fn run_to_outcome(
         &self,
         job: JobRow,
         cancel: &CancellationToken,
@@ -255,8 +310,8 @@ fn log_run(done: std::result::Result<Result<(JobId, Outcome), MarketError>, Join
     }
 }
 
-/// Refuses, inside a write transaction, a write for job `id` that `holder` no longer
-/// holds ([`job::hold`]).
+/// Refuses, inside a write transaction, a write for job `id` whose claim `holder` (a
+/// lease token) no longer holds it ([`job::hold`]).
 fn fence(c: &mut DbConnection, id: JobId, holder: &str) -> Result<(), MarketError> {
     if job::hold(c, id, holder)? {
         Ok(())

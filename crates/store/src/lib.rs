@@ -16,9 +16,9 @@
 //!   handler, which made write latency spiky). Every connection runs in WAL mode with a
 //!   busy timeout and foreign keys on; readers use a separate pool and never wait for the
 //!   writer.
-//! - on PostgreSQL, a `SERIALIZABLE` transaction on a pooled connection that first takes
-//!   one transaction-level advisory lock (`WRITE_LOCK`), so writers from every process
-//!   run one at a time, as SQLite's do within one; one the server aborts anyway for a
+//! - on PostgreSQL, a `SERIALIZABLE` transaction on a pooled connection that first locks
+//!   one table (`WRITE_LOCK`), so writers from every process run one at a time, as
+//!   SQLite's do within one; one the server aborts anyway for a
 //!   serialization failure or a deadlock is run again from the start (so a write
 //!   closure must be safe to rerun: it is, since everything it did was rolled back). Job
 //!   claims, which scan the whole queue, run under a lock of their own at `READ
@@ -417,26 +417,23 @@ fn role_key(role: &str) -> i64 {
     i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
-/// The transaction-level advisory lock every [`Store::write`] takes first on
-/// PostgreSQL: `0x4246584c`, 'BFXL', the listing feed's lock (migration `schema`), which
-/// the feed's trigger takes again (re-entrantly) for writers outside the store.
-///
-/// So writes from every process apply one at a time, as on SQLite's single writer, and
-/// two writes never overlap: none reads a snapshot older than a commit it follows, so
-/// `SERIALIZABLE`, kept as the guard, almost never has to abort one. Without it,
-/// PostgreSQL's page-granular predicate locks on small, hot tables made it abort writes
-/// that did not really conflict — 3,400 reruns for 330 lifecycles
-/// (`scripts/bench-scale-out`), request-to-settled p99 1.7 s instead of 0.7 s — and the
-/// feed's own lock, taken mid-transaction, made every listing write overlap the one
-/// before it. What scales out is everything else: HTTP and reads in every API process,
-/// job claims (their own lock, [`Store::write_exclusive`]) and the chain calls between
-/// writes in every worker.
-const WRITE_LOCK: i64 = 1_111_906_380;
+/// The statement every [`Store::write`] runs first on PostgreSQL (migration
+/// `write_lock`): writes from every process apply one at a time, as on SQLite's single
+/// writer. A `LOCK` is not a query, so the `SERIALIZABLE` snapshot is taken after the
+/// lock is granted: no write reads a snapshot older than a commit it follows, and
+/// `SERIALIZABLE`, kept as the guard, has almost nothing left to abort. Without the
+/// lock, PostgreSQL's page-granular predicate locks on the small, hot tables aborted
+/// writes that did not really conflict — about 3,400 reruns for 330 lifecycles
+/// (`scripts/bench-scale-out`), request-to-settled p99 1.7 s instead of 0.7 s. What
+/// scales out is everything else: HTTP and reads in every API process, job claims
+/// (their own lock, [`Store::write_exclusive`]) and the chain calls between writes in
+/// every worker.
+const WRITE_LOCK: &str = "LOCK TABLE write_lock IN EXCLUSIVE MODE";
 
 /// How a PostgreSQL write transaction keeps its reads and writes consistent.
 #[derive(Debug, Clone, Copy)]
 enum Isolation {
-    /// `SERIALIZABLE`, after taking [`WRITE_LOCK`]: as if every write ran alone.
+    /// `SERIALIZABLE`, after [`WRITE_LOCK`]: as if every write ran alone.
     Serializable,
     /// `READ COMMITTED` under a transaction-level advisory lock on this key.
     Exclusive(i64),
@@ -475,12 +472,14 @@ where
         DbConnection::Pg(c) => {
             let (begin, lock) = match isolation {
                 Isolation::Serializable => {
-                    ("BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE", WRITE_LOCK)
+                    ("BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE", WRITE_LOCK.to_owned())
                 }
-                Isolation::Exclusive(key) => ("BEGIN", key),
+                Isolation::Exclusive(key) => {
+                    ("BEGIN", format!("SELECT pg_advisory_xact_lock({key})"))
+                }
             };
             AnsiTransactionManager::begin_transaction_sql(c, begin).and_then(|()| {
-                let locked = c.batch_execute(&format!("SELECT pg_advisory_xact_lock({lock})"));
+                let locked = c.batch_execute(&lock);
                 if locked.is_err() {
                     let _ = AnsiTransactionManager::rollback_transaction(c);
                 }

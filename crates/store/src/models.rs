@@ -137,6 +137,8 @@ pub struct JobRow {
     pub signed_txid: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Whose claim runs the job (its lease token), while it is `running`.
+    pub claimed_by: Option<String>,
 }
 
 /// A new job.

@@ -5,7 +5,9 @@
 //! connection listening and turns each notification into a [`Notify`] wake-up, so a
 //! worker claims a job queued by an API process at once rather than at its next poll.
 //! Polling stays as the fallback: a notification lost while the connection was being
-//! re-established costs at most one poll interval (and a reconnect wakes once anyway).
+//! re-established costs at most one poll interval (and a reconnect wakes once anyway),
+//! and a job whose `run_after` merely arrives (a backoff ending) notifies no one: the
+//! poll picks it up.
 //!
 //! diesel reads notifications without blocking (it does not expose the socket to wait
 //! on), so the listener checks its connection every [`CHECK_EVERY`]: a non-blocking
@@ -29,8 +31,11 @@ pub const JOBS_CHANNEL: &str = "bitfox_jobs";
 const CHECK_EVERY: Duration = Duration::from_millis(5);
 /// How often the listening connection is proven alive with a query.
 const PING_EVERY: Duration = Duration::from_secs(10);
-/// The longest wait between attempts to reconnect.
+/// The first and the longest wait between attempts to reconnect.
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a connection must have stayed up for the backoff to start over.
+const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
 impl Store {
     /// Until `stop` resolves, notifies `wake` whenever channel `channel` is notified on
@@ -55,22 +60,28 @@ impl Store {
 }
 
 /// Listens on `channel` until `stopped`, reconnecting with backoff when the connection
-/// fails.
+/// fails (the backoff starts over only after a connection stayed up for a while, so a
+/// server that accepts and drops connections is not hammered).
 fn listen(url: &str, label: &str, channel: &str, wake: &Notify, stopped: &AtomicBool) {
-    let mut backoff = Duration::from_millis(100);
+    let url = with_connect_timeout(url);
+    let mut backoff = MIN_BACKOFF;
     while !stopped.load(Ordering::Relaxed) {
         let connected =
-            PgConnection::establish(url).map_err(|e| e.to_string()).and_then(|mut conn| {
+            PgConnection::establish(&url).map_err(|e| e.to_string()).and_then(|mut conn| {
                 conn.batch_execute(&format!("LISTEN {channel}")).map_err(|e| e.to_string())?;
                 Ok(conn)
             });
         let failure = match connected {
             Ok(mut conn) => {
                 tracing::debug!(channel, database = label, "listening");
-                backoff = Duration::from_millis(100);
                 // Whatever was committed while no one listened.
                 wake.notify_one();
-                forward(&mut conn, wake, stopped)
+                let since = Instant::now();
+                let failure = forward(&mut conn, wake, stopped);
+                if since.elapsed() >= HEALTHY_AFTER {
+                    backoff = MIN_BACKOFF;
+                }
+                failure
             }
             Err(e) => e,
         };
@@ -78,9 +89,27 @@ fn listen(url: &str, label: &str, channel: &str, wake: &Notify, stopped: &Atomic
             break;
         }
         tracing::warn!(channel, database = label, error = %failure, "listening for wake-ups failed; retrying");
-        std::thread::sleep(backoff);
+        pause(backoff, stopped);
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// Sleeps `how_long`, in short slices, returning early once `stopped`.
+fn pause(how_long: Duration, stopped: &AtomicBool) {
+    let until = Instant::now() + how_long;
+    while !stopped.load(Ordering::Relaxed) && Instant::now() < until {
+        std::thread::sleep(CHECK_EVERY.max(Duration::from_millis(20)));
+    }
+}
+
+/// `url` with a connect timeout, unless it sets one: the listener must not hang on a
+/// server that does not answer (libpq waits indefinitely by default).
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout=5")
 }
 
 /// Turns the notifications arriving on `conn` into wake-ups until `stopped` (`""`) or

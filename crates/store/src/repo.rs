@@ -643,18 +643,21 @@ pub mod job {
         Ok(claim_due(conn, now, 1, lease)?.pop())
     }
 
-    /// Extends the lease of every job `holder` is running to `expires_at`; returns how
-    /// many it holds. A job whose lease already ran out and was claimed again is no
-    /// longer `holder`'s and is left alone.
+    /// Extends to `expires_at` the lease of every running job claimed under one of
+    /// `holders` (the claims' tokens); returns how many it extended. A job whose lease
+    /// already ran out and was claimed again is under another token, and left alone.
     pub fn renew_leases(
         conn: &mut DbConnection,
-        holder: &str,
+        holders: &[String],
         expires_at: i64,
     ) -> QueryResult<usize> {
+        if holders.is_empty() {
+            return Ok(0);
+        }
         diesel::update(
             jobs::table
                 .filter(jobs::state.eq(JobState::Running))
-                .filter(jobs::claimed_by.eq(holder)),
+                .filter(jobs::claimed_by.eq_any(holders)),
         )
         .set(jobs::lease_expires_at.eq(expires_at))
         .execute(conn)

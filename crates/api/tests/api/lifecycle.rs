@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use bitfox_domain::MicroAlgos;
 use bitfox_domain::billing::{FeeBps, PricePerMinute, Settlement};
 use bitfox_domain::chain::{ChainError, RentReceipt, SettleReceipt, Unconfigured};
+use bitfox_domain::{JobId, MicroAlgos};
 use bitfox_jobs::Outcome;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+use bitfox_store::repo::job;
 
 use crate::helpers::*;
 
@@ -499,29 +501,38 @@ async fn when_a_cluster_cannot_be_created_its_gpus_are_listed_again_on_their_own
     assert_eq!(status, StatusCode::CONFLICT, "no attaching to a failed cluster");
 }
 
-/// A hook that takes every job `holder` runs away from it, as a worker whose lease ran
-/// out loses them: the leases expire and worker `thief` claims the job; the claimed rows
-/// go to `taken`.
+/// A hook that takes the running job away from whoever runs it, as a run whose lease ran
+/// out loses it: the lease expires and the claim `thief` (a lease token) claims the job;
+/// the claimed rows go to `taken`.
 fn take_over(
     store: &bitfox_store::Store,
-    holder: &str,
-    thief: &'static str,
+    thief: String,
     taken: &Arc<std::sync::Mutex<Vec<bitfox_store::models::JobRow>>>,
 ) -> Hook {
-    let (store, holder, taken) = (store.clone(), holder.to_owned(), taken.clone());
+    let (store, taken) = (store.clone(), taken.clone());
     Box::new(move || {
-        use bitfox_store::repo::job;
         let mut conn = store.conn().unwrap();
-        assert_eq!(job::renew_leases(&mut conn, &holder, 0).unwrap(), 1);
+        assert_eq!(expire_running(&mut conn), 1);
         let now = bitfox_store::now_seconds();
-        let lease = job::Lease { holder: thief, expires_at: now + 30 };
+        let lease = job::Lease { holder: &thief, expires_at: now + 30 };
         taken.lock().unwrap().extend(job::claim_due(&mut conn, now, 1, lease).unwrap());
     })
 }
 
+/// Ends the lease of every running job now; returns how many.
+fn expire_running(conn: &mut bitfox_store::DbConnection) -> usize {
+    use bitfox_store::diesel::prelude::*;
+    use bitfox_store::schema::jobs;
+    bitfox_store::diesel::update(
+        jobs::table.filter(jobs::state.eq(bitfox_domain::JobState::Running)),
+    )
+    .set(jobs::lease_expires_at.eq(0))
+    .execute(conn)
+    .unwrap()
+}
+
 #[tokio::test]
-async fn a_runner_whose_lease_passed_to_another_worker_records_and_concludes_nothing() {
-    use bitfox_store::repo::job;
+async fn a_runner_whose_lease_passed_to_another_claim_records_and_concludes_nothing() {
     let app = spawn_app().await;
     let chain = Arc::new(ScriptedChain::default());
     let runner = app.runner(chain.clone());
@@ -532,8 +543,9 @@ async fn a_runner_whose_lease_passed_to_another_worker_records_and_concludes_not
     let taken = Arc::new(std::sync::Mutex::new(Vec::new()));
     let noop: Hook = Box::new(|| {});
 
-    // Taken over before it records its group: nothing recorded, nothing concluded.
-    let stolen = take_over(&app.store, runner.holder(), "worker-b", &taken);
+    // Taken over by another worker before it records its group: nothing recorded,
+    // nothing concluded.
+    let stolen = take_over(&app.store, "worker-b".into(), &taken);
     *chain.rent_hooks.lock().unwrap() = Some((stolen, noop));
     chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
     let (job_id, outcome) = step(&runner).await.unwrap();
@@ -547,23 +559,34 @@ async fn a_runner_whose_lease_passed_to_another_worker_records_and_concludes_not
     assert_eq!(app.get(&rental_path).await.1["status"], "pending");
 
     // Worker b's lease runs out in turn; this runner claims the job again, records its
-    // group, then loses the job before concluding: the chain's receipt is not recorded,
-    // and the next holder resumes from the recorded group.
-    job::renew_leases(&mut conn, "worker-b", 0).unwrap();
-    let stolen = take_over(&app.store, runner.holder(), "worker-c", &taken);
+    // group, then loses the job — to a later claim of its own process, as when a stalled
+    // run's lease runs out and the same runner claims the job anew — before concluding:
+    // the chain's receipt is not recorded, and the next claim resumes from the recorded
+    // group.
+    assert_eq!(expire_running(&mut conn), 1);
+    let own_later_claim = format!("{}#99", runner.holder());
+    let stolen = take_over(&app.store, own_later_claim.clone(), &taken);
     *chain.rent_hooks.lock().unwrap() = Some((Box::new(|| {}), stolen));
     chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
     assert_eq!(step(&runner).await.unwrap(), (job_id, Outcome::LeaseLost));
     let row = taken.lock().unwrap().pop().unwrap();
     assert_eq!(row.signed_group.as_deref(), Some(&b"RENTGROUP"[..]));
     assert_eq!(row.signed_txid.as_deref(), Some("RENTGROUPTXID"));
-    assert_eq!(job::lease_of(&mut conn, row.id).unwrap().unwrap().0, "worker-c");
+    assert_eq!(job::lease_of(&mut conn, row.id).unwrap().unwrap().0, own_later_claim);
     assert_eq!(app.get(&rental_path).await.1["status"], "pending");
     assert_eq!(app.get(&format!("/jobs/{job_id}")).await.1["state"], "running");
 
-    // Once worker c's lease has run out too, this runner resumes and concludes.
-    job::renew_leases(&mut conn, "worker-c", 0).unwrap();
+    // Once that claim's lease has run out too, this runner resumes and concludes.
+    assert_eq!(expire_running(&mut conn), 1);
     chain.rents.lock().unwrap().push_back(receipt(1_700_000_000));
     assert_eq!(step(&runner).await.unwrap(), (job_id, Outcome::Succeeded));
     assert_eq!(app.get(&rental_path).await.1["status"], "active");
+    // Each claim of the runner is a lease token of its own (`holder#n`), so a stalled
+    // run and a later claim of the same job in the same process are told apart.
+    let mut token = |id: i64| job::find(&mut conn, JobId(id)).unwrap().unwrap().claimed_by.unwrap();
+    let (register, rent) = (token(job_id - 1), token(job_id));
+    assert_ne!(register, rent);
+    for claim in [&register, &rent] {
+        assert!(claim.starts_with(&format!("{}#", runner.holder())), "{claim}");
+    }
 }

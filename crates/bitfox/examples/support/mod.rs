@@ -276,6 +276,7 @@ impl Client {
                 return Ok(value);
             }
             ensure!(value["status"] != "failed", "{path} failed: {value}");
+            ensure!(value["status"] != "cancelled", "{path} was cancelled: {value}");
             ensure!(value["state"] != "failed", "{path} failed: {value}");
             ensure!(Instant::now() < deadline, "{path} never got there: {value}");
             tokio::time::sleep(Duration::from_millis(250)).await;
