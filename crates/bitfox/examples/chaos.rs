@@ -18,7 +18,6 @@
 //!
 //!     scripts/chaos [--lifecycles N] [--kills K] [--seed S]     (defaults 300, 12)
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use bitfox_store::diesel::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Mutex;
 
 mod support;
@@ -175,20 +174,8 @@ async fn main() -> anyhow::Result<()> {
         ensure!(Instant::now() < deadline, "bitfox up never answered:\n{}", server.log_tail());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(
-        dir.path().join("data/deployments/devnet.json"),
-    )?)?;
-    let app_id = manifest["versions"]
-        .as_array()
-        .and_then(|v| v.last())
-        .and_then(|v| v["app_id"].as_u64())
-        .context("manifest")?;
-    let app_address = bitfox_domain::protocol::app_address(app_id).to_string();
-    let mut before = BTreeMap::new();
-    for index in 0..=9u8 {
-        before.insert(index, client.balance(&account(index)).await?);
-    }
-    let app_before = client.balance(&app_address).await?;
+    let Baseline { app_id, app_address, before, app_before } =
+        baseline(&client, &dir.path().join("data")).await?;
 
     // The cluster and its GPU, before the chaos.
     let operator = account(OPERATOR);

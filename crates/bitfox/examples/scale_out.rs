@@ -36,7 +36,7 @@ use anyhow::{Context, bail, ensure};
 use bitfox_store::DatabaseUrl;
 use bitfox_store::diesel::prelude::*;
 use bitfox_store::testing::TestDatabase;
-use serde_json::{Value, json};
+use serde_json::json;
 
 mod support;
 use support::*;
@@ -237,19 +237,7 @@ async fn main() -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("deployments/devnet.json"))?)?;
-    let app_id = manifest["versions"]
-        .as_array()
-        .and_then(|v| v.last())
-        .and_then(|v| v["app_id"].as_u64())
-        .context("manifest")?;
-    let app_address = bitfox_domain::protocol::app_address(app_id).to_string();
-    let mut before = std::collections::BTreeMap::new();
-    for index in 0..=9u8 {
-        before.insert(index, client.balance(&account(index)).await?);
-    }
-    let app_before = client.balance(&app_address).await?;
+    let Baseline { app_id, app_address, before, app_before } = baseline(&client, &data).await?;
 
     // The workload; the lifecycles start spread over a few seconds.
     let started = Instant::now();

@@ -76,6 +76,32 @@ pub async fn wait_for_mirror(
     }
 }
 
+/// What the checks compare against: the devnet deployment's newest app (from the
+/// manifest in `data`), and every dev account's and the app's balance before the work.
+pub struct Baseline {
+    pub app_id: u64,
+    pub app_address: String,
+    pub before: BTreeMap<u8, u64>,
+    pub app_before: u64,
+}
+
+pub async fn baseline(client: &Client, data: &Path) -> anyhow::Result<Baseline> {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("deployments/devnet.json"))?)?;
+    let app_id = manifest["versions"]
+        .as_array()
+        .and_then(|v| v.last())
+        .and_then(|v| v["app_id"].as_u64())
+        .context("manifest")?;
+    let app_address = bitfox_domain::protocol::app_address(app_id).to_string();
+    let mut before = BTreeMap::new();
+    for index in 0..=9u8 {
+        before.insert(index, client.balance(&account(index)).await?);
+    }
+    let app_before = client.balance(&app_address).await?;
+    Ok(Baseline { app_id, app_address, before, app_before })
+}
+
 /// The `bitfox` binary under test: `BITFOX_BIN`, else the release build.
 pub fn bitfox_bin() -> anyhow::Result<PathBuf> {
     let bin = std::env::var("BITFOX_BIN").unwrap_or_else(|_| "target/release/bitfox".into());
