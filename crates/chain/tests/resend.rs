@@ -42,7 +42,7 @@ async fn a_committed_group_is_found_again_even_past_its_validity() {
     // 1001 rounds later the node says "txn dead"; the client still finds it committed.
     let someone = Address::from_public_key([3; 32]);
     for _ in 0..1001 {
-        let raw = shared.node().dispense(someone, 100_000);
+        let raw = shared.node_mut().dispense(someone, 100_000);
         shared.submit(&raw).unwrap();
     }
     let late = contract.send(&payment.bytes, &payment.txid).await.unwrap();

@@ -180,7 +180,9 @@ pub struct Node {
     by_id: HashMap<String, usize>,
     offset_secs: u64,
     dispensed: u64,
-    db: Option<SqliteConnection>,
+    /// The block store (in a mutex only so that the node can be shared for reading
+    /// across threads: it is used by the writer alone).
+    db: Option<std::sync::Mutex<SqliteConnection>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -264,7 +266,7 @@ impl Node {
             node.seal(group, u64::try_from(block.timestamp).unwrap_or(0))
                 .map_err(|error| NodeError::Replay { round, error })?;
         }
-        node.db = Some(db);
+        node.db = Some(std::sync::Mutex::new(db));
         Ok(node)
     }
 
@@ -324,11 +326,21 @@ impl Node {
     /// transaction's id.
     pub fn submit(&mut self, raw: &[u8]) -> Result<String, EvalError> {
         let group = SignedTxn::decode_group(raw)?;
+        self.submit_decoded(group, raw)
+    }
+
+    /// [`Node::submit`] for `group`, decoded from `raw` by the caller (outside any lock).
+    pub fn submit_decoded(
+        &mut self,
+        group: Vec<SignedTxn>,
+        raw: &[u8],
+    ) -> Result<String, EvalError> {
         let timestamp = self.latest().timestamp.max(wall_clock().saturating_add(self.offset_secs));
         let first = self.txns.len();
         let round = self.seal(group, timestamp)?;
         let txid = self.txns[first].txid.clone();
         if let Some(db) = &mut self.db {
+            let db = db.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
             // The bytes as received: they decoded into exactly this group, so replaying
             // them rebuilds it.
             let bytes = raw.to_vec();

@@ -5,7 +5,7 @@
 //! `X-Algo-API-Token` (as algod requires), unless the server was built without one.
 
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -37,7 +37,9 @@ const WAIT_LIMIT: Duration = Duration::from_secs(60);
 /// Shared server state.
 #[derive(Debug)]
 pub struct Shared {
-    node: Mutex<Node>,
+    /// Reads share the node; a submission (or another change) has it alone, only while
+    /// it applies its group and stores its block.
+    node: RwLock<Node>,
     token: Option<String>,
     rounds: watch::Sender<u64>,
 }
@@ -46,19 +48,26 @@ impl Shared {
     /// Wraps `node`; requests must present `token` when it is `Some`.
     pub fn new(node: Node, token: Option<String>) -> Arc<Self> {
         let (rounds, _) = watch::channel(node.round());
-        Arc::new(Self { node: Mutex::new(node), token, rounds })
+        Arc::new(Self { node: RwLock::new(node), token, rounds })
     }
 
-    /// The node (the lock is held briefly by every request).
-    pub fn node(&self) -> MutexGuard<'_, Node> {
-        self.node.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The node, to read (held briefly; many readers at once).
+    pub fn node(&self) -> RwLockReadGuard<'_, Node> {
+        self.node.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Submits a group as `POST /v2/transactions` does, announcing the new round.
+    /// The node, to change (held briefly; alone).
+    pub fn node_mut(&self) -> RwLockWriteGuard<'_, Node> {
+        self.node.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Submits a group as `POST /v2/transactions` does, announcing the new round. The
+    /// bytes are decoded before the node is locked.
     pub fn submit(&self, raw: &[u8]) -> Result<String, EvalError> {
+        let group = crate::txn::SignedTxn::decode_group(raw)?;
         let (txid, round) = {
-            let mut node = self.node();
-            let txid = node.submit(raw)?;
+            let mut node = self.node_mut();
+            let txid = node.submit_decoded(group, raw)?;
             (txid, node.round())
         };
         self.rounds.send_replace(round);
@@ -523,7 +532,7 @@ async fn fund(req: HttpRequest, shared: Data<Shared>, body: Bytes) -> Reply {
             format!("amount must be 1 to {MAX_DISPENSE} microAlgos"),
         ));
     }
-    let raw = shared.node().dispense(receiver, request.amount);
+    let raw = shared.node_mut().dispense(receiver, request.amount);
     match shared.submit(&raw) {
         Ok(txid) => Ok(HttpResponse::Ok().json(json!({ "txId": txid }))),
         Err(e) => Err(error(StatusCode::BAD_REQUEST, e.to_string())),
@@ -561,7 +570,7 @@ async fn set_offset(req: HttpRequest, shared: Data<Shared>, offset: Path<String>
     authorised(&req, &shared)?;
     match offset.parse::<u64>() {
         Ok(seconds) => {
-            shared.node().set_offset(seconds);
+            shared.node_mut().set_offset(seconds);
             Ok(HttpResponse::Ok().json(Json::Null))
         }
         Err(_) => Err(error(StatusCode::BAD_REQUEST, "offset must be a number of seconds")),
