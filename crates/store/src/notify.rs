@@ -63,7 +63,7 @@ impl Store {
 /// fails (the backoff starts over only after a connection stayed up for a while, so a
 /// server that accepts and drops connections is not hammered).
 fn listen(url: &str, label: &str, channel: &str, wake: &Notify, stopped: &AtomicBool) {
-    let url = with_connect_timeout(url);
+    let url = listener_url(url);
     let mut backoff = MIN_BACKOFF;
     while !stopped.load(Ordering::Relaxed) {
         let connected =
@@ -102,14 +102,23 @@ fn pause(how_long: Duration, stopped: &AtomicBool) {
     }
 }
 
-/// `url` with a connect timeout, unless it sets one: the listener must not hang on a
-/// server that does not answer (libpq waits indefinitely by default).
-fn with_connect_timeout(url: &str) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_owned();
+/// `url` with a connect timeout and TCP keepalives, where it does not set them: the
+/// listener must neither hang on a server that does not answer (libpq waits
+/// indefinitely by default) nor sit on a connection that died silently.
+fn listener_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    for (key, value) in [
+        ("connect_timeout", "5"),
+        ("keepalives_idle", "10"),
+        ("keepalives_interval", "5"),
+        ("keepalives_count", "3"),
+    ] {
+        if !url.contains(&format!("{key}=")) {
+            let separator = if out.contains('?') { '&' } else { '?' };
+            out = format!("{out}{separator}{key}={value}");
+        }
     }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout=5")
+    out
 }
 
 /// Turns the notifications arriving on `conn` into wake-ups until `stopped` (`""`) or
@@ -136,4 +145,23 @@ fn forward(conn: &mut PgConnection, wake: &Notify, stopped: &AtomicBool) -> Stri
         std::thread::sleep(CHECK_EVERY);
     }
     String::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listener_url;
+
+    #[test]
+    fn the_listener_url_gains_timeouts_it_does_not_set() {
+        assert_eq!(
+            listener_url("postgres://u@h/db"),
+            "postgres://u@h/db?connect_timeout=5&keepalives_idle=10&keepalives_interval=5\
+             &keepalives_count=3"
+        );
+        assert_eq!(
+            listener_url("postgres://u@h/db?sslmode=disable&connect_timeout=1"),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=1&keepalives_idle=10\
+             &keepalives_interval=5&keepalives_count=3"
+        );
+    }
 }
