@@ -189,8 +189,7 @@ async fn main() -> anyhow::Result<()> {
         args.seed,
     );
 
-    // The chain, then the schema, then the workers (the first deploys the contract),
-    // then the APIs.
+    // The chain, then the schema, then the workers, then the APIs.
     let mut devnet =
         Process::spawn(&bin, dir.path(), "devnet", &["devnet", "--port", &algod_port], &env)?;
     devnet.wait_for_line("Algorand devnet").await?;
@@ -202,13 +201,15 @@ async fn main() -> anyhow::Result<()> {
         .output()?;
     ensure!(migrated.status.success(), "migrate: {}", String::from_utf8_lossy(&migrated.stderr));
     let mut workers = Vec::new();
+    // All at once: on the empty devnet each would deploy the contract, and they take
+    // turns so that it is deployed once.
     for w in 0..args.workers {
         let mut env = env.to_vec();
         env.push(("BITFOX_JOBS__LEASE_SECS", LEASE_SECS));
-        let mut worker =
-            Process::spawn(&bin, dir.path(), &format!("worker-{w}"), &["worker"], &env)?;
+        workers.push(Process::spawn(&bin, dir.path(), &format!("worker-{w}"), &["worker"], &env)?);
+    }
+    for worker in &mut workers {
         worker.wait_for_line("  worker ").await?;
-        workers.push(worker);
     }
     let mut apis = Vec::new();
     let mut urls = Vec::new();

@@ -99,7 +99,14 @@ async fn start(
     devnet_url: Option<String>,
     supervisor: &mut Supervisor,
 ) -> anyhow::Result<()> {
+    // On the devnet every process deploys the contract if the manifest names none: one
+    // at a time, so that processes started together deploy it once.
+    let deploying = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.exclusive("deploy")).await??
+    };
     let connected = chain::connect(settings, devnet_url.clone()).await?;
+    drop(deploying);
     if let Some(&first) = connected.apps.first() {
         // Rows from before contract versions live on the deployment's first app.
         let adopted = store

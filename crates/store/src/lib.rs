@@ -168,6 +168,20 @@ impl Store {
         matches!(self.url, DatabaseUrl::Postgres(_))
     }
 
+    /// Waits until this process alone holds `name` among the processes on this database,
+    /// and holds it while the returned [`Leader`] lives (for a one-time step every
+    /// process may take at start, such as deploying the contract to an empty devnet).
+    /// On PostgreSQL a session-level advisory lock on a connection of its own, released
+    /// when the value is dropped or the process dies; on SQLite granted at once.
+    pub fn exclusive(&self, name: &str) -> Result<Leader, StoreError> {
+        let DatabaseUrl::Postgres(url) = &self.url else { return Ok(Leader(None)) };
+        use diesel::Connection;
+        let mut conn = diesel::pg::PgConnection::establish(url)
+            .map_err(|e| StoreError::Connection(format!("{}: {e}", self.url.redacted())))?;
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({})", role_key(name)))?;
+        Ok(Leader(Some(conn)))
+    }
+
     /// Tries to become the one process that runs `role` (the keeper, a watcher) on this
     /// database. On PostgreSQL that is a session-level advisory lock taken on a
     /// connection of its own: held while the returned [`Leader`] lives and its connection
