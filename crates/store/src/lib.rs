@@ -174,12 +174,19 @@ impl Store {
     /// On PostgreSQL a session-level advisory lock on a connection of its own, released
     /// when the value is dropped or the process dies; on SQLite granted at once.
     pub fn exclusive(&self, name: &str) -> Result<Leader, StoreError> {
-        let DatabaseUrl::Postgres(url) = &self.url else { return Ok(Leader(None)) };
-        use diesel::Connection;
-        let mut conn = diesel::pg::PgConnection::establish(url)
-            .map_err(|e| StoreError::Connection(format!("{}: {e}", self.url.redacted())))?;
+        let Some(mut conn) = self.session()? else { return Ok(Leader(None)) };
         conn.batch_execute(&format!("SELECT pg_advisory_lock({})", role_key(name)))?;
         Ok(Leader(Some(conn)))
+    }
+
+    /// On PostgreSQL, a connection of its own, outside the pools (a session lock lives
+    /// as long as it); `None` on SQLite.
+    fn session(&self) -> Result<Option<diesel::pg::PgConnection>, StoreError> {
+        let DatabaseUrl::Postgres(url) = &self.url else { return Ok(None) };
+        use diesel::Connection;
+        diesel::pg::PgConnection::establish(url)
+            .map(Some)
+            .map_err(|e| StoreError::Connection(format!("{}: {e}", self.url.redacted())))
     }
 
     /// Tries to become the one process that runs `role` (the keeper, a watcher) on this
@@ -189,10 +196,7 @@ impl Store {
     /// another worker takes over. `None`: another process leads. On SQLite (one worker per
     /// database) the role is always granted.
     pub fn lead(&self, role: &str) -> Result<Option<Leader>, StoreError> {
-        let DatabaseUrl::Postgres(url) = &self.url else { return Ok(Some(Leader(None))) };
-        use diesel::Connection;
-        let mut conn = diesel::pg::PgConnection::establish(url)
-            .map_err(|e| StoreError::Connection(format!("{}: {e}", self.url.redacted())))?;
+        let Some(mut conn) = self.session()? else { return Ok(Some(Leader(None))) };
         let key = role_key(role);
         let won = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
             "pg_try_advisory_lock({key})"
